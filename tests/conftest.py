@@ -1,0 +1,36 @@
+"""Shared fixtures: quiet TensorFlow, fresh Keras state, tiny inputs, the real data folder."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("ZOO_OFFLINE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+TINY_SHAPE = (32, 32, 3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    keras.utils.set_random_seed(0)
+    yield
+    keras.backend.clear_session()
+
+
+@pytest.fixture
+def images():
+    """Four random 32x32 RGB images in 0..255."""
+    return np.random.default_rng(0).uniform(0, 255, (4, *TINY_SHAPE)).astype("float32")
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The shared real-image folder (ZOO_DATA_DIR, default ../shared/data); skips if absent."""
+    path = Path(os.environ.get("ZOO_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    if not path.is_dir():
+        pytest.skip(f"real image data not found at {path}; set ZOO_DATA_DIR")
+    return path

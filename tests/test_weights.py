@@ -1,0 +1,75 @@
+import keras
+import numpy as np
+import pytest
+
+from zoo import weights
+from zoo.backbones import build_backbone
+
+VGG_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+@pytest.fixture
+def weights_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "local"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    (tmp_path / "local").mkdir()
+    return tmp_path / "local"
+
+
+def test_manifest_records_are_complete():
+    records = weights.load_manifest()
+    for record in records:
+        assert {"backbone", "dataset", "include_top", "file_name", "url", "file_hash"} <= set(record)
+        assert record["url"].endswith(record["file_name"])
+    assert {r["backbone"] for r in records} == {"vgg16", "resnet50", "mobilenet_v2", "efficientnet_b0"}
+
+
+def test_find_record_picks_size_and_lists_known_on_error():
+    assert weights.find_record("mobilenet_v2", input_size=150)["input_size"] == 160
+    with pytest.raises(ValueError, match=r"Known weights: .*vgg16/imagenet.*Received: backbone='vgg19'"):
+        weights.find_record("vgg19")
+
+
+def test_offline_error_names_the_file_and_where_to_put_it(weights_dir, monkeypatch):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    with pytest.raises(weights.WeightsNotFoundError) as error:
+        build_backbone("vgg16", (32, 32, 3), weights="imagenet")
+    message = str(error.value)
+    assert VGG_FILE in message and str(weights_dir / VGG_FILE) in message
+    assert "https://storage.googleapis.com/" in message
+
+
+def test_failed_download_names_the_file(weights_dir, monkeypatch):
+    monkeypatch.setenv("ZOO_OFFLINE", "0")
+
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: network unreachable")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    with pytest.raises(weights.WeightsNotFoundError, match=f"Could not download weight file {VGG_FILE}"):
+        build_backbone("vgg16", (32, 32, 3), weights="imagenet")
+
+
+def test_local_file_with_wrong_hash_is_rejected(weights_dir):
+    (weights_dir / VGG_FILE).write_bytes(b"not the weights")
+    with pytest.raises(ValueError, match=f"{VGG_FILE} is corrupt.*expected 6d6bbae1"):
+        build_backbone("vgg16", (32, 32, 3), weights="imagenet")
+
+
+def test_imagenet_loads_the_local_file_after_its_hash_check(weights_dir, monkeypatch, images):
+    reference = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    rng = np.random.default_rng(3)
+    for variable in reference.weights:
+        variable.assign(rng.normal(0, 0.05, variable.shape).astype("float32"))
+    reference.save(weights_dir / VGG_FILE)  # legacy .h5 layout, as the published file
+    record = dict(weights.find_record("vgg16"), file_hash=weights.file_hash(weights_dir / VGG_FILE))
+    monkeypatch.setattr(weights, "find_record", lambda *args, **kwargs: record)
+
+    backbone = build_backbone("vgg16", (32, 32, 3), weights="imagenet")
+    expected = reference(keras.applications.vgg16.preprocess_input(images.copy()))
+    np.testing.assert_allclose(np.asarray(backbone(images)), np.asarray(expected), rtol=1e-4, atol=1e-4)
+
+
+def test_missing_weights_path_is_named():
+    with pytest.raises(FileNotFoundError, match="Received: weights='/no/such/file.h5'"):
+        build_backbone("vgg16", (32, 32, 3), weights="/no/such/file.h5")

@@ -1,0 +1,77 @@
+"""What every backbone declares, and the one function that builds any of them."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import keras
+
+from zoo import weights as weights_lib
+from zoo.registry import BACKBONES
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneSpec:
+    """A registered backbone.
+
+    Args:
+        name: Registry name.
+        build: `build(input_shape, weights_path, name) -> keras.Model` mapping raw
+            0..255 images to a 4-D feature map; `weights_path` is None or a file.
+        preprocessing: The `ImagePreprocessing` mode the model starts with.
+        boundaries: Fine-tuning boundaries, short name -> first layer of the block
+            ({"block5": "block5_conv1"}), ordered from the top of the network.
+        default_input_shape: The input shape the backbone is usually trained at.
+        pretrained: Data sets with known weights (see `weights/manifest.json`).
+    """
+
+    name: str
+    build: Callable[..., keras.Model]
+    preprocessing: str
+    boundaries: dict
+    default_input_shape: tuple = (224, 224, 3)
+    pretrained: tuple = ()
+
+
+def register_backbone(spec: BackboneSpec) -> BackboneSpec:
+    """Adds `spec` to the backbone registry."""
+    return BACKBONES.register(spec.name)(spec)
+
+
+def get_backbone_spec(name: str) -> BackboneSpec:
+    """The registered spec for `name`; unknown names raise a ValueError listing the valid ones."""
+    return BACKBONES.get(name)
+
+
+def build_backbone(name: str, input_shape=None, weights=None, model_name: str | None = None):
+    """Builds a registered backbone as a Functional model without a head.
+
+    Args:
+        name: Backbone name from `zoo.list_backbones()`.
+        input_shape: (height, width, channels); the backbone's default if None.
+        weights: None, "imagenet" (where the backbone has such weights) or a
+            path to a weights file for this backbone.
+        model_name: Name of the returned model (default: `name`).
+
+    Returns:
+        A keras.Model taking raw 0..255 RGB images and returning a feature map.
+
+    Example:
+        >>> from zoo.backbones import build_backbone
+        >>> build_backbone("small_cnn", (32, 32, 3)).output.shape
+        (None, 1, 1, 128)
+    """
+    spec = get_backbone_spec(name)
+    input_shape = tuple(input_shape or spec.default_input_shape)
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError(
+            f"`input_shape` must be (height, width, 3). Received: input_shape={input_shape}"
+        )
+    if isinstance(weights, str) and weights in ("imagenet",) and weights not in spec.pretrained:
+        raise ValueError(
+            f"Backbone {name!r} has no {weights!r} weights; it trains from scratch. "
+            f"Use weights=None or a path. Received: weights={weights!r}"
+        )
+    path = weights_lib.resolve(name, weights, input_shape)
+    return spec.build(input_shape, path, model_name or name)

@@ -1,0 +1,63 @@
+"""`compact_resnet`: a small residual CNN that trains well from scratch on small data.
+
+A strided 3x3 stem, then four stages of basic residual blocks (two 3x3 convolutions
+with BatchNorm, projection shortcut where the shape changes), 32 to 256 filters.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from zoo.backbones.base import BackboneSpec, register_backbone
+from zoo.layers import ImagePreprocessing
+
+STAGE_FILTERS = (32, 64, 128, 256)
+
+
+def _residual_block(x, filters, strides, name):
+    shortcut = x
+    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv1")(x)
+    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = layers.Activation("relu", name=f"{name}_relu1")(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
+    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    if strides != 1 or shortcut.shape[-1] != filters:
+        shortcut = layers.Conv2D(
+            filters, 1, strides=strides, use_bias=False, name=f"{name}_shortcut"
+        )(shortcut)
+        shortcut = layers.BatchNormalization(name=f"{name}_shortcut_bn")(shortcut)
+    y = layers.Add(name=f"{name}_add")([y, shortcut])
+    return layers.Activation("relu", name=f"{name}_out")(y)
+
+
+def build_compact_resnet(input_shape, weights_path=None, name="compact_resnet", blocks_per_stage=1):
+    """Builds `compact_resnet`; see `zoo.backbones.build_backbone` for the arguments."""
+    inputs = keras.Input(input_shape, name=f"{name}_input")
+    x = ImagePreprocessing("tf", name=f"{name}_preprocessing")(inputs)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.Activation("relu", name="stem_relu")(x)
+    for stage, filters in enumerate(STAGE_FILTERS, start=1):
+        for block in range(1, blocks_per_stage + 1):
+            strides = 2 if stage > 1 and block == 1 else 1
+            x = _residual_block(x, filters, strides, f"stage{stage}_block{block}")
+    model = keras.Model(inputs, x, name=name)
+    if weights_path:
+        model.load_weights(weights_path)
+    return model
+
+
+register_backbone(
+    BackboneSpec(
+        name="compact_resnet",
+        build=build_compact_resnet,
+        preprocessing="tf",
+        boundaries={
+            "stage4": "stage4_block1_conv1",
+            "stage3": "stage3_block1_conv1",
+            "stage2": "stage2_block1_conv1",
+        },
+        default_input_shape=(96, 96, 3),
+    )
+)

@@ -1,0 +1,169 @@
+"""Save and load models with their label metadata, atomically.
+
+`.keras` files carry the metadata as an extra `zoo_metadata.json` entry in the zip;
+`.h5` files as a `zoo_metadata` attribute on the root group. Both stay loadable by
+plain Keras.
+
+Example:
+    >>> import zoo
+    >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+    >>> zoo.save_model(model, "/tmp/tags.keras")
+    >>> zoo.model_info(zoo.load_model("/tmp/tags.keras"))["heads"]["tags"]["classes"]
+    ['a', 'b']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import h5py
+import keras
+
+from zoo import keras2_compat
+from zoo.metadata import get_metadata, set_metadata
+
+METADATA_ENTRY = "zoo_metadata.json"
+METADATA_ATTRIBUTE = "zoo_metadata"
+_FORMATS = (".keras", ".h5", ".hdf5")
+
+
+def _model_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise ValueError(
+            f"Model files must end in .keras, .h5 or .hdf5. Received: path={str(path)!r}"
+        )
+    return "keras" if suffix == ".keras" else "h5"
+
+
+def _write_metadata(path: Path, fmt: str, metadata: dict) -> None:
+    text = json.dumps(metadata)
+    if fmt == "keras":
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(METADATA_ENTRY, text)
+    else:
+        with h5py.File(path, "r+") as f:
+            f.attrs[METADATA_ATTRIBUTE] = text
+
+
+def _read_metadata(path: Path, fmt: str) -> dict | None:
+    if fmt == "keras":
+        with zipfile.ZipFile(path) as archive:
+            if METADATA_ENTRY in archive.namelist():
+                return json.loads(archive.read(METADATA_ENTRY))
+        return None
+    with h5py.File(path, "r") as f:
+        text = f.attrs.get(METADATA_ATTRIBUTE)
+    return json.loads(text) if text is not None else None
+
+
+def save_model(model: keras.Model, path, include_optimizer: bool = True) -> None:
+    """Saves `model` and its metadata to a `.keras` or `.h5` file.
+
+    The file is written beside the destination and moved over it only when
+    complete, so an existing file is never left half-written.
+
+    Args:
+        model: The model to save.
+        path: Destination ending in `.keras`, `.h5` or `.hdf5`.
+        include_optimizer: Save the optimizer state too (`.h5` only; `.keras`
+            always does).
+    """
+    path = Path(path)
+    fmt = _model_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        if fmt == "keras":
+            model.save(temporary)
+        else:
+            keras.saving.save_model(model, temporary, include_optimizer=include_optimizer)
+        metadata = get_metadata(model)
+        if metadata is not None:
+            _write_metadata(temporary, fmt, metadata)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _load_keras2_h5(path: Path, compile: bool, custom_objects, original_error: Exception):
+    """Loads a Keras 2 `.h5` whose config Keras 3 misreads, from an upgraded copy."""
+    with h5py.File(path, "r") as f:
+        config = f.attrs.get("model_config")
+        version = f.attrs.get("keras_version")
+    if config is None:
+        raise ValueError(
+            f"{path} holds weights only (no model config); build the model and call "
+            "`model.load_weights` instead."
+        ) from original_error
+    if not keras2_compat.is_keras2_version(version):
+        raise original_error
+    config = json.loads(config)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "model.h5"
+        shutil.copyfile(path, copy)
+        with h5py.File(copy, "r+") as f:
+            f.attrs["model_config"] = json.dumps(keras2_compat.upgrade_model_config(config))
+        try:
+            return keras.models.load_model(copy, compile=compile, custom_objects=custom_objects)
+        except Exception as compile_error:
+            if not compile:
+                raise
+            warnings.warn(
+                f"{path}: the saved training configuration does not compile under Keras 3 "
+                f"({compile_error}); the model is loaded uncompiled."
+            )
+            return keras.models.load_model(copy, compile=False, custom_objects=custom_objects)
+
+
+def _rebuild_mismatched_optimizer(model: keras.Model, path: Path) -> None:
+    """Recompiles when Keras' `.h5` loader built the optimizer over the wrong variables.
+
+    With nested sub-models the legacy loader builds the optimizer over the outer
+    model's own variables only, and the next training step fails.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not optimizer.built:
+        return
+    known = {id(v) for v in optimizer._trainable_variables}
+    if known == {id(v) for v in model.trainable_variables}:
+        return
+    warnings.warn(f"{path}: the saved optimizer state does not fit the model; training restarts it.")
+    model.compile_from_config(model.get_compile_config())
+
+
+def load_model(path, compile: bool = True, custom_objects: dict | None = None) -> keras.Model:
+    """Loads a `.keras` or `.h5` model, zoo's or plain Keras 2 or 3, with its metadata.
+
+    Args:
+        path: The model file.
+        compile: Restore the training configuration saved with the model.
+        custom_objects: Extra custom classes or functions the file needs.
+
+    Returns:
+        The model; `zoo.model_info(model)` describes its heads.
+    """
+    path = Path(path)
+    fmt = _model_format(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at {str(path)!r}.")
+    try:
+        model = keras.models.load_model(path, compile=compile, custom_objects=custom_objects)
+    except Exception as error:
+        if fmt != "h5":
+            raise
+        model = _load_keras2_h5(path, compile, custom_objects, error)
+    if fmt == "h5" and compile:
+        _rebuild_mismatched_optimizer(model, path)
+    metadata = _read_metadata(path, fmt)
+    if metadata is not None:
+        set_metadata(model, metadata)
+    return model
