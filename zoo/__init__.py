@@ -8,7 +8,7 @@ Example:
     'multilabel'
 """
 
-from zoo import backbones, weights
+from zoo import backbones, data, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
 from zoo.heads import HEAD_KINDS, Head
 from zoo.layers import ImagePreprocessing
@@ -29,6 +29,7 @@ __all__ = [
     "build_branches",
     "build_shared_trunk",
     "compile_model",
+    "data",
     "list_backbones",
     "list_models",
     "load_model",

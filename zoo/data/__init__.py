@@ -1,0 +1,62 @@
+"""Data: label sources, target encoding, the tf.data pipeline, splits and weights.
+
+Example:
+    >>> import zoo
+    >>> df = zoo.data.from_csv("labels.csv", label_column="labels", head="objects")  # doctest: +SKIP
+    >>> heads = zoo.data.heads_from_dataframe(df, {"objects": "multilabel"})  # doctest: +SKIP
+    >>> dataset = zoo.data.make_dataset(df, heads, directory="images", image_size=(96, 96))  # doctest: +SKIP
+"""
+
+from zoo.data.augment import DEFAULT_AUGMENTATION, build_augmenter
+from zoo.data.compat import SplitOutputs, flow_from_dataframe, split_outputs
+from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_dataframe, learn_classes
+from zoo.data.images import ImageCheck, check_images, decode_rgb
+from zoo.data.imbalance import class_weights, positive_weights, sample_weights
+from zoo.data.pipeline import DataError, images_dataset, make_dataset, resize_image
+from zoo.data.sources import (
+    FILE_COLUMN,
+    add_extension,
+    from_csv,
+    from_dataframe,
+    from_folders,
+    from_onehot_csv,
+    from_voc,
+    resolve_paths,
+)
+from zoo.data.splits import label_counts, train_validation_split
+from zoo.data.synthetic import garment_image, make_garments
+
+__all__ = [
+    "DEFAULT_AUGMENTATION",
+    "DataError",
+    "Encoded",
+    "FILE_COLUMN",
+    "ImageCheck",
+    "SplitOutputs",
+    "add_extension",
+    "build_augmenter",
+    "check_images",
+    "class_weights",
+    "decode_predictions",
+    "decode_rgb",
+    "encode",
+    "flow_from_dataframe",
+    "from_csv",
+    "from_dataframe",
+    "from_folders",
+    "from_onehot_csv",
+    "from_voc",
+    "garment_image",
+    "heads_from_dataframe",
+    "images_dataset",
+    "label_counts",
+    "learn_classes",
+    "make_dataset",
+    "make_garments",
+    "positive_weights",
+    "resize_image",
+    "resolve_paths",
+    "sample_weights",
+    "split_outputs",
+    "train_validation_split",
+]

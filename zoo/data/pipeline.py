@@ -1,0 +1,206 @@
+"""The `tf.data` pipeline: (images, {head: targets}) batches for multi-output models.
+
+Example:
+    >>> import zoo
+    >>> from zoo.data import from_folders, make_dataset
+    >>> df = from_folders("clothing", heads=["color", "type"], separator="_")  # doctest: +SKIP
+    >>> heads = [zoo.Head("color", ["black", "blue", "red"], kind="multiclass"),
+    ...          zoo.Head("type", ["dress", "jeans", "shirt"], kind="multiclass")]
+    >>> dataset = make_dataset(df, heads, image_size=(96, 96), augment=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.augment import build_augmenter
+from zoo.data.encoding import encode
+from zoo.data.images import check_images, decode_rgb
+from zoo.data.sources import resolve_paths
+from zoo.heads import as_heads
+
+RESIZE_MODES = ("stretch", "pad", "crop")
+logger = logging.getLogger(__name__)
+
+
+class DataError(ValueError):
+    """Images or labels that cannot be used; the message lists them all."""
+
+
+def resize_image(image, image_size, resize: str = "stretch", antialias: bool = True):
+    """Resizes one uint8/float image to `image_size` as float32 0..255.
+
+    Args:
+        image: (height, width, 3) tensor.
+        image_size: (height, width).
+        resize: "stretch" (ignore aspect ratio), "pad" (keep it, pad with black)
+            or "crop" (keep it, center-crop the excess).
+        antialias: Filter when shrinking (sharper small images from big photos).
+    """
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"`resize` must be one of {RESIZE_MODES}. Received: resize={resize!r}")
+    image = tf.cast(image, tf.float32)
+    resized = keras.ops.image.resize(
+        image,
+        image_size,
+        interpolation="bilinear",
+        antialias=antialias,
+        crop_to_aspect_ratio=resize == "crop",
+        pad_to_aspect_ratio=resize == "pad",
+        fill_value=0.0,
+    )
+    return tf.clip_by_value(resized, 0.0, 255.0)
+
+
+def _augment_batch(augmenter):
+    def apply(images, *rest):
+        return (tf.clip_by_value(augmenter(images, training=True), 0.0, 255.0), *rest)
+
+    return apply
+
+
+def images_dataset(
+    paths,
+    labels=None,
+    needs_pillow=None,
+    image_size=(224, 224),
+    batch_size: int = 32,
+    shuffle: bool = True,
+    augment=None,
+    seed: int = 0,
+    resize: str = "stretch",
+    cache=False,
+    drop_remainder: bool = False,
+    antialias: bool = True,
+) -> tf.data.Dataset:
+    """Batches of decoded, resized images, with optional labels riding along.
+
+    Args:
+        paths: Image files (already checked, see `check_images`).
+        labels: None, or a structure of arrays with one row per path (a dict
+            of targets, a tuple of (targets, sample weights), ...).
+        needs_pillow: Per path, decode with Pillow (from `check_images`).
+        Other arguments: as in `make_dataset`.
+
+    Returns:
+        A dataset of image batches, or of `(images, *labels)` batches.
+    """
+    paths = np.asarray([str(p) for p in paths])
+    if needs_pillow is None:
+        needs_pillow = np.zeros(len(paths), dtype=bool)
+    labels = () if labels is None else (labels if isinstance(labels, tuple) else (labels,))
+    dataset = tf.data.Dataset.from_tensor_slices((paths, np.asarray(needs_pillow, dtype=bool), *labels))
+
+    def load(path, pillow, *rest):
+        image = resize_image(decode_rgb(path, pillow), image_size, resize, antialias)
+        return (image, *rest) if rest else image
+
+    if cache is not False:
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        dataset = dataset.cache() if cache is True else dataset.cache(str(cache))
+    if shuffle:
+        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    if cache is False:
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    augmenter = build_augmenter(augment, seed)
+    if augmenter is not None:
+        dataset = dataset.map(_augment_batch(augmenter), num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def make_dataset(
+    df,
+    heads,
+    directory=None,
+    image_size=(224, 224),
+    batch_size: int = 32,
+    shuffle: bool = True,
+    augment=None,
+    seed: int = 0,
+    resize: str = "stretch",
+    cache=False,
+    on_error: str = "raise",
+    check: str = "full",
+    allow_empty: bool = False,
+    sample_weights: dict | None = None,
+    drop_remainder: bool = False,
+    antialias: bool = True,
+) -> tf.data.Dataset:
+    """Builds a `tf.data.Dataset` of `(images, {head: targets})` batches.
+
+    Files are checked before anything else: every missing or unreadable file
+    and every bad label is reported together, or, with `on_error="skip"`,
+    dropped and counted (`dataset.zoo_skipped` lists them, and a warning is logged).
+
+    Args:
+        df: Normalized DataFrame (`zoo.data.sources`): `filename` + a labels
+            column per head.
+        heads: `zoo.Head` list or `{name: classes}` (multilabel); None for
+            unlabeled images (batches are then images only).
+        directory: Base folder of relative file names.
+        image_size: (height, width) of the output images.
+        batch_size: Images per batch.
+        shuffle: Reshuffle every epoch (deterministic for `seed`).
+        augment: None, True, a dict of factors or a callable
+            (see `zoo.data.augment.build_augmenter`).
+        seed: Seed for shuffling and augmentation.
+        resize: "stretch", "pad" or "crop".
+        cache: False, True (memory) or a file path: cache decoded, resized images.
+        on_error: "raise" or "skip" for bad files and labels.
+        check: "full", "header" or "none" (see `check_images`).
+        allow_empty: Accept images with no label for multilabel heads.
+        sample_weights: Optional `{head: per-row weights}` aligned with `df`
+            (see `zoo.data.imbalance.sample_weights`); batches then carry them.
+        drop_remainder: Drop the last incomplete batch.
+        antialias: Antialias when shrinking images.
+
+    Returns:
+        The dataset; images are float32 0..255 of shape (batch, h, w, 3), targets
+        float32. Its `zoo_skipped` attribute lists skipped rows and files, and
+        `zoo_files` the files it reads, in unshuffled order.
+    """
+    heads = as_heads(heads) if heads else []
+    encoded = encode(df, heads, on_error=on_error, allow_empty=allow_empty)
+    paths = resolve_paths(df.iloc[encoded.kept], directory)
+    report = check_images(paths, check=check)
+    skipped = list(encoded.skipped)
+    if report.problems:
+        if on_error == "raise":
+            raise DataError(report.summary())
+        skipped += [f"{path}: {reason}" for path, reason in report.problems.items()]
+    if skipped:
+        logger.warning("Skipped %d of %d rows:\n  %s", len(skipped), len(df), "\n  ".join(skipped[:20]))
+    ok = report.ok
+    if not ok.any():
+        raise DataError("No usable images are left.\n" + "\n".join(skipped[:20]))
+
+    labels = None
+    if heads:
+        labels = {name: values[ok] for name, values in encoded.targets.items()}
+        if sample_weights is not None:
+            weights = {
+                h.name: np.asarray(sample_weights[h.name], "float32")[encoded.kept][ok] for h in heads
+            }
+            labels = (labels, weights)
+    dataset = images_dataset(
+        np.asarray(paths)[ok],
+        labels,
+        needs_pillow=report.needs_pillow[ok],
+        image_size=image_size,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        augment=augment,
+        seed=seed,
+        resize=resize,
+        cache=cache,
+        drop_remainder=drop_remainder,
+        antialias=antialias,
+    )
+    dataset.zoo_skipped = skipped
+    dataset.zoo_files = list(np.asarray(paths)[ok])
+    return dataset
