@@ -204,3 +204,44 @@ def test_real_clothing_images_including_rgba_png(data_dir):
         assert float(images.numpy().std()) > 10  # real pixels, not black frames
         total += images.shape[0]
     assert total == 93
+
+
+def test_flip_only_augmentation_is_an_exact_mirror():
+    import tensorflow as tf
+
+    augment = zoo.data.Augmentation(flip="horizontal")
+    images = tf.constant(np.random.default_rng(0).uniform(0, 255, (16, 9, 7, 3)).astype("float32"))
+    out = augment(images, tf.constant(3, tf.int64)).numpy()
+    mirrored = [np.allclose(o, np.flip(i, axis=1), atol=1e-3) for o, i in zip(out, images.numpy())]
+    same = [np.allclose(o, i, atol=1e-3) for o, i in zip(out, images.numpy())]
+    assert all(m or s for m, s in zip(mirrored, same))
+    assert 0 < sum(mirrored) < 16
+
+
+def test_zoom_in_magnifies_around_the_center():
+    import tensorflow as tf
+
+    image = np.zeros((1, 21, 21, 3), "float32")
+    image[0, 8:13, 8:13] = 255.0  # a 5x5 square in the middle
+    transforms = zoo.data.Augmentation(zoom=0.5).transforms(1, 21.0, 21.0, tf.constant(0, tf.int64))
+    scale = float(transforms[0, 0])
+    out = zoo.data.Augmentation(zoom=0.5)(tf.constant(image), tf.constant(0, tf.int64)).numpy()
+    bright = (out[0, :, 10, 0] > 127).sum()
+    assert bright == pytest.approx(5 / scale, abs=1.5)  # the square grows as 1/scale
+
+
+def test_augmented_epochs_differ_but_repeat_for_a_seed(folder):
+    directory, df = folder
+    for i, name in enumerate(df["filename"]):  # textured: a rotated flat image is unchanged
+        Image.fromarray(_rgb(i, (20, 30))).save(directory / name, quality=95)
+
+    def two_epochs(seed):
+        dataset = make_dataset(df, HEADS, directory=directory, image_size=(16, 16), batch_size=6,
+                               shuffle=False, augment={"rotation": 0.1}, seed=seed)
+        return [next(iter(dataset))[0].numpy() for _ in range(2)]
+
+    first, second = two_epochs(4)
+    assert not np.allclose(first, second)
+    again = two_epochs(4)
+    np.testing.assert_allclose(again[0], first)
+    np.testing.assert_allclose(again[1], second)

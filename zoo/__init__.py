@@ -8,8 +8,16 @@ Example:
     'multilabel'
 """
 
+import os as _os
+import sys as _sys
+
+if "tensorflow" not in _sys.modules:
+    # TensorFlow's C++ INFO/WARNING lines drown the command's output; a user setting wins.
+    _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from zoo import backbones, data, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
+from zoo.finetune import Stage, fit_staged, freeze, set_trainable, trainable_summary, unfreeze_from
 from zoo.heads import HEAD_KINDS, Head
 from zoo.layers import ImagePreprocessing
 from zoo.metadata import model_info
@@ -23,6 +31,7 @@ __all__ = [
     "Architecture",
     "HEAD_KINDS",
     "Head",
+    "Stage",
     "ImagePreprocessing",
     "backbones",
     "build",
@@ -30,11 +39,16 @@ __all__ = [
     "build_shared_trunk",
     "compile_model",
     "data",
+    "fit_staged",
+    "freeze",
     "list_backbones",
     "list_models",
     "load_model",
     "model_info",
     "register_model",
     "save_model",
+    "set_trainable",
+    "trainable_summary",
+    "unfreeze_from",
     "weights",
 ]

@@ -63,17 +63,19 @@ def _read_metadata(path: Path, fmt: str) -> dict | None:
     return json.loads(text) if text is not None else None
 
 
-def save_model(model: keras.Model, path, include_optimizer: bool = True) -> None:
+def save_model(model: keras.Model, path) -> None:
     """Saves `model` and its metadata to a `.keras` or `.h5` file.
 
     The file is written beside the destination and moved over it only when
-    complete, so an existing file is never left half-written.
+    complete, so an existing file is never left half-written. A `.keras` file
+    holds everything, optimizer state included: use it to resume training. An
+    `.h5` file holds the architecture, weights and training configuration but not
+    the optimizer state, which Keras' `.h5` loader cannot restore for models with
+    nested backbones.
 
     Args:
         model: The model to save.
         path: Destination ending in `.keras`, `.h5` or `.hdf5`.
-        include_optimizer: Save the optimizer state too (`.h5` only; `.keras`
-            always does).
     """
     path = Path(path)
     fmt = _model_format(path)
@@ -82,10 +84,10 @@ def save_model(model: keras.Model, path, include_optimizer: bool = True) -> None
     os.close(handle)
     temporary = Path(temporary)
     try:
-        if fmt == "keras":
-            model.save(temporary)
-        else:
-            keras.saving.save_model(model, temporary, include_optimizer=include_optimizer)
+        model.save(temporary)
+        if fmt == "h5":
+            with h5py.File(temporary, "r+") as f:
+                f.pop("optimizer_weights", None)
         metadata = get_metadata(model)
         if metadata is not None:
             _write_metadata(temporary, fmt, metadata)
@@ -136,7 +138,10 @@ def _rebuild_mismatched_optimizer(model: keras.Model, path: Path) -> None:
     known = {id(v) for v in optimizer._trainable_variables}
     if known == {id(v) for v in model.trainable_variables}:
         return
-    warnings.warn(f"{path}: the saved optimizer state does not fit the model; training restarts it.")
+    warnings.warn(
+        f"{path}: Keras cannot restore this .h5 file's optimizer state for a model with nested "
+        "sub-models; training continues with a fresh optimizer (save as .keras to resume exactly)."
+    )
     model.compile_from_config(model.get_compile_config())
 
 

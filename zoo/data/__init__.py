@@ -7,7 +7,7 @@ Example:
     >>> dataset = zoo.data.make_dataset(df, heads, directory="images", image_size=(96, 96))  # doctest: +SKIP
 """
 
-from zoo.data.augment import DEFAULT_AUGMENTATION, build_augmenter
+from zoo.data.augment import DEFAULT_AUGMENTATION, Augmentation, build_augmenter
 from zoo.data.compat import SplitOutputs, flow_from_dataframe, split_outputs
 from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_dataframe, learn_classes
 from zoo.data.images import ImageCheck, check_images, decode_rgb
@@ -27,6 +27,7 @@ from zoo.data.splits import label_counts, train_validation_split
 from zoo.data.synthetic import garment_image, make_garments
 
 __all__ = [
+    "Augmentation",
     "DEFAULT_AUGMENTATION",
     "DataError",
     "Encoded",

@@ -57,8 +57,10 @@ def resize_image(image, image_size, resize: str = "stretch", antialias: bool = T
 
 
 def _augment_batch(augmenter):
-    def apply(images, *rest):
-        return (tf.clip_by_value(augmenter(images, training=True), 0.0, 255.0), *rest)
+    def apply(batch, seed):
+        if isinstance(batch, tuple):
+            return (tf.clip_by_value(augmenter(batch[0], seed), 0.0, 255.0), *batch[1:])
+        return tf.clip_by_value(augmenter(batch, seed), 0.0, 255.0)
 
     return apply
 
@@ -96,7 +98,7 @@ def images_dataset(
     dataset = tf.data.Dataset.from_tensor_slices((paths, np.asarray(needs_pillow, dtype=bool), *labels))
 
     def load(path, pillow, *rest):
-        image = resize_image(decode_rgb(path, pillow), image_size, resize, antialias)
+        image = resize_image(decode_rgb(path, pillow, image_size), image_size, resize, antialias)
         return (image, *rest) if rest else image
 
     if cache is not False:
@@ -109,7 +111,10 @@ def images_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     augmenter = build_augmenter(augment, seed)
     if augmenter is not None:
-        dataset = dataset.map(_augment_batch(augmenter), num_parallel_calls=tf.data.AUTOTUNE)
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            _augment_batch(augmenter), num_parallel_calls=tf.data.AUTOTUNE
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
