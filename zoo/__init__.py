@@ -17,6 +17,7 @@ if "tensorflow" not in _sys.modules:
 
 from zoo import backbones, data, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
+from zoo.evaluation import evaluate, summary_table
 from zoo.finetune import Stage, fit_staged, freeze, set_trainable, trainable_summary, unfreeze_from
 from zoo.heads import HEAD_KINDS, Head
 from zoo.layers import ImagePreprocessing
@@ -24,6 +25,7 @@ from zoo.metadata import model_info
 from zoo.models import Architecture, build, register_model
 from zoo.registry import list_backbones, list_models
 from zoo.saving import load_model, save_model
+from zoo.thresholds import tune_thresholds
 
 __version__ = "0.1.0"
 
@@ -39,6 +41,7 @@ __all__ = [
     "build_shared_trunk",
     "compile_model",
     "data",
+    "evaluate",
     "fit_staged",
     "freeze",
     "list_backbones",
@@ -48,7 +51,9 @@ __all__ = [
     "register_model",
     "save_model",
     "set_trainable",
+    "summary_table",
     "trainable_summary",
+    "tune_thresholds",
     "unfreeze_from",
     "weights",
 ]

@@ -107,9 +107,13 @@ class Head:
         if self.kind == "binary":
             return [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
         return [
-            keras.metrics.BinaryAccuracy(name="binary_accuracy"),
+            keras.metrics.BinaryAccuracy(name="binary_accuracy"),  # hamming accuracy
             ExactMatchAccuracy(name="exact_match"),
             keras.metrics.F1Score(average="micro", threshold=0.5, name="f1"),
+            keras.metrics.F1Score(average="macro", threshold=0.5, name="macro_f1"),
+            keras.metrics.Precision(name="precision"),
+            keras.metrics.Recall(name="recall"),
+            keras.metrics.AUC(curve="PR", multi_label=True, num_labels=self.units, name="map"),
         ]
 
     def build(self, features):

@@ -1,0 +1,125 @@
+"""After training: per-head reports computed with scikit-learn.
+
+Example:
+    >>> report = zoo.evaluate(model, validation_data)  # doctest: +SKIP
+    >>> report["tags"]["summary"]["hamming_loss"]  # doctest: +SKIP
+    0.087
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from zoo.heads import Head
+from zoo.metadata import heads_of
+
+
+def predict_with_targets(model, dataset) -> tuple[dict, dict]:
+    """Predictions and targets from one pass over `dataset`, batch by batch.
+
+    Using the same batches for both keeps them aligned even when the dataset
+    reshuffles every pass.
+
+    Returns:
+        ({head: probabilities}, {head: targets}) as numpy arrays.
+    """
+    predictions, targets = {}, {}
+    for batch in dataset:
+        images, labels = batch[0], batch[1]
+        outputs = model(images, training=False)
+        if not isinstance(outputs, dict):
+            outputs = dict(zip(model.output_names, outputs if isinstance(outputs, (list, tuple)) else [outputs]))
+        for name, value in outputs.items():
+            predictions.setdefault(name, []).append(np.asarray(value))
+            targets.setdefault(name, []).append(np.asarray(labels[name]))
+    return ({k: np.concatenate(v) for k, v in predictions.items()},
+            {k: np.concatenate(v) for k, v in targets.items()})
+
+
+def _thresholds(head: Head, override) -> np.ndarray:
+    value = head.threshold if override is None else override
+    return np.broadcast_to(np.asarray(value, dtype="float32"), (head.units,))
+
+
+def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
+    """Report of a multilabel or binary head: summary figures and a per-class table."""
+    y_true = np.asarray(y_true).astype(int)
+    thresholds = _thresholds(head, thresholds)
+    y_pred = (np.asarray(scores) > thresholds).astype(int)
+    classes = list(head.classes) if head.kind == "multilabel" else [head.classes[-1]]
+    precision, recall, f1, support = skm.precision_recall_fscore_support(y_true, y_pred, zero_division=0)
+    confusion = skm.multilabel_confusion_matrix(y_true, y_pred)
+    ap = [skm.average_precision_score(y_true[:, j], scores[:, j]) if y_true[:, j].any() else np.nan
+          for j in range(y_true.shape[1])]
+    per_class = pd.DataFrame({
+        "class": classes, "threshold": thresholds, "precision": precision, "recall": recall, "f1": f1,
+        "support": support, "average_precision": ap,
+        "tp": confusion[:, 1, 1], "fp": confusion[:, 0, 1], "fn": confusion[:, 1, 0], "tn": confusion[:, 0, 0],
+    })
+    summary = {
+        "samples": int(len(y_true)),
+        "hamming_loss": float(skm.hamming_loss(y_true, y_pred)),
+        "hamming_accuracy": float(1.0 - skm.hamming_loss(y_true, y_pred)),
+        "exact_match": float(skm.accuracy_score(y_true, y_pred)),
+        "micro_precision": float(skm.precision_score(y_true, y_pred, average="micro", zero_division=0)),
+        "micro_recall": float(skm.recall_score(y_true, y_pred, average="micro", zero_division=0)),
+        "micro_f1": float(skm.f1_score(y_true, y_pred, average="micro", zero_division=0)),
+        "macro_f1": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "weighted_f1": float(skm.f1_score(y_true, y_pred, average="weighted", zero_division=0)),
+        "mAP": float(np.nanmean(ap)),
+    }
+    if head.kind == "multilabel":
+        summary["samples_f1"] = float(skm.f1_score(y_true, y_pred, average="samples", zero_division=0))
+    return {"summary": summary, "per_class": per_class}
+
+
+def multiclass_head_report(head: Head, y_true, scores) -> dict:
+    """Report of a multiclass head: accuracy, F1 averages, per-class table, confusion matrix."""
+    true_index = np.asarray(y_true).argmax(axis=1)
+    predicted_index = np.asarray(scores).argmax(axis=1)
+    labels = np.arange(len(head.classes))
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        true_index, predicted_index, labels=labels, zero_division=0
+    )
+    per_class = pd.DataFrame({"class": list(head.classes), "precision": precision, "recall": recall,
+                              "f1": f1, "support": support})
+    confusion = pd.DataFrame(skm.confusion_matrix(true_index, predicted_index, labels=labels),
+                             index=list(head.classes), columns=list(head.classes))
+    summary = {
+        "samples": int(len(true_index)),
+        "accuracy": float(skm.accuracy_score(true_index, predicted_index)),
+        "macro_f1": float(skm.f1_score(true_index, predicted_index, labels=labels, average="macro", zero_division=0)),
+        "weighted_f1": float(skm.f1_score(true_index, predicted_index, labels=labels, average="weighted",
+                                          zero_division=0)),
+    }
+    return {"summary": summary, "per_class": per_class, "confusion": confusion}
+
+
+def evaluate(model, dataset, thresholds: dict | None = None) -> dict:
+    """Evaluates every head of `model` on a `(images, {head: targets})` dataset.
+
+    Args:
+        model: A model with heads (zoo metadata, or inferred for plain models).
+        dataset: Batches of images and per-head targets.
+        thresholds: Optional {head: threshold(s)} overriding the stored ones.
+
+    Returns:
+        {head: {"summary": {...}, "per_class": DataFrame[, "confusion": DataFrame]}}.
+    """
+    probabilities, targets = predict_with_targets(model, dataset)
+    report = {}
+    for head in heads_of(model):
+        if head.kind == "multiclass":
+            report[head.name] = multiclass_head_report(head, targets[head.name], probabilities[head.name])
+        else:
+            report[head.name] = sigmoid_head_report(
+                head, targets[head.name], probabilities[head.name], (thresholds or {}).get(head.name)
+            )
+    return report
+
+
+def summary_table(report: dict) -> pd.DataFrame:
+    """One row per head with its summary figures."""
+    return pd.DataFrame({name: part["summary"] for name, part in report.items()}).T
