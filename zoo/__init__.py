@@ -15,7 +15,7 @@ if "tensorflow" not in _sys.modules:
     # TensorFlow's C++ INFO/WARNING lines drown the command's output; a user setting wins.
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import backbones, data, weights
+from zoo import backbones, callbacks, data, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
 from zoo.evaluation import evaluate, summary_table
 from zoo.finetune import Stage, fit_staged, freeze, set_trainable, trainable_summary, unfreeze_from
@@ -39,6 +39,7 @@ __all__ = [
     "build",
     "build_branches",
     "build_shared_trunk",
+    "callbacks",
     "compile_model",
     "data",
     "evaluate",

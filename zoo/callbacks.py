@@ -1,0 +1,146 @@
+"""Training callbacks: epoch-end validation metrics, atomic checkpoints, NaN stop.
+
+Example:
+    >>> callbacks = zoo.callbacks.standard_callbacks("run1", validation_data)  # doctest: +SKIP
+    >>> model.fit(train_data, epochs=30, callbacks=callbacks)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo.evaluation import multiclass_head_report, predict_with_targets, sigmoid_head_report
+from zoo.metadata import heads_of
+from zoo.saving import save_model
+
+logger = logging.getLogger(__name__)
+
+
+class ValidationMetrics(keras.callbacks.Callback):
+    """Adds scikit-learn F1, precision and recall per head to the epoch logs.
+
+    Predictions and targets come from the same pass over `validation_data`, so
+    they stay aligned whatever the dataset's order. Keys look like
+    `val_tags_micro_f1`, so `ModelCheckpoint`, `EarlyStopping` and `CSVLogger`
+    placed after this callback can use them.
+
+    Args:
+        validation_data: Batches of (images, {head: targets}).
+        prefix: Prefix of the log keys.
+        verbose: Print one line per epoch.
+    """
+
+    def __init__(self, validation_data, prefix: str = "val_", verbose: bool = False):
+        super().__init__()
+        self.validation_data = validation_data
+        self.prefix = prefix
+        self.verbose = verbose
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        probabilities, targets = predict_with_targets(self.model, self.validation_data)
+        for head in heads_of(self.model):
+            if head.kind == "multiclass":
+                summary = multiclass_head_report(head, targets[head.name], probabilities[head.name])["summary"]
+                keys = ("accuracy", "macro_f1")
+            else:
+                summary = sigmoid_head_report(head, targets[head.name], probabilities[head.name])["summary"]
+                keys = ("micro_f1", "macro_f1", "micro_precision", "micro_recall")
+            for key in keys:
+                logs[f"{self.prefix}{head.name}_{key}"] = summary[key]
+        if self.verbose:
+            figures = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k.startswith(self.prefix))
+            print(f"epoch {epoch + 1}: {figures}")
+
+
+class SafeModelCheckpoint(keras.callbacks.Callback):
+    """Saves the model with `zoo.save_model` (atomic, metadata included).
+
+    Args:
+        filepath: `.keras` or `.h5` path; may contain `{epoch}`.
+        monitor: Log key to compare epochs by.
+        mode: "min", "max" or "auto" (max for accuracy/f1/auc/map keys).
+        save_best_only: Save only when `monitor` improves.
+    """
+
+    def __init__(self, filepath, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True):
+        super().__init__()
+        if mode not in ("min", "max", "auto"):
+            raise ValueError(f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}")
+        if mode == "auto":
+            mode = "max" if any(k in monitor for k in ("acc", "f1", "auc", "map", "match", "precision", "recall")) else "min"
+        self.filepath, self.monitor, self.mode, self.save_best_only = str(filepath), monitor, mode, save_best_only
+        self.best = -math.inf if mode == "max" else math.inf
+        self.best_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1)
+        if not self.save_best_only:
+            save_model(self.model, path)
+            return
+        if self.monitor not in logs:
+            raise KeyError(
+                f"SafeModelCheckpoint monitors {self.monitor!r}, which is not in the logs "
+                f"{sorted(logs)}. Received: monitor={self.monitor!r}"
+            )
+        value = float(logs[self.monitor])
+        if (value > self.best) if self.mode == "max" else (value < self.best):
+            self.best, self.best_epoch = value, epoch + 1
+            save_model(self.model, path)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite loss, saying where and what to try."""
+
+    def __init__(self):
+        super().__init__()
+        self.stopped_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.stopped_at = (self._epoch + 1, batch + 1)
+            self.model.stop_training = True
+            logger.error(
+                "Training stopped: the loss became %s at epoch %d, batch %d. Lower the learning rate, "
+                "check the inputs for NaN, or use a loss with clipping.", loss, *self.stopped_at,
+            )
+
+
+def standard_callbacks(output_dir, validation_data=None, monitor: str | None = None, backup: bool = True) -> list:
+    """Validation metrics, NaN stop, best-model checkpoint, CSV log and resume.
+
+    Args:
+        output_dir: Folder for `best.keras`, `history.csv` and `backup/`.
+        validation_data: Enables `ValidationMetrics` and the checkpoint's default
+            monitor `val_loss`.
+        monitor: Checkpoint monitor (default `val_loss`, or `loss` without
+            validation data).
+        backup: Add `keras.callbacks.BackupAndRestore`: rerunning the same
+            `fit` after an interruption resumes at the next epoch.
+
+    Returns:
+        A list for `model.fit(callbacks=...)`.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    callbacks = []
+    if validation_data is not None:
+        callbacks.append(ValidationMetrics(validation_data))
+    callbacks.append(StopOnNaN())
+    callbacks.append(SafeModelCheckpoint(output_dir / "best.keras",
+                                         monitor or ("val_loss" if validation_data is not None else "loss")))
+    callbacks.append(keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True))
+    if backup:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(output_dir / "backup")))
+    return callbacks
