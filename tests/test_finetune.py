@@ -106,3 +106,49 @@ def test_trainable_summary_counts_parameters():
     assert summary.loc["compact_resnet", "trainable"] == 0
     assert summary.loc["compact_resnet", "frozen"] == backbone.count_params()
     assert summary.loc["tags_logits", "trainable"] == model.get_layer("tags_logits").count_params()
+
+
+def _image_folder(tmp_path, n=10):
+    from PIL import Image
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    tags = [tuple(t) for t in (["a"], ["b"], ["a", "c"], ["c"], ["b", "c"])] * (n // 5)
+    return pd.DataFrame({"filename": [str(tmp_path / f"{i}.png") for i in range(n)], "tags": tags})
+
+
+def _train_heads(df, cache, seed=0):
+    keras.utils.set_random_seed(seed)
+    heads = [zoo.Head("tags", ["a", "b", "c"], dropout=0.3)]
+    model = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3), freeze_backbone=True, dropout=0.2)
+    train = zoo.data.make_dataset(df, heads, image_size=(32, 32), batch_size=4, seed=seed)
+    history = zoo.fit_staged(model, train, stages=[zoo.Stage(epochs=3, trainable="heads", learning_rate=1e-2)],
+                             cache_features=cache, verbose=0)
+    return model, history
+
+
+def test_cached_feature_stage_gives_the_same_weights_as_the_slow_way(tmp_path):
+    df = _image_folder(tmp_path)
+    slow, slow_history = _train_heads(df, cache=False)
+    keras.backend.clear_session()
+    fast, fast_history = _train_heads(df, cache=True)
+    for a, b in zip(slow.weights, fast.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4, err_msg=a.path)
+    np.testing.assert_allclose(slow_history.history["loss"], fast_history.history["loss"], rtol=1e-3)
+    assert not np.allclose(slow.get_layer("tags_logits").kernel.numpy(), 0)
+
+
+def test_feature_cache_is_used_only_when_safe(tmp_path):
+    from zoo.finetune import can_cache_features
+
+    df = _image_folder(tmp_path)
+    heads = [zoo.Head("tags", ["a", "b", "c"])]
+    model = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3), freeze_backbone=True)
+    plain = zoo.data.make_dataset(df, heads, image_size=(32, 32))
+    augmented = zoo.data.make_dataset(df, heads, image_size=(32, 32), augment=True)
+    assert can_cache_features(model, plain)
+    assert not can_cache_features(model, augmented)
+    zoo.unfreeze_from(model, "stage4")
+    assert not can_cache_features(model, plain)

@@ -85,7 +85,8 @@ def build_shared_trunk(
     model = keras.Model(inputs, {h.name: h.build(x) for h in heads}, name=name)
     set_metadata(
         model,
-        make_metadata(heads, input_shape, architecture=name, backbone=backbone, branches={trunk.name: backbone}),
+        make_metadata(heads, input_shape, architecture=name, backbone=backbone, branches={trunk.name: backbone},
+                      feature_layers=["pool"]),
     )
     return model
 
@@ -145,7 +146,8 @@ def build_branches(
     backbone_by_head = {h.name: _per_head(backbones, h.name, "backbones") for h in heads}
     set_metadata(
         model,
-        make_metadata(heads, input_shape, architecture=name, backbone=backbone_by_head, branches=branches),
+        make_metadata(heads, input_shape, architecture=name, backbone=backbone_by_head, branches=branches,
+                      feature_layers=[f"{h.name}_pool" for h in heads]),
     )
     return model
 

@@ -14,12 +14,13 @@ import dataclasses
 from typing import Any
 
 import keras
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 
 from zoo.backbones import get_backbone_spec
 from zoo.builders import compile_model
-from zoo.metadata import model_info
+from zoo.metadata import model_info, set_metadata
 
 
 def backbones_of(model: keras.Model) -> dict:
@@ -240,8 +241,60 @@ class StagedHistory:
         return frame
 
 
-def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose="auto", **compile_kwargs):
+def all_backbones_frozen(model) -> bool:
+    """True when no backbone weight of the model is trainable."""
+    return all(not b.trainable_weights for b in backbones_of(model))
+
+
+def can_cache_features(model, train, validation=None) -> bool:
+    """Whether a stage may train the heads on cached backbone features.
+
+    Needs every backbone frozen, a zoo model that names its feature layers, and
+    `make_dataset` datasets without augmentation (their rows can be replayed in
+    the same order).
+    """
+    datasets = [d for d in (train, validation) if d is not None]
+    return (
+        bool(model_info(model).get("feature_layers"))
+        and all_backbones_frozen(model)
+        and all(getattr(d, "zoo_plan", None) and not d.zoo_plan["augmented"] for d in datasets)
+    )
+
+
+def _cached_features(extractor, dataset):
+    """The dataset's batches with images replaced by backbone features, same order."""
+    plan = dataset.zoo_plan
+    features, labels = [], []
+    for images, *rest in plan["unshuffled"]():
+        output = extractor(images, training=False)
+        features.append([np.asarray(f) for f in (output if isinstance(output, (list, tuple)) else [output])])
+        labels.append(rest)
+    columns = [np.concatenate(parts) for parts in zip(*features)]
+    rest = [tf.nest.map_structure(lambda *arrays: np.concatenate([np.asarray(a) for a in arrays]), *parts)
+            for parts in zip(*labels)]
+    cached = tf.data.Dataset.from_tensor_slices((tuple(columns), *rest))
+    if plan["shuffle"]:  # same seed and size as make_dataset: the same order, epoch by epoch
+        cached = cached.shuffle(len(columns[0]), seed=plan["seed"], reshuffle_each_iteration=True)
+    return cached.batch(plan["batch_size"], drop_remainder=plan["drop_remainder"]).prefetch(tf.data.AUTOTUNE)
+
+
+def _heads_model(model):
+    """(feature extractor, model from the feature layers' inputs to the outputs), sharing weights."""
+    features = [model.get_layer(name).input for name in model_info(model)["feature_layers"]]
+    extractor = keras.Model(model.inputs, features, name=f"{model.name}_features")
+    heads = keras.Model(features, dict(zip(model.output_names, model.outputs)), name=f"{model.name}_heads")
+    set_metadata(heads, model_info(model))
+    return extractor, heads
+
+
+def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose="auto", cache_features="auto",
+               **compile_kwargs):
     """Trains in stages, recompiling between them; returns one merged history.
+
+    A stage that trains only the heads on frozen backbones, without
+    augmentation, runs the backbones once and trains the heads on their cached
+    features: the same weights as the slow way (same order, same dropout draws),
+    many times faster per epoch.
 
     Args:
         model: A zoo model (its heads are read from its metadata).
@@ -250,6 +303,9 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         stages: `Stage` objects (or dicts of their fields).
         callbacks: Keras callbacks shared by all stages.
         verbose: Passed to `fit`.
+        cache_features: "auto" (cache where `can_cache_features` allows and no
+            callbacks are given, since they would see the heads-only model),
+            True (cache where allowed) or False.
         **compile_kwargs: Passed to `zoo.compile_model` (`jit_compile`, ...).
 
     Returns:
@@ -269,20 +325,26 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
     epoch = 0
     for number, stage in enumerate(stages, start=1):
         set_trainable(model, stage.trainable)
+        cached = cache_features is True or (cache_features == "auto" and not callbacks)
+        fitted, stage_train, stage_validation = model, train, validation
+        if cached and can_cache_features(model, train, validation):
+            extractor, fitted = _heads_model(model)
+            stage_train = _cached_features(extractor, train)
+            stage_validation = _cached_features(extractor, validation) if validation is not None else None
         compile_model(
-            model,
+            fitted,
             optimizer=_make_optimizer(stage, _steps(train)),
             loss_weights=stage.loss_weights,
             **compile_kwargs,
         )
-        history = model.fit(
-            *(train if isinstance(train, tuple) else (train,)),
-            validation_data=validation,
+        history = fitted.fit(
+            *(stage_train if isinstance(stage_train, tuple) else (stage_train,)),
+            validation_data=stage_validation,
             initial_epoch=epoch,
             epochs=epoch + stage.epochs,
             callbacks=callbacks,
             verbose=verbose,
-            shuffle=not isinstance(train, tf.data.Dataset),
+            shuffle=not isinstance(stage_train, tf.data.Dataset),
         )
         merged.extend(stage.name or f"stage{number}", history.history)
         epoch += stage.epochs

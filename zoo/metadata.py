@@ -20,14 +20,19 @@ FORMAT_VERSION = 1
 _ATTRIBUTE = "_zoo_metadata_json"
 
 
-def make_metadata(heads, input_shape, architecture=None, backbone=None, branches=None) -> dict:
-    """Builds the metadata dict for a model with these heads."""
+def make_metadata(heads, input_shape, architecture=None, backbone=None, branches=None, feature_layers=()) -> dict:
+    """Builds the metadata dict for a model with these heads.
+
+    `branches` maps backbone layer names to backbone names; `feature_layers` names
+    the layers whose inputs are the backbones' outputs (used to cache features).
+    """
     return {
         "format": FORMAT_VERSION,
         "architecture": architecture,
         "input_shape": [int(d) for d in input_shape],
         "backbone": backbone,
         "branches": dict(branches or {}),
+        "feature_layers": list(feature_layers),
         "heads": {h.name: h.to_dict() for h in heads},
     }
 

@@ -17,9 +17,11 @@ from zoo.layers import ImagePreprocessing
 def _build_application(application, preprocessing, input_shape, weights_path, name):
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = ImagePreprocessing(preprocessing, name=f"{name}_preprocessing")(inputs)
-    return application(
+    network = application(
         include_top=False, weights=weights_path, input_tensor=x, input_shape=input_shape, name=name
     )
+    # Same layers, but a single-tensor input structure (the application lists its inputs).
+    return keras.Model(inputs, network.output, name=name)
 
 
 def _register(name, application, preprocessing, boundaries):

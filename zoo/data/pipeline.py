@@ -208,4 +208,16 @@ def make_dataset(
     )
     dataset.zoo_skipped = skipped
     dataset.zoo_files = list(np.asarray(paths)[ok])
+    dataset.zoo_plan = {
+        "augmented": augment not in (None, False),
+        "shuffle": shuffle,
+        "seed": seed,
+        "batch_size": batch_size,
+        "drop_remainder": drop_remainder,
+        # The same rows, decoded the same way, in file order and without augmentation.
+        "unshuffled": lambda: images_dataset(
+            np.asarray(paths)[ok], labels, needs_pillow=report.needs_pillow[ok], image_size=image_size,
+            batch_size=batch_size, shuffle=False, resize=resize, antialias=antialias,
+        ),
+    }
     return dataset
