@@ -15,7 +15,7 @@ if "tensorflow" not in _sys.modules:
     # TensorFlow's C++ INFO/WARNING lines drown the command's output; a user setting wins.
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import backbones, callbacks, data, weights
+from zoo import backbones, callbacks, data, plots, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
 from zoo.evaluation import evaluate, summary_table
 from zoo.finetune import Stage, fit_staged, freeze, set_trainable, trainable_summary, unfreeze_from
@@ -23,6 +23,7 @@ from zoo.heads import HEAD_KINDS, Head
 from zoo.layers import ImagePreprocessing
 from zoo.metadata import model_info
 from zoo.models import Architecture, build, register_model
+from zoo.predict import Predictor
 from zoo.registry import list_backbones, list_models
 from zoo.saving import load_model, save_model
 from zoo.thresholds import tune_thresholds
@@ -35,6 +36,7 @@ __all__ = [
     "Head",
     "Stage",
     "ImagePreprocessing",
+    "Predictor",
     "backbones",
     "build",
     "build_branches",
@@ -49,6 +51,7 @@ __all__ = [
     "list_models",
     "load_model",
     "model_info",
+    "plots",
     "register_model",
     "save_model",
     "set_trainable",

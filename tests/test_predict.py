@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+from zoo.data import DataError
+
+
+@pytest.fixture
+def model():
+    heads = [zoo.Head("color", ["black", "red"], kind="multiclass"), zoo.Head("tags", ["a", "b", "c"]),
+             zoo.Head("person", ["person"], kind="binary")]
+    return zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3))
+
+
+@pytest.fixture
+def photos(tmp_path):
+    rng = np.random.default_rng(0)
+    (tmp_path / "nested").mkdir()
+    paths = [tmp_path / "a.jpg", tmp_path / "nested" / "b.png", tmp_path / "c.jpg"]
+    for path in paths:
+        Image.fromarray(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(path)
+    (tmp_path / "notes.txt").write_text("not an image")
+    return tmp_path, paths
+
+
+def test_predict_files_and_folders_to_a_frame(model, photos, tmp_path):
+    folder, paths = photos
+    model.get_layer("tags_logits").bias.assign([5.0, -5.0, 5.0])  # a and c, not b
+    zoo.metadata.update_head(model, "tags", threshold=[0.5, 0.5, 0.9999])  # ... but c needs > 0.9999
+    zoo.save_model(model, tmp_path / "m.h5")
+    predictor = zoo.Predictor(tmp_path / "m.h5")
+    frame = predictor.predict(folder)
+    assert frame["file"].tolist() == sorted(str(p) for p in paths)  # the .txt file is not an image
+    assert set(frame["color"]) <= {"black", "red"}
+    assert set(frame["person"]) <= {"person", ""}
+    assert {"color:black", "color:red", "tags:a", "tags:b", "tags:c", "person:person"} <= set(frame.columns)
+    probabilities = frame[["tags:a", "tags:b", "tags:c"]].to_numpy()
+    expected = [" ".join(np.array(["a", "b", "c"])[row > np.array([0.5, 0.5, 0.9999])]) for row in probabilities]
+    assert frame["tags"].tolist() == expected
+    np.testing.assert_allclose(frame["color:black"] + frame["color:red"], 1.0, atol=1e-5)
+
+
+def test_predict_matches_a_hand_written_load_and_predict(model, photos):
+    _, paths = photos
+    frame = zoo.Predictor(model).predict([str(p) for p in paths])
+    import tensorflow as tf
+
+    by_hand = np.stack([tf.image.resize(np.asarray(Image.open(p).convert("RGB"), "float32"), (32, 32),
+                                        antialias=True).numpy() for p in paths])
+    expected = model.predict(by_hand, verbose=0)
+    np.testing.assert_allclose(frame[["tags:a", "tags:b", "tags:c"]].to_numpy(), expected["tags"], atol=1e-3)
+
+
+def test_predict_arrays_of_any_size_and_a_dataset(model):
+    rng = np.random.default_rng(1)
+    frame = zoo.Predictor(model).predict(rng.uniform(0, 255, (3, 64, 48, 3)))
+    assert frame["file"].tolist() == [0, 1, 2]
+    single = zoo.Predictor(model).predict(rng.uniform(0, 255, (32, 32, 3)))
+    assert len(single) == 1
+    import tensorflow as tf
+
+    images = rng.uniform(0, 255, (5, 32, 32, 3)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices((images, np.zeros(5))).batch(2)
+    from_dataset = zoo.Predictor(model).predict(dataset)
+    direct = zoo.Predictor(model).predict(images)
+    np.testing.assert_allclose(from_dataset["tags:a"], direct["tags:a"], atol=1e-5)
+    with pytest.raises(ValueError, match=r"Received: shape \(2, 32, 32\)"):
+        zoo.Predictor(model).predict(np.zeros((2, 32, 32)))
+
+
+def test_unreadable_files_raise_or_are_skipped(model, photos):
+    folder, paths = photos
+    bad = folder / "broken.jpg"
+    bad.write_text("no")
+    with pytest.raises(DataError, match="broken.jpg: unreadable image"):
+        zoo.Predictor(model).predict(folder)
+    predictor = zoo.Predictor(model, on_error="skip")
+    assert len(predictor.predict(folder)) == 3 and len(predictor.skipped) == 1
+    (folder / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="empty holds no image files"):
+        zoo.Predictor(model).predict(folder / "empty")

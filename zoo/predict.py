@@ -1,0 +1,107 @@
+"""The Predictor: a model (or model file) to label names for images.
+
+Example:
+    >>> predictor = zoo.Predictor("clothes.h5")  # doctest: +SKIP
+    >>> predictor.predict(["examples/1.jpg", "photos/"])  # doctest: +SKIP
+                 file  color  color:black  color:blue  ...
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from zoo.data.encoding import decode_predictions
+from zoo.data.pipeline import make_dataset, resize_image
+from zoo.data.sources import FILE_COLUMN, IMAGE_EXTENSIONS
+from zoo.metadata import heads_of, model_info
+from zoo.saving import load_model
+
+PROGRESS_BAR_BATCHES = 10
+
+
+def image_files(inputs) -> list[str]:
+    """Expands files and folders (recursively, image extensions only) to a sorted file list."""
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    files = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise FileNotFoundError(f"Folder {path} holds no image files ({', '.join(IMAGE_EXTENSIONS)}).")
+            files.extend(str(p) for p in found)
+        else:
+            files.append(str(path))
+    return files
+
+
+class Predictor:
+    """Predicts label names with a model's stored input size and thresholds.
+
+    Args:
+        model_or_path: A keras.Model or a `.keras`/`.h5` file.
+        batch_size: Images per batch.
+        resize: How images are fitted to the input ("stretch", "pad", "crop");
+            use what the model was trained with.
+        on_error: "raise" for unreadable files, or "skip" (they are listed in
+            `Predictor.skipped` after `predict`).
+    """
+
+    def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise"):
+        self.model = model_or_path if hasattr(model_or_path, "predict") else load_model(model_or_path, compile=False)
+        self.heads = heads_of(self.model)
+        self.image_size = tuple(model_info(self.model)["input_shape"][:2])
+        self.batch_size, self.resize, self.on_error = batch_size, resize, on_error
+        self.skipped: list[str] = []
+
+    def _dataset_from(self, inputs):
+        """(batches of images, identifiers) for any supported input."""
+        if isinstance(inputs, tf.data.Dataset):
+            images = inputs.map(lambda *batch: batch[0] if len(batch) > 1 else batch[0])
+            return images, None
+        if isinstance(inputs, np.ndarray) or tf.is_tensor(inputs):
+            array = np.asarray(inputs, dtype="float32")
+            if array.shape[-1:] != (3,) or array.ndim not in (3, 4):
+                raise ValueError(f"Arrays must be (n, height, width, 3). Received: shape {array.shape}")
+            if array.ndim == 3:
+                array = array[None]
+            if array.shape[1:3] != self.image_size:
+                array = np.stack([resize_image(a, self.image_size, self.resize).numpy() for a in array])
+            return tf.data.Dataset.from_tensor_slices(array).batch(self.batch_size), list(range(len(array)))
+        files = image_files(inputs)
+        dataset = make_dataset(pd.DataFrame({FILE_COLUMN: files}), None, image_size=self.image_size,
+                               batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error)
+        self.skipped = dataset.zoo_skipped
+        return dataset, dataset.zoo_files
+
+    def predict_probabilities(self, inputs) -> tuple[dict, list | None]:
+        """({head: probabilities}, identifiers) for files, folders, arrays or a dataset."""
+        dataset, identifiers = self._dataset_from(inputs)
+        batches = int(dataset.cardinality())
+        verbose = 1 if batches > PROGRESS_BAR_BATCHES or batches < 0 else 0
+        outputs = self.model.predict(dataset, verbose=verbose)
+        if not isinstance(outputs, dict):
+            outputs = dict(zip(self.model.output_names, outputs if isinstance(outputs, list) else [outputs]))
+        return outputs, identifiers
+
+    def predict(self, inputs) -> pd.DataFrame:
+        """One row per image: `file`, then per head the predicted label names
+        (space-separated for multilabel heads) and one `head:class` probability
+        column per class.
+        """
+        probabilities, identifiers = self.predict_probabilities(inputs)
+        count = len(next(iter(probabilities.values())))
+        frame = pd.DataFrame({"file": identifiers if identifiers is not None else range(count)})
+        for head in self.heads:
+            values = probabilities[head.name]
+            frame[head.name] = [" ".join(labels) for labels in decode_predictions(values, head)]
+            classes = head.classes if head.kind != "binary" else [head.classes[-1]]
+            for j, name in enumerate(classes):
+                frame[f"{head.name}:{name}"] = values[:, j]
+        return frame
