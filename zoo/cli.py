@@ -4,6 +4,9 @@ Example:
     $ zoo list
     $ zoo demo --output zoo-demo
     $ zoo weights
+    $ zoo train --folders clothing --separator _ --heads color type --model color_type
+    $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
+    $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
 """
 
 from __future__ import annotations
@@ -71,6 +74,52 @@ def build_parser() -> argparse.ArgumentParser:
 
     weights = commands.add_parser("weights", help="show known weight files and where they are looked up")
     weights.set_defaults(run=_command_weights)
+
+    from zoo import commands as actions
+
+    train = commands.add_parser("train", help="train a model on your labelled images, in stages")
+    actions.add_source_arguments(train)
+    train.add_argument("--model", default="multilabel_small", help="architecture from `zoo list` (default: %(default)s)")
+    train.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+                       help="input size (default: the model's)")
+    train.add_argument("--weights", default="auto", help="auto, imagenet, none or a weights file (default: %(default)s)")
+    train.add_argument("--epochs", type=int, default=10, help="epochs of the single default stage")
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="learning rate of the default stage")
+    train.add_argument("--stage", action="append", default=[], metavar="SPEC",
+                       help="a training stage, repeatable: epochs=10,trainable=heads,lr=1e-3 then "
+                            "epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")
+    train.add_argument("--validation-split", type=float, default=0.2)
+    train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
+    train.add_argument("--augment", action="store_true", help="flip, rotation, zoom, translation, contrast, brightness")
+    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--tune-thresholds", choices=["f1", "exact_match", "hamming"],
+                       help="tune per-class thresholds on the validation split")
+    train.add_argument("--format", choices=["keras", "h5"], default="keras", help="model file format")
+    train.add_argument("--output", default="zoo_output", help="output folder (default: %(default)s)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--on-error", choices=["raise", "skip"], default="raise", help="unreadable images and bad labels")
+    train.add_argument("--progress", action="store_true", help="progress bars instead of one line per epoch")
+    train.set_defaults(run=actions.train)
+
+    evaluate = commands.add_parser("evaluate", help="report per-head metrics of a saved model on labelled images")
+    evaluate.add_argument("model", help=".keras or .h5 model file")
+    actions.add_source_arguments(evaluate)
+    evaluate.add_argument("--threshold", type=float, help="one threshold for every sigmoid head")
+    evaluate.add_argument("--tune-thresholds", choices=["f1", "exact_match", "hamming"],
+                          help="tune per-class thresholds on these images first")
+    evaluate.add_argument("--save", action="store_true", help="with --tune-thresholds: store them in the model file")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    evaluate.add_argument("--output", help="CSV file for the report")
+    evaluate.set_defaults(run=actions.evaluate)
+
+    predict = commands.add_parser("predict", help="predict label names for image files or folders")
+    predict.add_argument("model", help=".keras or .h5 model file")
+    predict.add_argument("inputs", nargs="+", help="image files or folders")
+    predict.add_argument("--output", default="predictions.csv", help="CSV file (default: %(default)s)")
+    predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    predict.set_defaults(run=actions.predict)
     return parser
 
 

@@ -1,0 +1,92 @@
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from zoo.cli import main
+from zoo.commands import parse_stage
+
+
+def test_list_shows_models_and_backbones(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "color_type" in out and "multilabel_small" in out and "block5" in out
+
+
+def test_weights_lists_manifest(capsys):
+    assert main(["weights"]) == 0
+    assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["list", "demo", "weights", "train", "evaluate", "predict"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0 and f"usage: zoo {command}" in capsys.readouterr().out
+
+
+def test_the_console_script_runs():
+    result = subprocess.run([sys.executable, "-m", "zoo.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "{list,demo,weights,train,evaluate,predict}" in result.stdout
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
+    assert main(["train", "--csv", str(tmp_path / "missing.csv"), "--output", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("zoo train: error:") and "missing.csv" in err and "Traceback" not in err
+
+
+def test_stage_specs():
+    stage = parse_stage("epochs=3,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1", ["color", "type"])
+    assert stage.epochs == 3 and stage.learning_rate == 1e-5
+    assert stage.trainable == {"type": "block5_conv1"} and stage.loss_weights == {"color": 0.1, "type": 1.0}
+    assert parse_stage("trainable=stage4", ["tags"]).trainable == {"tags": "stage4"}
+    with pytest.raises(ValueError, match="Received: --stage 'epochs'"):
+        parse_stage("epochs", ["tags"])
+    with pytest.raises(ValueError, match=r"Unknown stage field\(s\) \['speed'\]"):
+        parse_stage("speed=3", ["tags"])
+
+
+def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
+    output = tmp_path / "run"
+    source = ["--folders", str(data_dir / "clothing"), "--separator", "_", "--heads", "color", "type"]
+    assert main(["train", *source, "--model", "color_type", "--image-size", "32", "32", "--weights", "none",
+                 "--stage", "epochs=1,trainable=type:none", "--stage",
+                 "epochs=1,trainable=type:block5_conv1,lr=1e-4,loss_weights=color:0.1/type:1",
+                 "--augment", "--batch-size", "16", "--format", "h5", "--output", str(output)]) == 0
+    for name in ("model.h5", "history.csv", "history.png", "report.csv", "label_counts.png", "confusion_color.png"):
+        assert (output / name).is_file(), name
+    history = pd.read_csv(output / "history.csv")
+    assert history["stage"].tolist() == ["stage1", "stage2"]
+
+    assert main(["evaluate", str(output / "model.h5"), *source, "--output", str(tmp_path / "report.csv")]) == 0
+    report = pd.read_csv(tmp_path / "report.csv")
+    assert set(report["head"]) == {"color", "type"}
+    assert report.loc[(report["head"] == "color") & (report["class"] == "(all)"), "samples"].item() == 93
+
+    predictions = tmp_path / "predictions.csv"
+    assert main(["predict", str(output / "model.h5"), str(data_dir / "clothing_examples"),
+                 "--output", str(predictions)]) == 0
+    frame = pd.read_csv(predictions)
+    assert len(frame) == 7
+    assert set(frame["color"]) <= {"black", "blue", "red"} and set(frame["type"]) <= {"dress", "jeans", "shirt"}
+
+
+def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys):
+    miml = data_dir / "miml"
+    output = tmp_path / "miml"
+    source = ["--onehot-csv", str(miml / "miml_labels_1.csv"), "--file-column", "Filenames",
+              "--images", str(miml / "images"), "--heads", "scene"]
+    assert main(["train", *source, "--image-size", "32", "32", "--epochs", "1", "--batch-size", "64",
+                 "--tune-thresholds", "f1", "--output", str(output)]) == 0
+    report = pd.read_csv(output / "report.csv")
+    assert set(report["class"]) == {"(all)", "desert", "mountains", "sea", "sunset", "trees"}
+    assert main(["evaluate", str(output / "model.keras"), *source, "--tune-thresholds", "exact_match"]) == 0
+    assert "hamming_loss" in capsys.readouterr().out
+    predictions = tmp_path / "p.csv"
+    images = sorted((miml / "images").iterdir())[:3]
+    assert main(["predict", str(output / "model.keras"), *map(str, images), "--output", str(predictions)]) == 0
+    frame = pd.read_csv(predictions, keep_default_na=False)
+    assert len(frame) == 3
+    assert all(set(labels.split()) <= {"desert", "mountains", "sea", "sunset", "trees"} for labels in frame["scene"])
