@@ -15,7 +15,7 @@ if "tensorflow" not in _sys.modules:
     # TensorFlow's C++ INFO/WARNING lines drown the command's output; a user setting wins.
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import backbones, callbacks, data, plots, weights
+from zoo import backbones, callbacks, data, plots, scale, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
 from zoo.evaluation import evaluate, summary_table
 from zoo.finetune import Stage, fit_staged, freeze, set_trainable, trainable_summary, unfreeze_from
@@ -54,6 +54,7 @@ __all__ = [
     "plots",
     "register_model",
     "save_model",
+    "scale",
     "set_trainable",
     "summary_table",
     "trainable_summary",

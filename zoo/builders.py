@@ -183,8 +183,10 @@ def compile_model(
     unknown -= {h.name for h in heads}
     if unknown:
         raise ValueError(f"Loss options name unknown heads: {sorted(unknown)}")
+    with model.distribute_strategy.scope():
+        optimizer = optimizer or keras.optimizers.Adam(learning_rate)
     model.compile(
-        optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+        optimizer=optimizer,
         loss={h.name: (losses or {}).get(h.name) or h.loss() for h in heads},
         loss_weights={h.name: float((loss_weights or {}).get(h.name, h.loss_weight)) for h in heads},
         metrics={h.name: h.metrics() for h in heads},

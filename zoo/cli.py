@@ -83,8 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
                        help="input size (default: the model's)")
     train.add_argument("--weights", default="auto", help="auto, imagenet, none or a weights file (default: %(default)s)")
-    train.add_argument("--epochs", type=int, default=10, help="epochs of the single default stage")
-    train.add_argument("--learning-rate", type=float, default=1e-3, help="learning rate of the default stage")
+    train.add_argument("--epochs", type=int, default=10,
+                       help="epochs of the default stage: AdamW, 2 warm-up epochs, cosine decay; all layers "
+                            "from scratch, heads only on pretrained weights (default: %(default)s)")
+    train.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate of the default stage")
     train.add_argument("--stage", action="append", default=[], metavar="SPEC",
                        help="a training stage, repeatable: epochs=10,trainable=heads,lr=1e-3 then "
                             "epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")

@@ -144,13 +144,17 @@ def train(args) -> None:
                   on_error=args.on_error)
     train_data = data.make_dataset(train_rows, heads, augment=True if args.augment else None, **common)
     validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
+    # Default: one stage, AdamW with warm-up and cosine decay; heads only on a pretrained backbone.
     stages = [parse_stage(s, [h.name for h in heads]) for s in args.stage] or [
-        zoo.Stage(epochs=args.epochs, trainable="all", learning_rate=args.learning_rate)
+        zoo.Stage(epochs=args.epochs, trainable="all" if weights is None else "heads",
+                  learning_rate=args.learning_rate, optimizer="adamw", schedule="warmup_cosine",
+                  warmup_epochs=min(2, args.epochs))
     ]
     history = zoo.fit_staged(model, train_data, validation_data, stages=stages, verbose=1 if args.progress else 2)
     history.to_dataframe().to_csv(output / "history.csv", index=False)
     zoo.plots.plot_history(history, output / "history.png")
     if args.tune_thresholds:
+        report_frame(zoo.evaluate(model, validation_data)).to_csv(output / "report_threshold_0.5.csv", index=False)
         tuned = zoo.tune_thresholds(model, validation_data, metric=args.tune_thresholds)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
     report = zoo.evaluate(model, validation_data)

@@ -331,12 +331,13 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
             extractor, fitted = _heads_model(model)
             stage_train = _cached_features(extractor, train)
             stage_validation = _cached_features(extractor, validation) if validation is not None else None
-        compile_model(
-            fitted,
-            optimizer=_make_optimizer(stage, _steps(train)),
-            loss_weights=stage.loss_weights,
-            **compile_kwargs,
-        )
+        with model.distribute_strategy.scope():  # the optimizer must live where the model was built
+            compile_model(
+                fitted,
+                optimizer=_make_optimizer(stage, _steps(train)),
+                loss_weights=stage.loss_weights,
+                **compile_kwargs,
+            )
         history = fitted.fit(
             *(stage_train if isinstance(stage_train, tuple) else (stage_train,)),
             validation_data=stage_validation,

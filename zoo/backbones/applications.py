@@ -14,11 +14,11 @@ from zoo.backbones.base import BackboneSpec, register_backbone
 from zoo.layers import ImagePreprocessing
 
 
-def _build_application(application, preprocessing, input_shape, weights_path, name):
+def _build_application(application, preprocessing, input_shape, name):
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = ImagePreprocessing(preprocessing, name=f"{name}_preprocessing")(inputs)
     network = application(
-        include_top=False, weights=weights_path, input_tensor=x, input_shape=input_shape, name=name
+        include_top=False, weights=None, input_tensor=x, input_shape=input_shape, name=name
     )
     # Same layers, but a single-tensor input structure (the application lists its inputs).
     return keras.Model(inputs, network.output, name=name)

@@ -17,8 +17,8 @@ class BackboneSpec:
 
     Args:
         name: Registry name.
-        build: `build(input_shape, weights_path, name) -> keras.Model` mapping raw
-            0..255 images to a 4-D feature map; `weights_path` is None or a file.
+        build: `build(input_shape, name) -> keras.Model` mapping raw 0..255
+            images to a 4-D feature map, randomly initialized.
         preprocessing: The `ImagePreprocessing` mode the model starts with.
         boundaries: Fine-tuning boundaries, short name -> first layer of the block
             ({"block5": "block5_conv1"}), ordered from the top of the network.
@@ -74,4 +74,8 @@ def build_backbone(name: str, input_shape=None, weights=None, model_name: str | 
             f"Use weights=None or a path. Received: weights={weights!r}"
         )
     path = weights_lib.resolve(name, weights, input_shape)
-    return spec.build(input_shape, path, model_name or name)
+    model = spec.build(input_shape, model_name or name)
+    if path:
+        # Published `.h5` files load by topology; the preprocessing layer has no weights.
+        model.load_weights(path)
+    return model

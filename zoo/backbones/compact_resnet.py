@@ -31,7 +31,7 @@ def _residual_block(x, filters, strides, name):
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def build_compact_resnet(input_shape, weights_path=None, name="compact_resnet", blocks_per_stage=1):
+def build_compact_resnet(input_shape, name="compact_resnet", blocks_per_stage=1):
     """Builds `compact_resnet`; see `zoo.backbones.build_backbone` for the arguments."""
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = ImagePreprocessing("tf", name=f"{name}_preprocessing")(inputs)
@@ -42,10 +42,7 @@ def build_compact_resnet(input_shape, weights_path=None, name="compact_resnet", 
         for block in range(1, blocks_per_stage + 1):
             strides = 2 if stage > 1 and block == 1 else 1
             x = _residual_block(x, filters, strides, f"stage{stage}_block{block}")
-    model = keras.Model(inputs, x, name=name)
-    if weights_path:
-        model.load_weights(weights_path)
-    return model
+    return keras.Model(inputs, x, name=name)
 
 
 register_backbone(

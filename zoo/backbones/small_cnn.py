@@ -19,7 +19,7 @@ def _conv_bn(x, filters, kernel, strides, name):
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
-def build_small_cnn(input_shape, weights_path=None, name="small_cnn"):
+def build_small_cnn(input_shape, name="small_cnn"):
     """Builds `small_cnn`; see `zoo.backbones.build_backbone` for the arguments."""
     inputs = keras.Input(input_shape, name=f"{name}_input")
     x = ImagePreprocessing("unit", name=f"{name}_preprocessing")(inputs)
@@ -29,10 +29,7 @@ def build_small_cnn(input_shape, weights_path=None, name="small_cnn"):
     x = layers.MaxPooling2D(2, padding="same", name="pool2")(x)
     x = _conv_bn(x, 128, 3, 1, "conv3")
     x = layers.MaxPooling2D(2, padding="same", name="pool3")(x)
-    model = keras.Model(inputs, x, name=name)
-    if weights_path:
-        model.load_weights(weights_path)
-    return model
+    return keras.Model(inputs, x, name=name)
 
 
 register_backbone(
