@@ -12,6 +12,8 @@ def test_list_shows_models_and_backbones(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "color_type" in out and "multilabel_small" in out and "block5" in out
+    vgg16 = next(line for line in out.splitlines() if line.strip().startswith("vgg16 "))
+    assert "14.71M" in vgg16 and "224x224x3" in vgg16  # VGG16 without its top: 14,714,688 parameters
 
 
 def test_weights_lists_manifest(capsys):

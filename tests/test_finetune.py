@@ -141,7 +141,7 @@ def test_cached_feature_stage_gives_the_same_weights_as_the_slow_way(tmp_path):
 
 
 def test_feature_cache_is_used_only_when_safe(tmp_path):
-    from zoo.finetune import can_cache_features
+    from zoo.feature_cache import can_cache_features
 
     df = _image_folder(tmp_path)
     heads = [zoo.Head("tags", ["a", "b", "c"])]

@@ -16,20 +16,37 @@ import os
 import sys
 
 
+def _millions(count: int) -> str:
+    return f"{count / 1e6:.2f}M"
+
+
 def _command_list(args) -> None:
-    from zoo.backbones import get_backbone_spec
-    from zoo.models import describe_models
+    import keras
+
+    from zoo.backbones import build_backbone, get_backbone_spec
+    from zoo.heads import Head
+    from zoo.models import build, describe_models
     from zoo.registry import list_backbones
 
-    print("Models:")
+    print("Models (parameters with one 10-class multilabel head, at the default input size):")
     for row in describe_models():
-        print(f"  {row['name']:<26} {row['input_shape']:<10} {row['backbones']:<20} {row['description']}")
-    print("Backbones:")
+        heads = [Head("labels", [str(i) for i in range(10)])]
+        if row["name"] == "color_type":
+            heads = [Head("color", [str(i) for i in range(5)], kind="multiclass"),
+                     Head("type", [str(i) for i in range(5)], kind="multiclass")]
+        params = build(row["name"], heads=heads, weights=None, compile=False).count_params()
+        keras.backend.clear_session()
+        print(f"  {row['name']:<26} {row['input_shape']:<10} {_millions(params):>7}  {row['backbones']:<20} "
+              f"{row['description']}")
+    print("Backbones (parameters without a head):")
     for name in list_backbones():
         spec = get_backbone_spec(name)
+        params = build_backbone(name, (32, 32, 3)).count_params()  # convolutions: independent of input size
+        keras.backend.clear_session()
         pretrained = ", ".join(spec.pretrained) or "from scratch"
         shape = "x".join(str(d) for d in spec.default_input_shape)
-        print(f"  {name:<26} {shape:<10} {pretrained:<20} boundaries: {', '.join(spec.boundaries)}")
+        print(f"  {name:<26} {shape:<10} {_millions(params):>7}  {pretrained:<20} "
+              f"boundaries: {', '.join(spec.boundaries)}")
 
 
 def _command_demo(args) -> None:

@@ -17,6 +17,7 @@ from zoo.data import decode_predictions, heads_from_dataframe, make_dataset, mak
 from zoo.finetune import Stage, fit_staged
 from zoo.metadata import heads_of
 from zoo.models import build
+from zoo.plots import plot_history
 from zoo.saving import load_model, save_model
 
 
@@ -86,6 +87,7 @@ def run_demo(
     )
     output.mkdir(parents=True, exist_ok=True)
     history.to_dataframe().to_csv(output / "history.csv", index=False)
+    plot_history(history, output / "history.png")
 
     model_path = output / "color_type.h5"
     save_model(model, model_path)
@@ -114,7 +116,7 @@ def run_demo(
         log(f"  {Path(row.file).name:<24} true: {row.true_color:<5} {row.true_type:<6} "
             f"predicted: {row.color:<5} ({row.color_probability:.2f}) {row.type:<6} ({row.type_probability:.2f})")
     seconds = time.time() - start
-    log(f"Outputs in {output}/ (model, history.csv, predictions.csv); {seconds:.0f} s.")
+    log(f"Outputs in {output}/ (model, history.csv and .png, predictions.csv); {seconds:.0f} s.")
     return {
         "validation_accuracy": validation_accuracy,
         "held_out_accuracy": held_out_accuracy,

@@ -40,7 +40,7 @@ def plot_history(history, path, heads=None) -> Path:
     """
     frame = _history_frame(history)
     metrics = sorted(c for c in frame.columns if not c.startswith("val_") and c not in ("epoch", "stage"))
-    figure = Figure(figsize=(4 * min(len(metrics), 4), 3 * -(-len(metrics) // 4)))
+    figure = Figure(figsize=(4 * min(len(metrics), 4), 3 * -(-len(metrics) // 4)), layout="constrained")
     for index, metric in enumerate(metrics, start=1):
         axes = figure.add_subplot(-(-len(metrics) // 4), min(len(metrics), 4), index)
         epochs = frame["epoch"] if "epoch" in frame else np.arange(1, len(frame) + 1)
@@ -68,7 +68,7 @@ def plot_thresholds(y_true, scores, path, title: str = "") -> Path:
         curves["micro F1"].append(skm.f1_score(y_true, y_pred, average="micro", zero_division=0))
         curves["exact match"].append(skm.accuracy_score(y_true, y_pred))
         curves["hamming accuracy"].append(1 - skm.hamming_loss(y_true, y_pred))
-    figure = Figure(figsize=(6, 4))
+    figure = Figure(figsize=(6, 4), layout="constrained")
     axes = figure.add_subplot()
     for name, values in curves.items():
         axes.plot(thresholds, values, label=name)
@@ -92,7 +92,7 @@ def plot_confusion(head_report: dict, path, title: str = "") -> Path:
         ]
     columns = min(len(matrices), 5)
     rows = -(-len(matrices) // columns)
-    figure = Figure(figsize=(3.2 * columns, 3 * rows))
+    figure = Figure(figsize=(3.2 * columns, 3 * rows), layout="constrained")
     for index, (name, matrix, labels) in enumerate(matrices, start=1):
         axes = figure.add_subplot(rows, columns, index)
         axes.imshow(matrix, cmap="Blues")
@@ -109,7 +109,7 @@ def plot_confusion(head_report: dict, path, title: str = "") -> Path:
 def plot_label_counts(counts: pd.DataFrame, path) -> Path:
     """Bars of label counts per class and split (`zoo.data.label_counts`)."""
     splits = [c for c in counts.columns if not c.endswith("_fraction")]
-    figure = Figure(figsize=(max(6, 0.6 * len(counts)), 4))
+    figure = Figure(figsize=(max(6, 0.6 * len(counts)), 4), layout="constrained")
     axes = figure.add_subplot()
     width = 0.8 / len(splits)
     positions = np.arange(len(counts))
@@ -131,7 +131,7 @@ def plot_predictions(images, true_labels, predicted_labels, path, columns: int =
     """
     images = np.asarray(images)
     rows = -(-len(images) // columns)
-    figure = Figure(figsize=(3 * columns, 3.3 * rows))
+    figure = Figure(figsize=(3 * columns, 3.3 * rows), layout="constrained")
     for index, (image, truth, predicted) in enumerate(zip(images, true_labels, predicted_labels), start=1):
         axes = figure.add_subplot(rows, columns, index)
         axes.imshow(np.clip(image, 0, 255).astype(np.uint8))
