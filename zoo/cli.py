@@ -28,7 +28,8 @@ def _command_list(args) -> None:
     from zoo.models import build, describe_models
     from zoo.registry import list_backbones
 
-    print("Models (parameters with one 10-class multilabel head, at the default input size):")
+    print("Models (parameters at the default input size, with one 10-class multilabel head; "
+          "color_type with two 5-class heads):")
     for row in describe_models():
         heads = [Head("labels", [str(i) for i in range(10)])]
         if row["name"] == "color_type":
