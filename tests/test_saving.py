@@ -51,6 +51,15 @@ def test_failed_save_leaves_the_existing_file_intact(model, tmp_path, monkeypatc
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
 
 
+def test_h5_files_hold_no_optimizer_bytes(model, tmp_path, images):
+    model.train_on_batch(images, {"color": np.eye(3)[[0, 1, 2, 0]], "type": np.eye(3)[[2, 1, 0, 0]]})
+    path = tmp_path / "m.h5"
+    zoo.save_model(model, path)
+    with h5py.File(path) as f:
+        assert "optimizer_weights" not in f and "training_config" in f.attrs
+    assert path.stat().st_size < 1.2 * 4 * model.count_params()  # Adam's state would triple it
+
+
 def test_bad_paths_are_named(model, tmp_path):
     with pytest.raises(ValueError, match=r"Received: path='.*m\.pb'"):
         zoo.save_model(model, tmp_path / "m.pb")

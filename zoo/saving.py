@@ -42,14 +42,25 @@ def _model_format(path: Path) -> str:
     return "keras" if suffix == ".keras" else "h5"
 
 
-def _write_metadata(path: Path, fmt: str, metadata: dict) -> None:
-    text = json.dumps(metadata)
-    if fmt == "keras":
-        with zipfile.ZipFile(path, "a") as archive:
-            archive.writestr(METADATA_ENTRY, text)
-    else:
-        with h5py.File(path, "r+") as f:
-            f.attrs[METADATA_ATTRIBUTE] = text
+def _append_keras_metadata(path: Path, metadata: dict) -> None:
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(METADATA_ENTRY, json.dumps(metadata))
+
+
+def _copy_h5_without_optimizer(source: Path, destination: Path, metadata: dict | None) -> None:
+    """Copies a Keras `.h5` file minus its optimizer state, adding zoo's metadata.
+
+    Copying, not deleting: HDF5 does not give back the space of a deleted group,
+    so the file would keep the optimizer's bytes (twice the weights for Adam).
+    """
+    with h5py.File(source, "r") as original, h5py.File(destination, "w") as copy:
+        for key, value in original.attrs.items():
+            copy.attrs[key] = value
+        for name in original:
+            if name != "optimizer_weights":
+                original.copy(original[name], copy, name=name)
+        if metadata is not None:
+            copy.attrs[METADATA_ATTRIBUTE] = json.dumps(metadata)
 
 
 def _read_metadata(path: Path, fmt: str) -> dict | None:
@@ -84,13 +95,16 @@ def save_model(model: keras.Model, path) -> None:
     os.close(handle)
     temporary = Path(temporary)
     try:
-        model.save(temporary)
-        if fmt == "h5":
-            with h5py.File(temporary, "r+") as f:
-                f.pop("optimizer_weights", None)
         metadata = get_metadata(model)
-        if metadata is not None:
-            _write_metadata(temporary, fmt, metadata)
+        if fmt == "keras":
+            model.save(temporary)
+            if metadata is not None:
+                _append_keras_metadata(temporary, metadata)
+        else:
+            with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+                full = Path(folder) / "full.h5"
+                model.save(full)
+                _copy_h5_without_optimizer(full, temporary, metadata)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
