@@ -50,10 +50,14 @@ def test_failed_download_names_the_file(weights_dir, monkeypatch):
         build_backbone("vgg16", (32, 32, 3), weights="imagenet")
 
 
-def test_local_file_with_wrong_hash_is_rejected(weights_dir):
+def test_local_file_with_wrong_hash_is_rejected(weights_dir, capsys):
     (weights_dir / VGG_FILE).write_bytes(b"not the weights")
     with pytest.raises(ValueError, match=f"{VGG_FILE} is corrupt.*expected 6d6bbae1"):
         build_backbone("vgg16", (32, 32, 3), weights="imagenet")
+    from zoo.cli import main
+
+    assert main(["weights"]) == 0
+    assert f"corrupt: Weight file {weights_dir / VGG_FILE} is corrupt" in capsys.readouterr().out
 
 
 def test_imagenet_loads_the_local_file_after_its_hash_check(weights_dir, monkeypatch, images):

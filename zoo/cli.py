@@ -65,8 +65,11 @@ def _command_weights(args) -> None:
     folders = weights.search_dirs()
     print("Weight files are looked up in: " + ", ".join(str(f) for f in folders))
     for record in weights.load_manifest():
-        local = weights.locate(record) if any((f / record["file_name"]).is_file() for f in folders) else None
-        status = f"found: {local}" if local else "missing"
+        try:
+            local = weights.locate(record)
+            status = f"found: {local}" if local else "missing"
+        except ValueError as error:  # a local copy with the wrong hash
+            status = f"corrupt: {error}"
         print(f"  {record['backbone']:<16} {record['file_name']:<66} {status}")
 
 

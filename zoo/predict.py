@@ -63,8 +63,7 @@ class Predictor:
     def _dataset_from(self, inputs):
         """(batches of images, identifiers) for any supported input."""
         if isinstance(inputs, tf.data.Dataset):
-            images = inputs.map(lambda *batch: batch[0] if len(batch) > 1 else batch[0])
-            return images, None
+            return inputs.map(lambda *batch: batch[0]), None  # images, with or without labels
         if isinstance(inputs, np.ndarray) or tf.is_tensor(inputs):
             array = np.asarray(inputs, dtype="float32")
             if array.shape[-1:] != (3,) or array.ndim not in (3, 4):
