@@ -1,7 +1,7 @@
 """Overhead of a zoo-built model against the same network written by hand in Keras, and of
 the Predictor against hand-written load + `model.predict`, measured side by side.
 
-    python benchmarks/overhead.py --steps 30
+    python benchmarks/overhead.py --rounds 20 --steps 5
 """
 
 from __future__ import annotations
@@ -34,17 +34,35 @@ def hand_written(heads, input_shape):
 
 
 def seconds_per_call(function, repeats):
-    function()  # warm-up: tracing
     start = time.perf_counter()
     for _ in range(repeats):
         function()
     return (time.perf_counter() - start) / repeats
 
 
+def paired_ratios(first, second, rounds, repeats):
+    """Median and quartiles of `first`/`second` time ratios over alternating-order rounds.
+
+    Each round times both back to back (A B, then B A the next round), so slow
+    spells of a shared machine hit both sides of a ratio alike.
+    """
+    first(), second()  # warm-up: tracing
+    ratios, best = [], [np.inf, np.inf]
+    for round_ in range(rounds):
+        order = (0, 1) if round_ % 2 == 0 else (1, 0)
+        seconds = [0.0, 0.0]
+        for side in order:
+            seconds[side] = seconds_per_call((first, second)[side], repeats)
+            best[side] = min(best[side], seconds[side])
+        ratios.append(seconds[0] / seconds[1])
+    return np.percentile(ratios, [25, 50, 75]), best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data_dir_argument(parser)
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=5, help="steps per timed round")
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--images", type=int, default=256, help="images for the Predictor comparison")
     args = parser.parse_args()
@@ -64,19 +82,18 @@ def main() -> None:
     ours.compile(keras.optimizers.Adam(1e-3), {"scene": "binary_crossentropy"},
                  metrics={"scene": ["binary_accuracy"]}, jit_compile=False)
     theirs = hand_written(heads, shape)
-    rows, timings = [], {}
-    for _ in range(2):  # interleaved, best kept: the machine is noisy
-        for name, model in (("zoo", ours), ("hand-written", theirs)):
-            train = seconds_per_call(lambda: model.train_on_batch(images, targets), args.steps)
-            predict = seconds_per_call(lambda: model.predict_on_batch(images), args.steps)
-            best = timings.get(name, (np.inf, np.inf))
-            timings[name] = (min(best[0], train), min(best[1], predict))
-    for name, (train, predict) in timings.items():
-        rows.append({"model": name, "train step ms": f"{train * 1000:.1f}", "predict ms": f"{predict * 1000:.1f}"})
-    print(f"multilabel_small at {args.size}x{args.size}, batch 32, CPU")
-    print_table(rows, ["model", "train step ms", "predict ms"])
-    print(f"train step: zoo / hand-written = {timings['zoo'][0] / timings['hand-written'][0]:.3f} (goal <= 1.03)")
-    print(f"predict:    zoo / hand-written = {timings['zoo'][1] / timings['hand-written'][1]:.3f} (goal <= 1.03)")
+    control = hand_written(heads, shape)
+    rows = []
+    for what, call in (("train step", lambda m: lambda: m.train_on_batch(images, targets)),
+                       ("predict", lambda m: lambda: m.predict_on_batch(images))):
+        for label, first, second in (("zoo / hand-written", ours, theirs),
+                                     ("hand-written / hand-written (control)", control, theirs)):
+            (low, median, high), best = paired_ratios(call(first), call(second), args.rounds, args.steps)
+            rows.append({"step": what, "comparison": label, "ms": f"{best[0] * 1000:.1f} / {best[1] * 1000:.1f}",
+                         "median ratio": f"{median:.3f}", "quartiles": f"{low:.3f}-{high:.3f}"})
+    print(f"multilabel_small at {args.size}x{args.size}, batch 32, CPU; {args.rounds} rounds of {args.steps} steps")
+    print_table(rows, ["step", "comparison", "ms", "median ratio", "quartiles"])
+    print("goal: zoo / hand-written <= 1.03; the control shows how far two identical networks differ here")
 
     miml = args.data / "miml" / "images"
     files = sorted(str(p) for p in miml.iterdir())[: args.images]

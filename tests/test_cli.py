@@ -84,6 +84,8 @@ def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys):
                  "--tune-thresholds", "f1", "--output", str(output)]) == 0
     report = pd.read_csv(output / "report.csv")
     assert set(report["class"]) == {"(all)", "desert", "mountains", "sea", "sunset", "trees"}
+    for name in ("report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"):
+        assert pd.read_csv(output / name)["class"].tolist() == report["class"].tolist()
     assert main(["evaluate", str(output / "model.keras"), *source, "--tune-thresholds", "exact_match"]) == 0
     assert "hamming_loss" in capsys.readouterr().out
     predictions = tmp_path / "p.csv"

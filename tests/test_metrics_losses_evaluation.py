@@ -8,7 +8,7 @@ import zoo
 from zoo.evaluation import multiclass_head_report, sigmoid_head_report
 from zoo.losses import AsymmetricLoss, WeightedBinaryCrossentropy, make_loss
 from zoo.metrics import ExactMatchAccuracy
-from zoo.thresholds import best_thresholds
+from zoo.thresholds import best_thresholds, cross_fitted_report, cross_fitted_thresholds
 
 Y_TRUE = np.array([[1, 0, 0, 1], [1, 0, 1, 1], [0, 1, 0, 0], [0, 1, 1, 0], [1, 1, 0, 0]], "float32")
 Y_PRED = np.array([[1, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 0], [0, 1, 1, 0], [1, 1, 1, 0]], "float32")
@@ -109,6 +109,38 @@ def test_thresholds_found_where_they_are_known():
     assert single[0] == single[1]
     with pytest.raises(ValueError, match="Received: metric='auc'"):
         best_thresholds(y_true, scores, "auc")
+
+
+def test_cross_fitted_thresholds_come_from_the_other_fold():
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 2, (40, 3))
+    scores = np.clip(y_true * 0.3 + rng.uniform(0, 0.7, (40, 3)), 0, 1)
+    thresholds = cross_fitted_thresholds(y_true, scores, "f1", folds=2, seed=3)
+    assert thresholds.shape == (40, 3)
+    fold_of = np.random.default_rng(3).permutation(40) % 2
+    for fold in (0, 1):
+        inside = fold_of == fold
+        expected = best_thresholds(y_true[~inside], scores[~inside], "f1")
+        np.testing.assert_allclose(thresholds[inside], np.broadcast_to(expected, (inside.sum(), 3)))
+    with pytest.raises(ValueError, match="Received: folds=1"):
+        cross_fitted_thresholds(y_true, scores, folds=1)
+
+
+def test_cross_fitted_report_scores_each_sample_with_its_own_thresholds():
+    import tensorflow as tf
+
+    model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, (20, 32, 32, 3)).astype("float32")
+    targets = {"tags": rng.integers(0, 2, (20, 2)).astype("float32")}
+    dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(8)
+    report = cross_fitted_report(model, dataset, "hamming", folds=4, seed=0)
+    scores = model.predict(images, verbose=0)["tags"]
+    thresholds = cross_fitted_thresholds(targets["tags"], scores, "hamming", folds=4, seed=0)
+    expected = skm.hamming_loss(targets["tags"], (scores > thresholds).astype(int))
+    assert report["tags"]["summary"]["hamming_loss"] == pytest.approx(expected)
+    np.testing.assert_allclose(report["tags"]["per_class"]["threshold"], thresholds.mean(axis=0), rtol=1e-6)
+    assert zoo.model_info(model)["heads"]["tags"]["threshold"] == 0.5  # the model is left alone
 
 
 def test_tuned_thresholds_are_stored_and_survive_save(tmp_path):

@@ -155,6 +155,9 @@ def train(args) -> None:
     zoo.plots.plot_history(history, output / "history.png")
     if args.tune_thresholds:
         report_frame(zoo.evaluate(model, validation_data)).to_csv(output / "report_threshold_0.5.csv", index=False)
+        # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
+        honest = zoo.thresholds.cross_fitted_report(model, validation_data, metric=args.tune_thresholds)
+        report_frame(honest).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
         tuned = zoo.tune_thresholds(model, validation_data, metric=args.tune_thresholds)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
     report = zoo.evaluate(model, validation_data)

@@ -38,15 +38,19 @@ def predict_with_targets(model, dataset) -> tuple[dict, dict]:
             {k: np.concatenate(v) for k, v in targets.items()})
 
 
-def _thresholds(head: Head, override) -> np.ndarray:
-    value = head.threshold if override is None else override
-    return np.broadcast_to(np.asarray(value, dtype="float32"), (head.units,))
+def _thresholds(head: Head, override, samples: int) -> np.ndarray:
+    value = np.asarray(head.threshold if override is None else override, dtype="float32")
+    return np.broadcast_to(value, (samples, head.units) if value.ndim == 2 else (head.units,))
 
 
 def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
-    """Report of a multilabel or binary head: summary figures and a per-class table."""
+    """Report of a multilabel or binary head: summary figures and a per-class table.
+
+    `thresholds` may be one per class, or one row per sample (see
+    `zoo.thresholds.cross_fitted_report`); the table then shows each class's mean.
+    """
     y_true = np.asarray(y_true).astype(int)
-    thresholds = _thresholds(head, thresholds)
+    thresholds = _thresholds(head, thresholds, len(y_true))
     y_pred = (np.asarray(scores) > thresholds).astype(int)
     classes = list(head.classes) if head.kind == "multilabel" else [head.classes[-1]]
     precision, recall, f1, support = skm.precision_recall_fscore_support(y_true, y_pred, zero_division=0)
@@ -54,7 +58,8 @@ def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
     ap = [skm.average_precision_score(y_true[:, j], scores[:, j]) if y_true[:, j].any() else np.nan
           for j in range(y_true.shape[1])]
     per_class = pd.DataFrame({
-        "class": classes, "threshold": thresholds, "precision": precision, "recall": recall, "f1": f1,
+        "class": classes, "threshold": thresholds if thresholds.ndim == 1 else thresholds.mean(axis=0),
+        "precision": precision, "recall": recall, "f1": f1,
         "support": support, "average_precision": ap,
         "tp": confusion[:, 1, 1], "fp": confusion[:, 0, 1], "fn": confusion[:, 1, 0], "tn": confusion[:, 0, 0],
     })
