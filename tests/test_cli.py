@@ -4,8 +4,10 @@ import sys
 import pandas as pd
 import pytest
 
-from zoo.cli import main
-from zoo.commands import parse_stage
+import zoo
+from zoo.cli import TRAINING_LOSSES, main
+from zoo.commands import parse_stage, training_losses
+from zoo.losses import LOSSES, AsymmetricLoss
 
 
 def test_list_shows_models_and_backbones(capsys):
@@ -50,13 +52,26 @@ def test_stage_specs():
         parse_stage("speed=3", ["tags"])
 
 
+def test_loss_option_covers_sigmoid_heads_and_weighs_by_training_rows():
+    assert TRAINING_LOSSES == LOSSES
+    heads = [zoo.Head("tags", ["a", "b"]), zoo.Head("kind", ["x", "y"], kind="multiclass")]
+    rows = pd.DataFrame({"filename": ["1.jpg", "2.jpg", "3.jpg", "4.jpg"],
+                         "tags": [("a",), ("a", "b"), ("a",), ()], "kind": [("x",), ("y",), ("x",), ("y",)]})
+    assert training_losses("bce", heads, rows) is None
+    assert isinstance(training_losses("asymmetric", heads, rows)["tags"], AsymmetricLoss)
+    weighted = training_losses("weighted_bce", heads, rows)
+    assert set(weighted) == {"tags"}
+    assert weighted["tags"].pos_weight == pytest.approx([1 / 3, 3.0])  # a: 1 negative / 3 positives; b: 3 / 1
+
+
 def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     output = tmp_path / "run"
     source = ["--folders", str(data_dir / "clothing"), "--separator", "_", "--heads", "color", "type"]
     assert main(["train", *source, "--model", "color_type", "--image-size", "32", "32", "--weights", "none",
                  "--stage", "epochs=1,trainable=type:none", "--stage",
                  "epochs=1,trainable=type:block5_conv1,lr=1e-4,loss_weights=color:0.1/type:1",
-                 "--augment", "--batch-size", "16", "--format", "h5", "--output", str(output)]) == 0
+                 "--augment", "--batch-size", "16", "--format", "h5", "--no-cache", "--output", str(output)]) == 0
+    assert "Keeping the decoded images" not in capsys.readouterr().out
     for name in ("model.h5", "history.csv", "history.png", "report.csv", "label_counts.png", "confusion_color.png"):
         assert (output / name).is_file(), name
     history = pd.read_csv(output / "history.csv")
@@ -81,13 +96,14 @@ def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys):
     source = ["--onehot-csv", str(miml / "miml_labels_1.csv"), "--file-column", "Filenames",
               "--images", str(miml / "images"), "--heads", "scene"]
     assert main(["train", *source, "--image-size", "32", "32", "--epochs", "1", "--batch-size", "64",
-                 "--tune-thresholds", "f1", "--output", str(output)]) == 0
+                 "--tune-thresholds", "f1", "--loss", "asymmetric", "--output", str(output)]) == 0
     report = pd.read_csv(output / "report.csv")
     assert set(report["class"]) == {"(all)", "desert", "mountains", "sea", "sunset", "trees"}
     for name in ("report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"):
         assert pd.read_csv(output / name)["class"].tolist() == report["class"].tolist()
     assert main(["evaluate", str(output / "model.keras"), *source, "--tune-thresholds", "exact_match"]) == 0
-    assert "hamming_loss" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "hamming_loss" in out and "Keeping the decoded images in memory (23 MiB)" in out
     predictions = tmp_path / "p.csv"
     images = sorted((miml / "images").iterdir())[:3]
     assert main(["predict", str(output / "model.keras"), *map(str, images), "--output", str(predictions)]) == 0

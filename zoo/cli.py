@@ -15,6 +15,9 @@ import argparse
 import os
 import sys
 
+# zoo.losses.LOSSES, written out so that `zoo --help` does not import Keras.
+TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
+
 
 def _millions(count: int) -> str:
     return f"{count / 1e6:.2f}M"
@@ -115,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
     train.add_argument("--augment", action="store_true", help="flip, rotation, zoom, translation, contrast, brightness")
     train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--no-cache", action="store_true",
+                       help="decode the images again every epoch (default: keep them in memory when they fit in 2 GiB)")
+    train.add_argument("--loss", choices=TRAINING_LOSSES, default="bce",
+                       help="loss of multilabel and binary heads; weighted_bce weighs positives by the training "
+                            "split's negatives/positives (default: %(default)s)")
     train.add_argument("--tune-thresholds", choices=["f1", "exact_match", "hamming"],
                        help="tune per-class thresholds on the validation split; report_tuned_cross_fitted.csv "
                             "estimates their effect on unseen images (2-fold cross-fitting)")

@@ -115,6 +115,25 @@ def report_frame(report: dict) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+# `zoo train` keeps decoded images in memory when they fit in this much.
+MEMORY_CACHE_BYTES = 2 * 2**30
+
+
+def training_losses(name: str, heads, train_rows) -> dict | None:
+    """`--loss` for every multilabel and binary head; weighted_bce's weights come from `train_rows`."""
+    from zoo import data
+    from zoo.losses import make_loss
+
+    if name == "bce":
+        return None
+    sigmoid_heads = [h for h in heads if h.kind != "multiclass"]
+    if name != "weighted_bce":
+        return {h.name: make_loss(name) for h in sigmoid_heads}
+    targets = data.encode(train_rows, sigmoid_heads, allow_empty=True).targets
+    return {h.name: make_loss(name, pos_weight=data.positive_weights(targets[h.name]).tolist())
+            for h in sigmoid_heads}
+
+
 def train(args) -> None:
     """`zoo train`: label source -> staged training -> model, history, plots, report."""
     import keras
@@ -140,8 +159,12 @@ def train(args) -> None:
     model = zoo.build(args.model, heads=heads, input_shape=(*args.image_size, 3) if args.image_size else None,
                       weights=weights)
     size = tuple(zoo.model_info(model)["input_shape"][:2])
+    decoded_bytes = len(df) * size[0] * size[1] * 3 * 4  # float32 pixels
+    cache = not args.no_cache and decoded_bytes <= MEMORY_CACHE_BYTES
+    if cache:
+        print(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); --no-cache turns this off")
     common = dict(directory=args.images, image_size=size, batch_size=args.batch_size, seed=args.seed,
-                  on_error=args.on_error)
+                  on_error=args.on_error, cache=cache)
     train_data = data.make_dataset(train_rows, heads, augment=True if args.augment else None, **common)
     validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
     # Default: one stage, AdamW with warm-up and cosine decay; heads only on a pretrained backbone.
@@ -150,7 +173,9 @@ def train(args) -> None:
                   learning_rate=args.learning_rate, optimizer="adamw", schedule="warmup_cosine",
                   warmup_epochs=min(2, args.epochs))
     ]
-    history = zoo.fit_staged(model, train_data, validation_data, stages=stages, verbose=1 if args.progress else 2)
+    losses = training_losses(args.loss, heads, train_rows)
+    history = zoo.fit_staged(model, train_data, validation_data, stages=stages, losses=losses,
+                             verbose=1 if args.progress else 2)
     history.to_dataframe().to_csv(output / "history.csv", index=False)
     zoo.plots.plot_history(history, output / "history.png")
     if args.tune_thresholds:

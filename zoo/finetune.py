@@ -149,7 +149,8 @@ class Stage:
         epochs: Epochs in this stage.
         trainable: See `set_trainable` ("heads", "all", or per-branch dict).
         learning_rate: Peak learning rate.
-        optimizer: "adam", "adamw", "sgd" or a callable `lr -> optimizer`.
+        optimizer: "adam", "adamw" (decoupled weight decay 0.05), "sgd" (momentum
+            0.9) or a callable `lr -> optimizer`.
         schedule: None (constant), "cosine" (decay to 0), or "warmup_cosine"
             (linear warm-up over `warmup_epochs`, then cosine decay).
         warmup_epochs: Warm-up length for "warmup_cosine".
@@ -169,7 +170,7 @@ class Stage:
 
 _OPTIMIZERS = {
     "adam": lambda lr: keras.optimizers.Adam(lr),
-    "adamw": lambda lr: keras.optimizers.AdamW(lr, weight_decay=1e-4),
+    "adamw": lambda lr: keras.optimizers.AdamW(lr, weight_decay=0.05),
     "sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
 }
 
