@@ -1,4 +1,4 @@
-"""The GPU throughput script runs end to end on CPU at a tiny size."""
+"""Benchmark scripts run end to end at a tiny size."""
 
 import subprocess
 import sys
@@ -12,3 +12,12 @@ def test_gpu_throughput_tiny_run(data_dir):
                             capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MIML make_dataset" in result.stdout and "images/s" in result.stdout
+
+
+def test_miml_quality_script_tiny_run(data_dir):
+    result = subprocess.run([sys.executable, BENCHMARKS / "quality_miml.py", "--data", str(data_dir), "--seeds", "0",
+                             "--epochs", "1", "--size", "32", "--variants", "no augmentation"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "zoo recipe, tuned thresholds, cross-fitted (mean +- sd of 1)" in result.stdout
+    assert "no augmentation" in result.stdout.split("Changed recipes, seed 0")[1]
