@@ -90,13 +90,17 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     assert set(frame["color"]) <= {"black", "blue", "red"} and set(frame["type"]) <= {"dress", "jeans", "shirt"}
 
 
-def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys):
+def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypatch):
+    passes = []
+    predict = zoo.evaluation.predict_with_targets
+    monkeypatch.setattr(zoo.evaluation, "predict_with_targets", lambda *a: passes.append(1) or predict(*a))
     miml = data_dir / "miml"
     output = tmp_path / "miml"
     source = ["--onehot-csv", str(miml / "miml_labels_1.csv"), "--file-column", "Filenames",
               "--images", str(miml / "images"), "--heads", "scene"]
     assert main(["train", *source, "--image-size", "32", "32", "--epochs", "1", "--batch-size", "64",
                  "--tune-thresholds", "f1", "--loss", "asymmetric", "--output", str(output)]) == 0
+    assert len(passes) == 1  # the validation split is predicted once for all three reports
     report = pd.read_csv(output / "report.csv")
     assert set(report["class"]) == {"(all)", "desert", "mountains", "sea", "sunset", "trees"}
     for name in ("report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"):

@@ -143,6 +143,28 @@ def test_cross_fitted_report_scores_each_sample_with_its_own_thresholds():
     assert zoo.model_info(model)["heads"]["tags"]["threshold"] == 0.5  # the model is left alone
 
 
+def test_reports_from_one_prediction_pass_match_reports_from_the_dataset():
+    import tensorflow as tf
+
+    from zoo.evaluation import predict_with_targets
+
+    model = zoo.build("multilabel_small", heads={"tags": ["a", "b", "c"]}, input_shape=(32, 32, 3))
+    rng = np.random.default_rng(1)
+    images = rng.uniform(0, 255, (24, 32, 32, 3)).astype("float32")
+    targets = {"tags": rng.integers(0, 2, (24, 3)).astype("float32")}
+    dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(8)
+    predictions = predict_with_targets(model, dataset)
+    pd.testing.assert_frame_equal(zoo.summary_table(zoo.evaluate(model, predictions=predictions)),
+                                  zoo.summary_table(zoo.evaluate(model, dataset)))
+    pd.testing.assert_frame_equal(
+        zoo.summary_table(cross_fitted_report(model, metric="hamming", predictions=predictions)),
+        zoo.summary_table(cross_fitted_report(model, dataset, "hamming")),
+    )
+    assert zoo.tune_thresholds(model, predictions=predictions) == zoo.tune_thresholds(model, dataset)
+    with pytest.raises(ValueError, match="Received neither"):
+        zoo.evaluate(model)
+
+
 def test_tuned_thresholds_are_stored_and_survive_save(tmp_path):
     import tensorflow as tf
 

@@ -178,14 +178,16 @@ def train(args) -> None:
                              verbose=1 if args.progress else 2)
     history.to_dataframe().to_csv(output / "history.csv", index=False)
     zoo.plots.plot_history(history, output / "history.png")
+    predictions = zoo.evaluation.predict_with_targets(model, validation_data)  # one pass serves every report
     if args.tune_thresholds:
-        report_frame(zoo.evaluate(model, validation_data)).to_csv(output / "report_threshold_0.5.csv", index=False)
+        at_half = zoo.evaluate(model, predictions=predictions)
+        report_frame(at_half).to_csv(output / "report_threshold_0.5.csv", index=False)
         # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
-        honest = zoo.thresholds.cross_fitted_report(model, validation_data, metric=args.tune_thresholds)
+        honest = zoo.thresholds.cross_fitted_report(model, metric=args.tune_thresholds, predictions=predictions)
         report_frame(honest).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
-        tuned = zoo.tune_thresholds(model, validation_data, metric=args.tune_thresholds)
+        tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
-    report = zoo.evaluate(model, validation_data)
+    report = zoo.evaluate(model, predictions=predictions)
     report_frame(report).to_csv(output / "report.csv", index=False)
     for name, part in report.items():
         zoo.plots.plot_confusion(part, output / f"confusion_{name}.png", title=name)
@@ -206,14 +208,15 @@ def evaluate(args) -> None:
     df, _ = load_source(args)
     dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error)
+    predictions = zoo.evaluation.predict_with_targets(model, dataset)
     if args.tune_thresholds:
-        tuned = zoo.tune_thresholds(model, dataset, metric=args.tune_thresholds)
+        tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
         if args.save:
             zoo.save_model(model, args.model)
             print(f"thresholds saved in {args.model}")
     thresholds = {h.name: args.threshold for h in heads if h.kind != "multiclass"} if args.threshold is not None else None
-    report = zoo.evaluate(model, dataset, thresholds=thresholds)
+    report = zoo.evaluate(model, thresholds=thresholds, predictions=predictions)
     print_report(report)
     if args.output:
         report_frame(report).to_csv(args.output, index=False)

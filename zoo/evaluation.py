@@ -4,6 +4,12 @@ Example:
     >>> report = zoo.evaluate(model, validation_data)  # doctest: +SKIP
     >>> report["tags"]["summary"]["hamming_loss"]  # doctest: +SKIP
     0.087
+
+    One prediction pass can serve several reports:
+
+    >>> predictions = zoo.evaluation.predict_with_targets(model, validation_data)  # doctest: +SKIP
+    >>> at_half = zoo.evaluate(model, predictions=predictions)  # doctest: +SKIP
+    >>> tuned = zoo.tune_thresholds(model, predictions=predictions)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -36,6 +42,18 @@ def predict_with_targets(model, dataset) -> tuple[dict, dict]:
             targets.setdefault(name, []).append(np.asarray(labels[name]))
     return ({k: np.concatenate(v) for k, v in predictions.items()},
             {k: np.concatenate(v) for k, v in targets.items()})
+
+
+def predictions_or_predict(model, dataset, predictions) -> tuple[dict, dict]:
+    """`predictions` when given, else `predict_with_targets(model, dataset)`.
+
+    Lets the functions that score a model on a dataset share one prediction pass.
+    """
+    if predictions is not None:
+        return predictions
+    if dataset is None:
+        raise ValueError("Pass a `dataset` or `predictions` from `predict_with_targets`. Received neither.")
+    return predict_with_targets(model, dataset)
 
 
 def _thresholds(head: Head, override, samples: int) -> np.ndarray:
@@ -102,18 +120,20 @@ def multiclass_head_report(head: Head, y_true, scores) -> dict:
     return {"summary": summary, "per_class": per_class, "confusion": confusion}
 
 
-def evaluate(model, dataset, thresholds: dict | None = None) -> dict:
+def evaluate(model, dataset=None, thresholds: dict | None = None, predictions: tuple | None = None) -> dict:
     """Evaluates every head of `model` on a `(images, {head: targets})` dataset.
 
     Args:
         model: A model with heads (zoo metadata, or inferred for plain models).
         dataset: Batches of images and per-head targets.
         thresholds: Optional {head: threshold(s)} overriding the stored ones.
+        predictions: `predict_with_targets(model, dataset)`, already computed;
+            given, `dataset` is not read.
 
     Returns:
         {head: {"summary": {...}, "per_class": DataFrame[, "confusion": DataFrame]}}.
     """
-    probabilities, targets = predict_with_targets(model, dataset)
+    probabilities, targets = predictions_or_predict(model, dataset, predictions)
     report = {}
     for head in heads_of(model):
         if head.kind == "multiclass":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-from zoo.evaluation import predict_with_targets, sigmoid_head_report
+from zoo.evaluation import predictions_or_predict, sigmoid_head_report
 from zoo.metadata import heads_of, update_head
 
 METRICS = ("f1", "exact_match", "hamming")
@@ -83,7 +83,8 @@ def best_thresholds(y_true, scores, metric: str = "f1", per_class: bool = True, 
     return thresholds
 
 
-def tune_thresholds(model, dataset, metric: str = "f1", per_class: bool = True) -> dict:
+def tune_thresholds(model, dataset=None, metric: str = "f1", per_class: bool = True,
+                    predictions: tuple | None = None) -> dict:
     """Tunes the thresholds of every sigmoid head and stores them in the model.
 
     The thresholds travel with `zoo.save_model` and are used by `zoo.evaluate`
@@ -94,11 +95,13 @@ def tune_thresholds(model, dataset, metric: str = "f1", per_class: bool = True) 
         dataset: Validation batches of images and per-head targets.
         metric: "f1", "exact_match" or "hamming".
         per_class: One threshold per class, or one per head.
+        predictions: `zoo.evaluation.predict_with_targets(model, dataset)`,
+            already computed; given, `dataset` is not read.
 
     Returns:
         {head: list of thresholds}.
     """
-    probabilities, targets = predict_with_targets(model, dataset)
+    probabilities, targets = predictions_or_predict(model, dataset, predictions)
     tuned = {}
     for head in heads_of(model):
         if head.kind == "multiclass":
@@ -151,8 +154,8 @@ def cross_fitted_thresholds(y_true, scores, metric: str = "f1", per_class: bool 
     return thresholds
 
 
-def cross_fitted_report(model, dataset, metric: str = "f1", per_class: bool = True, folds: int = 2,
-                        seed: int = 0) -> dict:
+def cross_fitted_report(model, dataset=None, metric: str = "f1", per_class: bool = True, folds: int = 2,
+                        seed: int = 0, predictions: tuple | None = None) -> dict:
     """`zoo.evaluate`-style report of the sigmoid heads with cross-fitted thresholds.
 
     The honest companion of `tune_thresholds`: it estimates how thresholds tuned
@@ -165,11 +168,13 @@ def cross_fitted_report(model, dataset, metric: str = "f1", per_class: bool = Tr
         per_class: See `best_thresholds`.
         folds: See `cross_fitted_thresholds`.
         seed: See `cross_fitted_thresholds`.
+        predictions: `zoo.evaluation.predict_with_targets(model, dataset)`,
+            already computed; given, `dataset` is not read.
 
     Returns:
         {head: {"summary": {...}, "per_class": DataFrame}} for the sigmoid heads.
     """
-    probabilities, targets = predict_with_targets(model, dataset)
+    probabilities, targets = predictions_or_predict(model, dataset, predictions)
     report = {}
     for head in heads_of(model):
         if head.kind == "multiclass":
