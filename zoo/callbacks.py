@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.evaluation import multiclass_head_report, predict_with_targets, sigmoid_head_report
+from zoo.evaluation import evaluate
 from zoo.metadata import heads_of
 from zoo.saving import save_model
 
@@ -43,16 +43,14 @@ class ValidationMetrics(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        probabilities, targets = predict_with_targets(self.model, self.validation_data)
+        report = evaluate(self.model, self.validation_data)
         for head in heads_of(self.model):
             if head.kind == "multiclass":
-                summary = multiclass_head_report(head, targets[head.name], probabilities[head.name])["summary"]
                 keys = ("accuracy", "macro_f1")
             else:
-                summary = sigmoid_head_report(head, targets[head.name], probabilities[head.name])["summary"]
                 keys = ("micro_f1", "macro_f1", "micro_precision", "micro_recall")
             for key in keys:
-                logs[f"{self.prefix}{head.name}_{key}"] = summary[key]
+                logs[f"{self.prefix}{head.name}_{key}"] = report[head.name]["summary"][key]
         if self.verbose:
             figures = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k.startswith(self.prefix))
             print(f"epoch {epoch + 1}: {figures}")
