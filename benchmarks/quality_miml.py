@@ -85,6 +85,8 @@ def main() -> None:
     unknown = set(chosen) - set(recipes)
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; choose from {list(recipes)}")
+    if not args.seeds and not chosen:
+        raise SystemExit("nothing to run: `--seeds` is empty and no `--variants` were given")
 
     if args.seeds:
         frame = pd.DataFrame([run(miml, recipes["recipe"], seed) for seed in args.seeds])
