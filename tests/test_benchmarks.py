@@ -1,5 +1,6 @@
 """Benchmark scripts run end to end at a tiny size."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,16 @@ def test_gpu_throughput_tiny_run(data_dir):
                             capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MIML make_dataset" in result.stdout and "images/s" in result.stdout
+
+
+def test_gpu_throughput_tiny_run_on_jax(tmp_path):
+    result = subprocess.run([sys.executable, BENCHMARKS / "gpu_throughput.py", "--tiny", "--data", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS,
+                            env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "on jax" in result.stdout and "MIML make_dataset row skipped" in result.stdout
+    rate = result.stdout.split("synthetic")[-1].split()[-1]
+    assert float(rate) > 0
 
 
 def test_miml_quality_script_tiny_run(data_dir):

@@ -15,18 +15,37 @@ if "tensorflow" not in _sys.modules:
     # TensorFlow's C++ INFO/WARNING lines drown the command's output; a user setting wins.
     _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import backbones, callbacks, data, plots, scale, weights
+import importlib as _importlib
+
+from zoo import backbones, callbacks, plots, scale, weights
 from zoo.builders import build_branches, build_shared_trunk, compile_model
 from zoo.evaluation import evaluate, summary_table
-from zoo.finetune import Stage, fit_staged, freeze, set_trainable, trainable_summary, unfreeze_from
 from zoo.heads import HEAD_KINDS, Head
 from zoo.layers import ImagePreprocessing
 from zoo.metadata import model_info
 from zoo.models import Architecture, build, register_model
-from zoo.predict import Predictor
 from zoo.registry import list_backbones, list_models
 from zoo.saving import load_model, save_model
 from zoo.thresholds import tune_thresholds
+
+# The parts built on tf.data load on first use, so that building, compiling, saving and
+# evaluating models also work on Keras' JAX backend without TensorFlow.
+_TENSORFLOW_PARTS = {
+    "data": "zoo.data",
+    "Predictor": "zoo.predict",
+    **dict.fromkeys(
+        ["Stage", "fit_staged", "freeze", "set_trainable", "trainable_summary", "unfreeze_from"], "zoo.finetune"
+    ),
+}
+
+
+def __getattr__(name):
+    if name not in _TENSORFLOW_PARTS:
+        raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    module = _importlib.import_module(_TENSORFLOW_PARTS[name])
+    value = module if module.__name__ == f"zoo.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"
 

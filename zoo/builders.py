@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 from keras import layers
 
@@ -159,7 +161,7 @@ def compile_model(
     learning_rate: float = 1e-3,
     loss_weights: dict | None = None,
     losses: dict | None = None,
-    jit_compile: bool = False,
+    jit_compile: bool | None = None,
     **compile_kwargs,
 ) -> keras.Model:
     """Compiles a multi-head model with per-head losses, loss weights and metrics.
@@ -171,8 +173,9 @@ def compile_model(
         learning_rate: Used when `optimizer` is None.
         loss_weights: {head: weight}; missing heads use `Head.loss_weight`.
         losses: {head: loss} overriding each kind's default loss.
-        jit_compile: Compile the train step with XLA (opt-in: on CPU its
-            compile time outweighs its gain for short runs).
+        jit_compile: Compile the train step with XLA. Default: off on TensorFlow
+            (on CPU its compile time outweighs its gain for short runs), on with
+            JAX (whose only fast path is XLA).
         **compile_kwargs: Passed to `model.compile` (`jit_compile`, ...).
 
     Returns:
@@ -183,7 +186,10 @@ def compile_model(
     unknown -= {h.name for h in heads}
     if unknown:
         raise ValueError(f"Loss options name unknown heads: {sorted(unknown)}")
-    with model.distribute_strategy.scope():
+    if jit_compile is None:
+        jit_compile = keras.backend.backend() == "jax"
+    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
+    with strategy.scope() if strategy else contextlib.nullcontext():
         optimizer = optimizer or keras.optimizers.Adam(learning_rate)
     model.compile(
         optimizer=optimizer,

@@ -12,9 +12,12 @@ Example:
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 import keras
-import tensorflow as tf
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -43,6 +46,8 @@ def strategy(kind: str = "mirrored", devices=None) -> tf.distribute.Strategy:
             "multi_worker" (several machines; reads `TF_CONFIG`) or "default".
         devices: Device names for "mirrored" (e.g. ["/gpu:0", "/gpu:1"]).
     """
+    import tensorflow as tf
+
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy(devices)
     if kind == "multi_worker":
