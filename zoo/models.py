@@ -95,7 +95,7 @@ register_model(
         build=_shared_trunk_builder("compact_resnet", "multilabel_small", 0.3),
         backbones=("compact_resnet",),
         default_input_shape=(96, 96, 3),
-        description="compact residual CNN trained from scratch; for small data sets",
+        description="compact residual CNN with squeeze-and-excitation, trained from scratch; for small data sets",
     )
 )
 

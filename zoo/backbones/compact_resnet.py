@@ -1,7 +1,13 @@
 """`compact_resnet`: a small residual CNN that trains well from scratch on small data.
 
 A strided 3x3 stem, then four stages of basic residual blocks (two 3x3 convolutions
-with BatchNorm, projection shortcut where the shape changes), 32 to 256 filters.
+with BatchNorm, squeeze-and-excitation channel gating (Hu et al., 2018), projection
+shortcut where the shape changes), 32 to 256 filters.
+
+Example:
+    >>> from zoo.backbones.compact_resnet import build_compact_resnet
+    >>> build_compact_resnet((64, 64, 3)).output.shape
+    (None, 4, 4, 256)
 """
 
 from __future__ import annotations
@@ -15,6 +21,14 @@ from zoo.layers import ImagePreprocessing
 STAGE_FILTERS = (32, 64, 128, 256)
 
 
+def _squeeze_excite(x, filters, name):
+    """Rescales each channel by a gate computed from the whole feature map."""
+    gate = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_se_pool")(x)
+    gate = layers.Conv2D(max(filters // 8, 8), 1, activation="relu", name=f"{name}_se_reduce")(gate)
+    gate = layers.Conv2D(filters, 1, activation="sigmoid", name=f"{name}_se_expand")(gate)
+    return layers.Multiply(name=f"{name}_se_scale")([x, gate])
+
+
 def _residual_block(x, filters, strides, name):
     shortcut = x
     y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv1")(x)
@@ -22,6 +36,7 @@ def _residual_block(x, filters, strides, name):
     y = layers.Activation("relu", name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
     y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = _squeeze_excite(y, filters, name)
     if strides != 1 or shortcut.shape[-1] != filters:
         shortcut = layers.Conv2D(
             filters, 1, strides=strides, use_bias=False, name=f"{name}_shortcut"
