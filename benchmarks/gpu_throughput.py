@@ -48,7 +48,7 @@ def synthetic(shape, batch_size, classes):
 
 
 def measure(model_name, heads, shape, batch_size, mode, data, steps, warmup):
-    """Images/s of `model.fit` over `steps` batches after `warmup` batches of compilation."""
+    """(images/s of `model.fit` over `steps` batches after `warmup` batches of compilation, XLA used)."""
     import keras
     import numpy as np
 
@@ -61,14 +61,14 @@ def measure(model_name, heads, shape, batch_size, mode, data, steps, warmup):
     optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
     if policy == "mixed_float16":
         optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
-    zoo.compile_model(model, optimizer=optimizer, jit_compile=xla or keras.backend.backend() == "jax")
+    zoo.compile_model(model, optimizer=optimizer, jit_compile=xla or None)  # None: the backend's default
     model.fit(data, steps_per_epoch=warmup, epochs=1, shuffle=False, verbose=0)  # tracing and compilation
     start = time.perf_counter()
     history = model.fit(data, steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0)  # logs read back: synchronised
     seconds = time.perf_counter() - start
     if not np.isfinite(history.history["loss"][-1]):
         raise RuntimeError(f"{mode} training at batch {batch_size} diverged: loss {history.history['loss'][-1]}")
-    return steps * batch_size / seconds
+    return steps * batch_size / seconds, model.jit_compile
 
 
 def accelerators() -> str:
@@ -112,9 +112,9 @@ def main() -> None:
     heads = [zoo.Head("tags", ["desert", "mountains", "sea", "sunset", "trees"])]
     rows = []
 
-    def record(data, batch_size, mode, rate):
-        xla = "yes" if MODES[mode][1] or not on_tensorflow else "no"
-        rows.append({"data": data, "batch": batch_size, "precision": MODES[mode][0], "XLA": xla,
+    def record(data, batch_size, mode, measured):
+        rate, xla = measured
+        rows.append({"data": data, "batch": batch_size, "precision": MODES[mode][0], "XLA": "yes" if xla else "no",
                      "images/s": f"{rate:.0f}"})
         print(rows[-1], flush=True)
 
