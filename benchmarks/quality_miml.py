@@ -40,6 +40,7 @@ def variants(size: int, epochs: int) -> dict:
         "96x96, 30 epochs (same time)": ["--image-size", "96", "96", "--epochs", "30", "--augment"],
         "Adam, constant learning rate 1e-3": [*recipe, "--stage", f"epochs={epochs},optimizer=adam,lr=1e-3"],
         "asymmetric loss": [*recipe, "--loss", "asymmetric"],
+        "mixed bfloat16, batch 64": [*recipe, "--precision", "mixed_bfloat16", "--batch-size", "64"],
     }
 
 

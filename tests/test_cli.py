@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import keras
 import pandas as pd
 import pytest
 
@@ -99,8 +100,12 @@ def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypat
     source = ["--onehot-csv", str(miml / "miml_labels_1.csv"), "--file-column", "Filenames",
               "--images", str(miml / "images"), "--heads", "scene"]
     assert main(["train", *source, "--image-size", "32", "32", "--epochs", "1", "--batch-size", "64",
-                 "--tune-thresholds", "f1", "--loss", "asymmetric", "--output", str(output)]) == 0
+                 "--tune-thresholds", "f1", "--loss", "asymmetric", "--precision", "mixed_bfloat16",
+                 "--output", str(output)]) == 0
     assert len(passes) == 1  # the validation split is predicted once for all three reports
+    assert keras.config.dtype_policy().name == "float32"  # the policy applied to this model only
+    stem = zoo.load_model(output / "model.keras", compile=False).get_layer("compact_resnet").get_layer("stem_conv")
+    assert (stem.compute_dtype, stem.variable_dtype) == ("bfloat16", "float32")
     report = pd.read_csv(output / "report.csv")
     assert set(report["class"]) == {"(all)", "desert", "mountains", "sea", "sunset", "trees"}
     for name in ("report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"):

@@ -1,3 +1,5 @@
+import numpy as np
+import pandas as pd
 import pytest
 
 import zoo
@@ -32,6 +34,7 @@ def test_unknown_kind_names_the_value():
         (dict(name="my tags", classes=["a"]), "identifier"),
         (dict(name="tags", classes=[]), "non-empty list"),
         (dict(name="tags", classes="ab"), "non-empty list"),
+        (dict(name="tags", classes=5), "non-empty list"),
         (dict(name="tags", classes=["a", "a"]), "repeated"),
         (dict(name="tags", classes=["a"], kind="multiclass"), "at least 2"),
         (dict(name="tags", classes=["a", "b", "c"], kind="binary"), "1 class"),
@@ -41,6 +44,11 @@ def test_unknown_kind_names_the_value():
 def test_bad_heads_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         zoo.Head(**kwargs)
+
+
+def test_head_classes_from_arrays_and_indexes():
+    for classes in (np.array(["sea", "sky"]), pd.Index(["sea", "sky"]), ("sea", "sky")):
+        assert zoo.Head("tags", classes).classes == ("sea", "sky")
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import sys
 
 # zoo.losses.LOSSES, written out so that `zoo --help` does not import Keras.
 TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 def _millions(count: int) -> str:
@@ -118,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
     train.add_argument("--augment", action="store_true", help="flip, rotation, zoom, translation, contrast, brightness")
     train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--precision", choices=PRECISIONS, default="float32",
+                       help="mixed_bfloat16 for CPUs with AVX-512 BF16 or AMX and recent GPUs, mixed_float16 for "
+                            "GPUs; weights and outputs stay float32 (default: %(default)s)")
     train.add_argument("--no-cache", action="store_true",
                        help="decode the images again every epoch (default: keep them in memory when they fit in 2 GiB)")
     train.add_argument("--loss", choices=TRAINING_LOSSES, default="bce",

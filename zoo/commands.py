@@ -156,8 +156,9 @@ def train(args) -> None:
           + ", ".join(f"{h.name} ({h.kind}, {len(h.classes)} classes)" for h in heads))
 
     weights = None if args.weights == "none" else args.weights
-    model = zoo.build(args.model, heads=heads, input_shape=(*args.image_size, 3) if args.image_size else None,
-                      weights=weights)
+    with zoo.scale.mixed_precision(args.precision):
+        model = zoo.build(args.model, heads=heads, input_shape=(*args.image_size, 3) if args.image_size else None,
+                          weights=weights)
     size = tuple(zoo.model_info(model)["input_shape"][:2])
     decoded_bytes = len(df) * size[0] * size[1] * 3 * 4  # float32 pixels
     cache = not args.no_cache and decoded_bytes <= MEMORY_CACHE_BYTES

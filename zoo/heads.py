@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import keras
 
@@ -54,12 +54,13 @@ class Head:
             raise ValueError(
                 f"Head `kind` must be one of {', '.join(HEAD_KINDS)}. Received: kind={self.kind!r}"
             )
-        if isinstance(self.classes, str) or not self.classes:
+        classes = () if isinstance(self.classes, str) or not isinstance(self.classes, Iterable) else (
+            tuple(str(c) for c in self.classes))
+        if not classes:
             raise ValueError(
                 f"Head {self.name!r} needs a non-empty list of class names. "
                 f"Received: classes={self.classes!r}"
             )
-        classes = tuple(str(c) for c in self.classes)
         if len(set(classes)) != len(classes):
             raise ValueError(f"Head {self.name!r} has repeated classes. Received: classes={classes}")
         if self.kind == "multiclass" and len(classes) < 2:
