@@ -58,9 +58,7 @@ def measure(model_name, heads, shape, batch_size, mode, data, steps, warmup):
     keras.backend.clear_session()
     with zoo.scale.mixed_precision(policy):
         model = zoo.build(model_name, heads=heads, input_shape=shape, weights=None, compile=False)
-    optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
-    if policy == "mixed_float16":
-        optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+    optimizer = keras.optimizers.SGD(0.01, momentum=0.9)  # compile adds loss scaling for mixed_float16
     zoo.compile_model(model, optimizer=optimizer, jit_compile=xla or None)  # None: the backend's default
     model.fit(data, steps_per_epoch=warmup, epochs=1, shuffle=False, verbose=0)  # tracing and compilation
     start = time.perf_counter()
