@@ -15,7 +15,7 @@ import contextlib
 import keras
 from keras import layers
 
-from zoo.backbones import build_backbone
+from zoo.backbones import build_backbone, resolve_weights
 from zoo.heads import Head
 from zoo.metadata import heads_of, make_metadata, set_metadata
 
@@ -68,7 +68,9 @@ def build_shared_trunk(
         backbone: Backbone name from `zoo.list_backbones()`.
         heads: The heads; each becomes an output named after it.
         input_shape: (height, width, 3) of raw 0..255 images.
-        weights: Backbone weights: None, "imagenet" or a path.
+        weights: Backbone weights: None, "auto", "imagenet" or a path (see
+            `zoo.backbones.resolve_weights`); what was loaded is recorded in the
+            model's metadata (`zoo.model_info(model)["pretrained"]`).
         pooling: "avg", "max" or "flatten".
         neck_units: Optional shared Dense+ReLU width after pooling.
         dropout: Dropout rate after pooling (and neck).
@@ -80,7 +82,8 @@ def build_shared_trunk(
         An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
     """
     inputs = keras.Input(input_shape, name="image")
-    trunk = build_backbone(backbone, input_shape, weights)
+    start = resolve_weights(backbone, weights, input_shape)
+    trunk = build_backbone(backbone, input_shape, start["file"])
     trunk.trainable = not freeze_backbone
     x = _pool(trunk(inputs), pooling, "pool")
     x = _neck(x, neck_units, dropout, "neck")
@@ -88,7 +91,7 @@ def build_shared_trunk(
     set_metadata(
         model,
         make_metadata(heads, input_shape, architecture=name, backbone=backbone, branches={trunk.name: backbone},
-                      feature_layers=["pool"]),
+                      feature_layers=["pool"], pretrained={trunk.name: start}),
     )
     return model
 
@@ -114,7 +117,8 @@ def build_branches(
         heads: The heads; head `h` gets a branch whose backbone model is named
             `f"{h.name}_{backbone}"`.
         input_shape: (height, width, 3) of raw 0..255 images.
-        weights: Backbone weights per branch: None, "imagenet" or a path.
+        weights: Backbone weights per branch: None, "auto", "imagenet" or a path;
+            recorded in the model's metadata like `build_shared_trunk` does.
         pooling: "avg", "max" or "flatten" per branch.
         neck_units: Dense+ReLU width after pooling per branch (None: none).
         dropout: Dropout rate after the neck per branch.
@@ -128,14 +132,14 @@ def build_branches(
     if unknown:
         raise ValueError(f"`frozen` names unknown heads {sorted(unknown)}. Received: frozen={frozen!r}")
     inputs = keras.Input(input_shape, name="image")
-    outputs, branches = {}, {}
+    outputs, branches, pretrained = {}, {}, {}
     for head in heads:
         backbone = _per_head(backbones, head.name, "backbones")
-        trunk = build_backbone(
-            backbone, input_shape, _per_head(weights, head.name, "weights"), f"{head.name}_{backbone}"
-        )
+        start = resolve_weights(backbone, _per_head(weights, head.name, "weights"), input_shape)
+        trunk = build_backbone(backbone, input_shape, start["file"], f"{head.name}_{backbone}")
         trunk.trainable = head.name not in frozen
         branches[trunk.name] = backbone
+        pretrained[trunk.name] = start
         x = _pool(trunk(inputs), _per_head(pooling, head.name, "pooling"), f"{head.name}_pool")
         x = _neck(
             x,
@@ -149,7 +153,7 @@ def build_branches(
     set_metadata(
         model,
         make_metadata(heads, input_shape, architecture=name, backbone=backbone_by_head, branches=branches,
-                      feature_layers=[f"{h.name}_pool" for h in heads]),
+                      feature_layers=[f"{h.name}_pool" for h in heads], pretrained=pretrained),
     )
     return model
 

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from zoo.evaluation import evaluate
-from zoo.metadata import heads_of
+from zoo.metadata import get_metadata, heads_of, set_metadata
 from zoo.saving import save_model
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,10 @@ class ValidationMetrics(keras.callbacks.Callback):
     Predictions and targets come from the same pass over `validation_data`, so
     they stay aligned whatever the dataset's order. Keys look like
     `val_tags_micro_f1`, so `ModelCheckpoint`, `EarlyStopping` and `CSVLogger`
-    placed after this callback can use them.
+    placed after this callback can use them. `val_score` is the mean over heads
+    of accuracy (multiclass) and mAP (multilabel, binary): one threshold-free
+    figure to pick the best epoch by. An epoch whose loss is not finite is
+    skipped (`StopOnNaN` ends the run).
 
     Args:
         validation_data: Batches of (images, {head: targets}).
@@ -43,14 +46,20 @@ class ValidationMetrics(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
+        if not np.isfinite(float(logs.get("loss", 0.0))):
+            return  # StopOnNaN reports it; the predictions are NaN too
         report = evaluate(self.model, self.validation_data)
+        scores = []
         for head in heads_of(self.model):
             if head.kind == "multiclass":
                 keys = ("accuracy", "macro_f1")
+                scores.append(report[head.name]["summary"]["accuracy"])
             else:
-                keys = ("micro_f1", "macro_f1", "micro_precision", "micro_recall")
+                keys = ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "mAP")
+                scores.append(report[head.name]["summary"]["mAP"])
             for key in keys:
                 logs[f"{self.prefix}{head.name}_{key}"] = report[head.name]["summary"][key]
+        logs[f"{self.prefix}score"] = float(np.nanmean(scores))
         if self.verbose:
             figures = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k.startswith(self.prefix))
             print(f"epoch {epoch + 1}: {figures}")
@@ -62,22 +71,27 @@ class SafeModelCheckpoint(keras.callbacks.Callback):
     Args:
         filepath: `.keras` or `.h5` path; may contain `{epoch}`.
         monitor: Log key to compare epochs by.
-        mode: "min", "max" or "auto" (max for accuracy/f1/auc/map keys).
+        mode: "min", "max" or "auto" (max for accuracy/f1/auc/map/score keys).
         save_best_only: Save only when `monitor` improves.
+        best: The best value so far (a resumed run passes the saved one, so
+            that a worse epoch never replaces the best model).
     """
 
-    def __init__(self, filepath, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True):
+    def __init__(self, filepath, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True,
+                 best: float | None = None):
         super().__init__()
         if mode not in ("min", "max", "auto"):
             raise ValueError(f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}")
         if mode == "auto":
-            mode = "max" if any(k in monitor for k in ("acc", "f1", "auc", "map", "match", "precision", "recall")) else "min"
+            mode = "max" if any(k in monitor.lower() for k in ("acc", "f1", "auc", "map", "match", "precision", "recall", "score")) else "min"
         self.filepath, self.monitor, self.mode, self.save_best_only = str(filepath), monitor, mode, save_best_only
-        self.best = -math.inf if mode == "max" else math.inf
+        self.best = best if best is not None else (-math.inf if mode == "max" else math.inf)
         self.best_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if not np.isfinite(float(logs.get("loss", 0.0))):
+            return
         path = self.filepath.format(epoch=epoch + 1)
         if not self.save_best_only:
             save_model(self.model, path)
@@ -90,14 +104,22 @@ class SafeModelCheckpoint(keras.callbacks.Callback):
         value = float(logs[self.monitor])
         if (value > self.best) if self.mode == "max" else (value < self.best):
             self.best, self.best_epoch = value, epoch + 1
+            metadata = get_metadata(self.model)
+            if metadata is not None:  # saved with the model, so a resumed run knows the value to beat
+                set_metadata(self.model, {**metadata, "best": {self.monitor: value, "epoch": epoch + 1}})
             save_model(self.model, path)
 
 
 class StopOnNaN(keras.callbacks.Callback):
-    """Stops training at the first NaN or infinite loss, saying where and what to try."""
+    """Stops training at the first NaN or infinite loss, saying where and what to try.
 
-    def __init__(self):
+    Args:
+        log: Log the error; False where the caller reports `stopped_at` itself.
+    """
+
+    def __init__(self, log: bool = True):
         super().__init__()
+        self.log = log
         self.stopped_at = None
         self._epoch = 0
 
@@ -109,10 +131,11 @@ class StopOnNaN(keras.callbacks.Callback):
         if loss is not None and not np.isfinite(float(loss)):
             self.stopped_at = (self._epoch + 1, batch + 1)
             self.model.stop_training = True
-            logger.error(
-                "Training stopped: the loss became %s at epoch %d, batch %d. Lower the learning rate, "
-                "check the inputs for NaN, or use a loss with clipping.", loss, *self.stopped_at,
-            )
+            if self.log:
+                logger.error(
+                    "Training stopped: the loss became %s at epoch %d, batch %d. Lower the learning rate, "
+                    "check the inputs for NaN, or use a loss with clipping.", loss, *self.stopped_at,
+                )
 
 
 def standard_callbacks(output_dir, validation_data=None, monitor: str | None = None, backup: bool = True) -> list:

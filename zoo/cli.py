@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 # zoo.losses.LOSSES, written out so that `zoo --help` does not import Keras.
 TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
@@ -105,20 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on your labelled images, in stages")
     actions.add_source_arguments(train)
     train.add_argument("--model", default="multilabel_small", help="architecture from `zoo list` (default: %(default)s)")
-    train.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
-                       help="input size (default: the model's)")
-    train.add_argument("--weights", default="auto", help="auto, imagenet, none or a weights file (default: %(default)s)")
-    train.add_argument("--epochs", type=int, default=10,
-                       help="epochs of the default stage: AdamW, 2 warm-up epochs, cosine decay; all layers "
-                            "from scratch, heads only on pretrained weights (default: %(default)s)")
-    train.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate of the default stage")
-    train.add_argument("--stage", action="append", default=[], metavar="SPEC",
-                       help="a training stage, repeatable: epochs=10,trainable=heads,lr=1e-3 then "
-                            "epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")
+    plan = train.add_argument_group(
+        "plan (chosen from the data and this machine's speed to fit --budget; each flag overrides one choice)")
+    plan.add_argument("--budget", type=float, default=10.0, metavar="MINUTES",
+                      help="time budget of the run in minutes (default: %(default)s)")
+    plan.add_argument("--plan", type=Path, metavar="PLAN_JSON", help="repeat the plan.json of an earlier run exactly")
+    plan.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="input size")
+    plan.add_argument("--epochs", type=int, help="total epochs (spread over the stages)")
+    plan.add_argument("--learning-rate", type=float, help="peak learning rate of the first stage")
+    plan.add_argument("--batch-size", type=int)
+    plan.add_argument("--no-augment", action="store_true", help="no flip, rotation, zoom, translation, contrast")
+    plan.add_argument("--augment", action="store_true", help=argparse.SUPPRESS)  # on by default now
+    plan.add_argument("--stage", action="append", default=[], metavar="SPEC",
+                      help="a training stage, repeatable, replacing the planned ones: epochs=10,trainable=heads,"
+                           "lr=1e-3 then epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")
+    train.add_argument("--weights", default="auto",
+                       help="auto (ImageNet where a backbone has it and the file can be had, else random), "
+                            "imagenet, none or a weights file (default: %(default)s)")
     train.add_argument("--validation-split", type=float, default=0.2)
     train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
-    train.add_argument("--augment", action="store_true", help="flip, rotation, zoom, translation, contrast, brightness")
-    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--allow-empty", action="store_true",
+                       help="images without any label are valid negatives of multilabel heads")
+    train.add_argument("--min-count", type=int, metavar="N", help="drop classes with fewer than N images")
     train.add_argument("--precision", choices=PRECISIONS, default="float32",
                        help="mixed_bfloat16 for CPUs with AVX-512 BF16 or AMX and recent GPUs, mixed_float16 for "
                             "GPUs; weights and outputs stay float32 (default: %(default)s)")
@@ -132,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "estimates their effect on unseen images (2-fold cross-fitting)")
     train.add_argument("--format", choices=["keras", "h5"], default="keras", help="model file format")
     train.add_argument("--output", default="zoo_output", help="output folder (default: %(default)s)")
+    train.add_argument("--restart", action="store_true",
+                       help="start over in an --output folder that holds an interrupted or finished run")
+    train.add_argument("--tensorboard", type=Path, metavar="DIR", help="also write a TensorBoard log there")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--on-error", choices=["raise", "skip"], default="raise", help="unreadable images and bad labels")
     train.add_argument("--progress", action="store_true", help="progress bars instead of one line per epoch")

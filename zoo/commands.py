@@ -7,8 +7,11 @@ Example:
 from __future__ import annotations
 
 import argparse
+import shutil
+import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -135,20 +138,26 @@ def training_losses(name: str, heads, train_rows) -> dict | None:
 
 
 def train(args) -> None:
-    """`zoo train`: label source -> staged training -> model, history, plots, report."""
+    """`zoo train`: label source -> plan -> staged training with backups -> best model, report, plots."""
     import keras
 
     import zoo
     from zoo import data
+    from zoo import training_run as run
+    from zoo.backup import latest_backup
+    from zoo.metadata import get_metadata, set_metadata
+    from zoo.plan import Plan
 
+    began = time.perf_counter()
+    output = Path(args.output)
+    resumed_run = run.previous_run(output, args)
     keras.utils.set_random_seed(args.seed)
     df, kinds = load_source(args)
     heads = data.heads_from_dataframe(df, kinds)
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
     train_rows, validation_rows = data.train_validation_split(
         df, heads, args.validation_split, stratify=not args.no_stratify, seed=args.seed
     )
+    output.mkdir(parents=True, exist_ok=True)
     counts = data.label_counts({"train": train_rows, "validation": validation_rows}, heads)
     counts.to_csv(output / "label_counts.csv")
     zoo.plots.plot_label_counts(counts, output / "label_counts.png")
@@ -157,45 +166,120 @@ def train(args) -> None:
 
     weights = None if args.weights == "none" else args.weights
     with zoo.scale.mixed_precision(args.precision):
-        model = zoo.build(args.model, heads=heads, input_shape=(*args.image_size, 3) if args.image_size else None,
-                          weights=weights)
-    size = tuple(zoo.model_info(model)["input_shape"][:2])
+        model = zoo.build(args.model, heads=heads, weights=weights,
+                          input_shape=(*args.image_size, 3) if args.image_size else None)
+    train_paths = data.resolve_paths(train_rows, args.images)
+    validation_paths = data.resolve_paths(validation_rows, args.images)
+    resumed = None
+    if resumed_run is not None:
+        plan = Plan.load(output / run.PLAN_FILE)
+        resumed = latest_backup(output / run.BACKUP_FOLDER)
+    else:
+        print("Measuring this machine's training speed to plan the run...")
+        plan = run.make_plan(args, model, heads, train_paths, len(validation_rows))
+        plan.save(output / run.PLAN_FILE)
+        run.write_split(output, train_paths, validation_paths)
+        run.write_run(output, args, finished=False)
+    keras.backend.clear_session(free_memory=False)
+    with zoo.scale.mixed_precision(args.precision):
+        model = zoo.build(args.model, heads=heads, weights=weights, input_shape=(*plan.image_size, 3))
+    print("Plan (plan.json; repeat it with --plan):\n  " + "\n  ".join(plan.describe()))
+
+    size = tuple(plan.image_size)
     decoded_bytes = len(df) * size[0] * size[1] * 3 * 4  # float32 pixels
     cache = not args.no_cache and decoded_bytes <= MEMORY_CACHE_BYTES
     if cache:
         print(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); --no-cache turns this off")
-    common = dict(directory=args.images, image_size=size, batch_size=args.batch_size, seed=args.seed,
-                  on_error=args.on_error, cache=cache)
-    train_data = data.make_dataset(train_rows, heads, augment=True if args.augment else None, **common)
+    common = dict(directory=args.images, image_size=size, batch_size=plan.batch_size, seed=args.seed,
+                  on_error=args.on_error, cache=cache, allow_empty=args.allow_empty)
+    train_data = data.make_dataset(train_rows, heads, augment=True if plan.augment else None, **common)
     validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
-    # Default: one stage, AdamW with warm-up and cosine decay; heads only on a pretrained backbone.
-    stages = [parse_stage(s, [h.name for h in heads]) for s in args.stage] or [
-        zoo.Stage(epochs=args.epochs, trainable="all" if weights is None else "heads",
-                  learning_rate=args.learning_rate, optimizer="adamw", schedule="warmup_cosine",
-                  warmup_epochs=min(2, args.epochs))
-    ]
     losses = training_losses(args.loss, heads, train_rows)
-    history = zoo.fit_staged(model, train_data, validation_data, stages=stages, losses=losses,
-                             verbose=1 if args.progress else 2)
-    history.to_dataframe().to_csv(output / "history.csv", index=False)
-    zoo.plots.plot_history(history, output / "history.png")
+    fit_began = time.perf_counter()
+    rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses)
+    print(f"Trained in {run.elapsed(fit_began)} (the plan estimated {plan.estimated_seconds / 60:.1f} min)")
+    best_epoch = run.restore_best(model, output)
+    if best_epoch is not None:
+        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
+    zoo.plots.plot_history(pd.DataFrame(rows), output / "history.png")
+
     predictions = zoo.evaluation.predict_with_targets(model, validation_data)  # one pass serves every report
+    written = ["plan.json", "split.csv", "label_counts.csv", "label_counts.png", "history.csv", "history.png",
+               run.BEST_MODEL]
+    reports = {}
     if args.tune_thresholds:
-        at_half = zoo.evaluate(model, predictions=predictions)
-        report_frame(at_half).to_csv(output / "report_threshold_0.5.csv", index=False)
+        reports["threshold 0.5"] = zoo.evaluate(model, predictions=predictions)
+        report_frame(reports["threshold 0.5"]).to_csv(output / "report_threshold_0.5.csv", index=False)
         # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
-        honest = zoo.thresholds.cross_fitted_report(model, metric=args.tune_thresholds, predictions=predictions)
-        report_frame(honest).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
-        tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
-        print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
+        reports["tuned, cross-fitted"] = zoo.thresholds.cross_fitted_report(
+            model, metric=args.tune_thresholds, predictions=predictions)
+        report_frame(reports["tuned, cross-fitted"]).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
+        zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
+        written += ["report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"]
     report = zoo.evaluate(model, predictions=predictions)
+    reports["tuned on these images" if args.tune_thresholds else "threshold 0.5"] = report
     report_frame(report).to_csv(output / "report.csv", index=False)
     for name, part in report.items():
-        zoo.plots.plot_confusion(part, output / f"confusion_{name}.png", title=name)
+        zoo.plots.plot_confusion(part, output / f"confusion_{name}.png", title=f"{name} (validation split)")
+        written.append(f"confusion_{name}.png")
+    set_metadata(model, {**get_metadata(model), "plan": plan.to_dict()})
     model_path = output / f"model.{args.format}"
     zoo.save_model(model, model_path)
-    print_report(report)
-    print(f"\nSaved {model_path}, history.csv, report.csv and plots in {output}/")
+    run.write_run(output, args, finished=True)
+    shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
+    written += [model_path.name, "report.csv"]
+    print_summary(reports, model, written, output, model_path, args, run.elapsed(began))
+
+
+def print_summary(reports: dict, model, written, output: Path, model_path: Path, args, took: str) -> None:
+    """The figures (every report side by side), thresholds by class, the files, and what to run next."""
+    from zoo.metadata import heads_of
+
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
+        print("\nValidation split:")
+        print(side_by_side(reports).to_string())
+        final = list(reports.values())[-1]
+        for name, part in final.items():
+            print(f"\n{name}:")
+            print(part["per_class"].to_string(index=False))
+    for head in heads_of(model):
+        if head.kind != "multiclass" and args.tune_thresholds:
+            pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
+            print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
+    print(f"\nDone in {took}. Written to {output}/: {', '.join(written)}")
+    source = " ".join(_source_flags(args))
+    print("Next:\n"
+          f"  zoo evaluate {model_path} {source}    # on other labelled images\n"
+          f"  zoo predict {model_path} PHOTOS/ --output predictions.csv")
+
+
+def side_by_side(reports: dict) -> pd.DataFrame:
+    """One row per head and report, the main figures as columns."""
+    from zoo.evaluation import summary_table
+
+    frames = []
+    for label, report in reports.items():
+        table = summary_table(report)
+        table.insert(0, "report", label)
+        frames.append(table)
+    table = pd.concat(frames).rename_axis("head").reset_index().set_index(["head", "report"]).sort_index(
+        level=0, sort_remaining=False)
+    if "samples" in table:
+        table["samples"] = table["samples"].astype(int)
+    return table
+
+
+def _source_flags(args) -> list[str]:
+    flags = []
+    for flag in ("csv", "onehot_csv", "voc", "folders", "images", "file_column", "label_column", "delimiter",
+                 "extension", "separator"):
+        value = getattr(args, flag, None)
+        default = {"file_column": "filename", "label_column": "labels"}.get(flag)
+        if value is not None and value != default:
+            flags += [f"--{flag.replace('_', '-')}", str(value)]
+    if args.heads:
+        flags += ["--heads", *args.heads]
+    return flags
 
 
 def evaluate(args) -> None:
@@ -203,12 +287,17 @@ def evaluate(args) -> None:
     import zoo
     from zoo import data
     from zoo.metadata import heads_of
+    from zoo.training_run import training_overlap
 
     model = zoo.load_model(args.model, compile=False)
     heads = heads_of(model)
     df, _ = load_source(args)
     dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error)
+    overlap, total = training_overlap(args.model, dataset.zoo_files)
+    if overlap:
+        print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
+              f"flatter the model. Evaluate on images it has not seen.")
     predictions = zoo.evaluation.predict_with_targets(model, dataset)
     if args.tune_thresholds:
         tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 import keras
@@ -21,6 +22,8 @@ from zoo.backbones import get_backbone_spec
 from zoo.builders import compile_model
 from zoo.feature_cache import backbones_of, cached_features, can_cache_features, heads_model
 from zoo.metadata import model_info
+
+logger = logging.getLogger(__name__)
 
 
 def _select_branches(model, branch):
@@ -98,14 +101,40 @@ def unfreeze_from(
             layer.trainable = False
 
 
+def pretrained_branches(model: keras.Model) -> dict:
+    """{backbone sub-model: True when it started from pretrained weights}."""
+    starts = model_info(model).get("pretrained") or {}
+    return {backbone: starts.get(backbone.name, {}).get("source", "random") != "random"
+            for backbone in backbones_of(model)}
+
+
+def _warn_frozen_random(model: keras.Model) -> None:
+    random = [b.name for b, pretrained in pretrained_branches(model).items()
+              if not pretrained and not b.trainable_weights]
+    if random:
+        logger.warning("Backbone(s) %s start from random weights and are frozen: only the layers after them "
+                       "learn. Use trainable='auto' to train them.", random)
+
+
 def set_trainable(model: keras.Model, trainable) -> None:
     """Applies a stage's `trainable` setting.
 
     Args:
-        trainable: "all" (every layer), "heads" (every backbone frozen), or a dict
-            {branch (head name): "all" | "none" | boundary} for per-branch control;
-            branches not named keep their state.
+        trainable: "auto" (pretrained backbones frozen, randomly initialized ones
+            trained), "all" (every layer), "heads" (every backbone frozen), or a
+            dict {branch (head name): "all" | "none" | boundary} for per-branch
+            control; branches not named keep their state. Freezing a randomly
+            initialized backbone logs a warning.
     """
+    if trainable == "auto":
+        for backbone, pretrained in pretrained_branches(model).items():
+            backbone.trainable = not pretrained
+        return
+    _apply_trainable(model, trainable)
+    _warn_frozen_random(model)
+
+
+def _apply_trainable(model: keras.Model, trainable) -> None:
     if trainable == "all":
         for backbone in backbones_of(model):
             backbone.trainable = True
@@ -117,7 +146,7 @@ def set_trainable(model: keras.Model, trainable) -> None:
         return
     if not isinstance(trainable, dict):
         raise ValueError(
-            "`trainable` must be 'all', 'heads' or {branch: 'all' | 'none' | boundary}. "
+            "`trainable` must be 'auto', 'all', 'heads' or {branch: 'all' | 'none' | boundary}. "
             f"Received: trainable={trainable!r}"
         )
     for branch, value in trainable.items():
@@ -147,7 +176,7 @@ class Stage:
 
     Args:
         epochs: Epochs in this stage.
-        trainable: See `set_trainable` ("heads", "all", or per-branch dict).
+        trainable: See `set_trainable` ("auto", "heads", "all", or per-branch dict).
         learning_rate: Peak learning rate.
         optimizer: "adam", "adamw" (decoupled weight decay 0.05), "sgd" (momentum
             0.9) or a callable `lr -> optimizer`.
@@ -236,8 +265,37 @@ class StagedHistory:
         return frame
 
 
+def describe_branches(model: keras.Model) -> list[str]:
+    """One line per backbone branch: its heads, backbone, starting weights and whether it trains now.
+
+    Example:
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+        >>> describe_branches(model)
+        ['tags: compact_resnet, random init, trained from scratch']
+    """
+    info = model_info(model)
+    starts = info.get("pretrained") or {}
+    heads = list(info["heads"])
+    lines = []
+    for backbone, name in backbones_of(model).items():
+        owners = [h for h in heads if backbone.name.startswith(f"{h}_")] or heads
+        start = starts.get(backbone.name, {"source": "random"})
+        trainable = sum(int(keras.ops.size(w)) for w in backbone.trainable_weights)
+        total = trainable + sum(int(keras.ops.size(w)) for w in backbone.non_trainable_weights)
+        if start["source"] == "random":
+            origin = "random init"
+            state = "trained from scratch" if trainable else "FROZEN (random weights: only the layers after it learn)"
+        else:
+            label = "ImageNet weights" if start["source"] == "imagenet" else "weights"
+            origin = f"{label} from {start['file']}"
+            state = ("frozen" if not trainable else
+                     "trained" if trainable >= 0.95 * total else f"top {100 * trainable / total:.0f}% trained")
+        lines.append(f"{', '.join(owners)}: {name}, {origin}, {state}")
+    return lines
+
+
 def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose="auto", cache_features="auto",
-               **compile_kwargs):
+               initial_epoch: int = 0, restore=None, **compile_kwargs):
     """Trains in stages, recompiling between them; returns one merged history.
 
     A stage that trains only the heads on frozen backbones, without
@@ -251,14 +309,20 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         validation: Optional validation dataset.
         stages: `Stage` objects (or dicts of their fields).
         callbacks: Keras callbacks shared by all stages.
-        verbose: Passed to `fit`.
+        verbose: Passed to `fit`; with 1 or 2, each stage also logs what every
+            backbone branch starts from and whether it trains.
         cache_features: "auto" (cache where `can_cache_features` allows and no
             callbacks are given, since they would see the heads-only model),
             True (cache where allowed) or False.
+        initial_epoch: Epochs already done (a resumed run): earlier stages are
+            skipped and the stage holding this epoch continues from it.
+        restore: Called as `restore(model, within_stage)` after the first
+            stage that runs is compiled, to load backed-up weights (with the
+            optimizer state when `within_stage`); see `zoo.backup`.
         **compile_kwargs: Passed to `zoo.compile_model` (`jit_compile`, ...).
 
     Returns:
-        A `StagedHistory`.
+        A `StagedHistory` of the epochs run by this call.
 
     Example:
         >>> history = zoo.fit_staged(model, train, validation, stages=[  # doctest: +SKIP
@@ -273,7 +337,13 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
     merged = StagedHistory()
     epoch = 0
     for number, stage in enumerate(stages, start=1):
+        start, epoch = epoch, epoch + stage.epochs
+        if epoch <= initial_epoch:
+            continue
         set_trainable(model, stage.trainable)
+        if verbose in (1, 2):
+            for line in describe_branches(model):
+                print(f"stage {number} ({stage.name or f'stage{number}'}): {line}")
         cached = cache_features is True or (cache_features == "auto" and not callbacks)
         fitted, stage_train, stage_validation = model, train, validation
         if cached and can_cache_features(model, train, validation):
@@ -287,15 +357,18 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
                 loss_weights=stage.loss_weights,
                 **compile_kwargs,
             )
+        if restore is not None and start <= initial_epoch:
+            restore(model, initial_epoch > start)
         history = fitted.fit(
             *(stage_train if isinstance(stage_train, tuple) else (stage_train,)),
             validation_data=stage_validation,
-            initial_epoch=epoch,
-            epochs=epoch + stage.epochs,
+            initial_epoch=max(start, initial_epoch),
+            epochs=epoch,
             callbacks=callbacks,
             verbose=verbose,
             shuffle=not isinstance(stage_train, tf.data.Dataset),
         )
         merged.extend(stage.name or f"stage{number}", history.history)
-        epoch += stage.epochs
+        if fitted.stop_training:
+            break  # a callback (NaN loss, early stopping) ended the run
     return merged

@@ -20,11 +20,14 @@ FORMAT_VERSION = 1
 _ATTRIBUTE = "_zoo_metadata_json"
 
 
-def make_metadata(heads, input_shape, architecture=None, backbone=None, branches=None, feature_layers=()) -> dict:
+def make_metadata(heads, input_shape, architecture=None, backbone=None, branches=None, feature_layers=(),
+                  pretrained=None) -> dict:
     """Builds the metadata dict for a model with these heads.
 
     `branches` maps backbone layer names to backbone names; `feature_layers` names
-    the layers whose inputs are the backbones' outputs (used to cache features).
+    the layers whose inputs are the backbones' outputs (used to cache features);
+    `pretrained` maps backbone layer names to what they started from
+    (`zoo.backbones.resolve_weights`).
     """
     return {
         "format": FORMAT_VERSION,
@@ -33,6 +36,7 @@ def make_metadata(heads, input_shape, architecture=None, backbone=None, branches
         "backbone": backbone,
         "branches": dict(branches or {}),
         "feature_layers": list(feature_layers),
+        "pretrained": dict(pretrained or {}),
         "heads": {h.name: h.to_dict() for h in heads},
     }
 

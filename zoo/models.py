@@ -151,11 +151,15 @@ def build(
             architecture's default kind: multiclass for `color_type`, else
             multilabel).
         input_shape: (height, width, 3); the architecture's default if None.
-        weights: "auto" (ImageNet where a backbone has it, else random),
-            "imagenet", None (random initialization) or the path of a weights
-            file saved from this same architecture (`model.save_weights`).
-        freeze_backbone: Freeze pretrained backbones (default: True exactly when
-            they get ImageNet weights; a random backbone is never frozen).
+        weights: "auto" (ImageNet where a backbone has it and the file is on
+            disk or downloads, else random with a warning), "imagenet" (an
+            error when a file cannot be had), None (random initialization) or
+            the path of a weights file saved from this same architecture
+            (`model.save_weights`). What each backbone got is in
+            `zoo.model_info(model)["pretrained"]`.
+        freeze_backbone: None (default): freeze exactly the backbones that got
+            pretrained weights; a random backbone is never frozen. True: freeze
+            the architecture's backbones whatever they hold; False: none.
         compile: Compile with per-head losses, loss weights and metrics.
         learning_rate: Adam learning rate used when compiling.
         **options: Builder options (`pooling`, `dropout`, `neck_units`, ...).
@@ -167,31 +171,51 @@ def build(
     heads = as_heads(heads, default_kind=architecture.default_kind)
     input_shape = tuple(input_shape or architecture.default_input_shape)
     model_weights = None
-    if weights == "auto":
-        weights = "imagenet" if architecture.pretrainable else None
-    elif weights == "imagenet" and not architecture.pretrainable:
+    if weights == "imagenet" and not architecture.pretrainable:
         raise ValueError(
             f"{name!r} has no backbone with ImageNet weights; it trains from scratch. "
             f"Received: weights={weights!r}"
         )
-    elif weights is not None and weights != "imagenet":
+    if weights not in (None, "auto", "imagenet"):
         if not os.path.isfile(weights):
             raise FileNotFoundError(
                 f"`weights` must be 'auto', 'imagenet', None or an existing weights file. "
                 f"Received: weights={weights!r}"
             )
-        model_weights, weights = weights, None
-    if freeze_backbone is None:
-        freeze_backbone = weights == "imagenet" or model_weights is not None
-    model = architecture.build(heads, input_shape, weights, freeze_backbone, **options)
+        model_weights, weights = os.fspath(weights), None
+    model = architecture.build(heads, input_shape, weights, bool(freeze_backbone), **options)
     metadata = get_metadata(model)
     metadata["architecture"] = name
-    set_metadata(model, metadata)
     if model_weights is not None:
         model.load_weights(model_weights)
+        metadata["pretrained"] = {layer: {"source": "file", "file": model_weights} for layer in metadata["branches"]}
+    set_metadata(model, metadata)
+    if freeze_backbone is None:
+        freeze_pretrained(model)
     if compile:
         compile_model(model, heads, learning_rate=learning_rate)
     return model
+
+
+def freeze_pretrained(model: keras.Model) -> list[str]:
+    """Freezes exactly the backbones that started from pretrained weights.
+
+    A randomly initialized backbone is never frozen: it has nothing to keep.
+
+    Returns:
+        The names of the frozen backbone layers.
+
+    Example:
+        >>> model = build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+        >>> freeze_pretrained(model)
+        []
+    """
+    frozen = []
+    for layer_name, start in (get_metadata(model) or {}).get("pretrained", {}).items():
+        if start["source"] != "random":
+            model.get_layer(layer_name).trainable = False
+            frozen.append(layer_name)
+    return frozen
 
 
 def describe_models() -> list[dict]:

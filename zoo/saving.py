@@ -74,6 +74,17 @@ def _read_metadata(path: Path, fmt: str) -> dict | None:
     return json.loads(text) if text is not None else None
 
 
+def read_metadata(path) -> dict | None:
+    """The zoo metadata stored in a `.keras` or `.h5` file, without loading the model.
+
+    Example:
+        >>> read_metadata("/tmp/tags.keras")["heads"]["tags"]["kind"]
+        'multilabel'
+    """
+    path = Path(path)
+    return _read_metadata(path, _model_format(path))
+
+
 def save_model(model: keras.Model, path) -> None:
     """Saves `model` and its metadata to a `.keras` or `.h5` file.
 

@@ -7,6 +7,6 @@ Example:
 """
 
 from zoo.backbones import applications, compact_resnet, small_cnn  # noqa: F401  (registers)
-from zoo.backbones.base import BackboneSpec, build_backbone, get_backbone_spec, register_backbone
+from zoo.backbones.base import BackboneSpec, build_backbone, get_backbone_spec, register_backbone, resolve_weights
 
-__all__ = ["BackboneSpec", "build_backbone", "get_backbone_spec", "register_backbone"]
+__all__ = ["BackboneSpec", "build_backbone", "get_backbone_spec", "register_backbone", "resolve_weights"]

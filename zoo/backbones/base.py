@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Callable
 
 import keras
@@ -44,14 +45,53 @@ def get_backbone_spec(name: str) -> BackboneSpec:
     return BACKBONES.get(name)
 
 
+def resolve_weights(name: str, weights, input_shape=None) -> dict:
+    """What a backbone will start from: `{"source", "file"}`.
+
+    Args:
+        name: Backbone name from `zoo.list_backbones()`.
+        weights: None (random initialization), "auto" (ImageNet where the
+            backbone has such weights and the file is on disk or downloads,
+            else random, with a warning), "imagenet" (an error when the file
+            cannot be had) or the path of a weights file.
+        input_shape: The backbone's input shape, for size-specific files.
+
+    Returns:
+        `{"source": "random" | "imagenet" | "file", "file": path or None}`.
+
+    Example:
+        >>> resolve_weights("small_cnn", "auto")
+        {'source': 'random', 'file': None}
+    """
+    spec = get_backbone_spec(name)
+    if weights is None:
+        return {"source": "random", "file": None}
+    if weights == "auto":
+        if "imagenet" not in spec.pretrained:
+            return {"source": "random", "file": None}
+        try:
+            return {"source": "imagenet", "file": weights_lib.resolve(name, "imagenet", input_shape)}
+        except weights_lib.WeightsNotFoundError as error:
+            warnings.warn(f"{name}: no ImageNet weights, so it starts from random weights and is trained "
+                          f"from scratch. {error}", stacklevel=2)
+            return {"source": "random", "file": None}
+    if weights == "imagenet" and "imagenet" not in spec.pretrained:
+        raise ValueError(
+            f"Backbone {name!r} has no {weights!r} weights; it trains from scratch. "
+            f"Use weights=None or a path. Received: weights={weights!r}"
+        )
+    source = "imagenet" if weights == "imagenet" else "file"
+    return {"source": source, "file": weights_lib.resolve(name, weights, input_shape)}
+
+
 def build_backbone(name: str, input_shape=None, weights=None, model_name: str | None = None):
     """Builds a registered backbone as a Functional model without a head.
 
     Args:
         name: Backbone name from `zoo.list_backbones()`.
         input_shape: (height, width, channels); the backbone's default if None.
-        weights: None, "imagenet" (where the backbone has such weights) or a
-            path to a weights file for this backbone.
+        weights: None, "auto", "imagenet" (where the backbone has such weights)
+            or a path to a weights file for this backbone (see `resolve_weights`).
         model_name: Name of the returned model (default: `name`).
 
     Returns:
@@ -68,12 +108,7 @@ def build_backbone(name: str, input_shape=None, weights=None, model_name: str | 
         raise ValueError(
             f"`input_shape` must be (height, width, 3). Received: input_shape={input_shape}"
         )
-    if isinstance(weights, str) and weights in ("imagenet",) and weights not in spec.pretrained:
-        raise ValueError(
-            f"Backbone {name!r} has no {weights!r} weights; it trains from scratch. "
-            f"Use weights=None or a path. Received: weights={weights!r}"
-        )
-    path = weights_lib.resolve(name, weights, input_shape)
+    path = resolve_weights(name, weights, input_shape)["file"]
     model = spec.build(input_shape, model_name or name)
     if path:
         # Published `.h5` files load by topology; the preprocessing layer has no weights.

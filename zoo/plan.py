@@ -1,0 +1,307 @@
+"""The training plan `zoo train` makes from the data and this machine's speed.
+
+The plan fixes everything a run depends on: image size, batch size, augmentation
+and the stages (epochs, trainable parts, optimizer, learning rate, schedule). It
+is chosen from what is measured: the number of images, their median size, the
+heads, whether pretrained weights were loaded, and the time of a few training
+steps here, so that the run fits a time budget. It is written to `plan.json` and
+into the model, so the same run can be repeated exactly (`zoo train --plan`).
+
+The rules, in order:
+1. Epochs: enough passes over the training images for a network to converge
+   (`TARGET_IMAGE_PASSES`), within `MIN_EPOCHS`..`MAX_EPOCHS`.
+2. Image size: the largest candidate that runs those epochs within the budget,
+   no larger than the architecture's default or the images themselves, with the
+   images' median aspect ratio. If even the smallest does not fit, fewer epochs.
+3. Stages: one stage training everything when no backbone is pretrained;
+   otherwise the classic two: the heads on the frozen pretrained backbones, then
+   their top block unfrozen at a tenth of the learning rate.
+
+Example:
+    >>> plan = choose_plan(train_images=1600, validation_images=400, median_size=(300, 400),
+    ...                    default_side=96, seconds_per_pixel=1e-6, overhead_per_image=1e-4,
+    ...                    pretrained_boundaries={}, budget_seconds=600)
+    >>> plan.image_size, plan.stages[0]["epochs"]
+    ((56, 72), 63)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from PIL import Image
+
+TARGET_IMAGE_PASSES = 100_000
+MIN_EPOCHS, MAX_EPOCHS = 30, 200
+MIN_SIDE = 32
+SIDE_STEP = 16
+BUDGET_USED_FOR_TRAINING = 0.85  # the rest: measuring, evaluation, plots, saving
+PRETRAINED_LEARNING_RATE = 1e-3
+SCRATCH_LEARNING_RATE = 2e-3
+FINE_TUNE_FACTOR = 0.1
+FROZEN_STEP_COST = 0.5  # a step with frozen backbones runs no backward pass through them
+FORWARD_COST = 1 / 3  # a forward pass, against forward and backward in training
+VALIDATION_PASSES = 2  # Keras' validation loss and the validation metrics each predict the split
+
+
+@dataclasses.dataclass
+class Plan:
+    """Everything a `zoo train` run depends on.
+
+    Attributes:
+        image_size: (height, width) of the model input.
+        batch_size: Images per training step.
+        augment: Augment training images.
+        stages: `zoo.Stage` fields, one dict per stage.
+        budget_seconds: The time budget the plan was made for.
+        estimated_seconds: The plan's estimated training time.
+        measured: What the plan was chosen from (counts, sizes, step times).
+    """
+
+    image_size: tuple
+    batch_size: int
+    augment: bool
+    stages: list
+    budget_seconds: float
+    estimated_seconds: float
+    measured: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        """Total epochs over all stages."""
+        return sum(stage["epochs"] for stage in self.stages)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (see `from_dict`)."""
+        return {**dataclasses.asdict(self), "image_size": list(self.image_size)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Plan":
+        """Reads `to_dict`'s output (a `plan.json`)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - fields
+        if unknown:
+            raise ValueError(f"Unknown plan field(s) {sorted(unknown)}; known: {sorted(fields)}.")
+        return cls(**{**data, "image_size": tuple(data["image_size"])})
+
+    def save(self, path) -> None:
+        """Writes the plan as JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path) -> "Plan":
+        """Reads a plan written by `save`."""
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} is not a zoo training plan: {error}") from error
+
+    def describe(self) -> list[str]:
+        """Human-readable lines: the choices and the measurements behind them."""
+        m = self.measured
+        lines = [
+            f"images: {m.get('train_images')} training, {m.get('validation_images')} validation; median size "
+            f"{'x'.join(str(d) for d in m.get('median_size', ()))} (height x width)",
+            f"input {self.image_size[0]}x{self.image_size[1]}, batch {self.batch_size}, augmentation "
+            f"{'on' if self.augment else 'off'}, {self.epochs} epochs",
+        ]
+        for number, stage in enumerate(self.stages, start=1):
+            lines.append(
+                f"stage {number} ({stage['name']}): {stage['epochs']} epochs, trainable={stage['trainable']}, "
+                f"{stage['optimizer']} lr {stage['learning_rate']:g}, {stage['schedule'] or 'constant'}"
+            )
+        lines.append(f"estimated training time {_minutes(self.estimated_seconds)} of a "
+                     f"{_minutes(self.budget_seconds)} budget")
+        return lines
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def target_epochs(train_images: int) -> int:
+    """Epochs for about `TARGET_IMAGE_PASSES` image passes, within `MIN_EPOCHS`..`MAX_EPOCHS`.
+
+    Example:
+        >>> target_epochs(1600), target_epochs(50), target_epochs(100_000)
+        (63, 200, 30)
+    """
+    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(TARGET_IMAGE_PASSES / max(train_images, 1)))))
+
+
+def shape_for(side: int, aspect: float) -> tuple:
+    """(height, width) with about `side`**2 pixels and height/width near `aspect`, in multiples of 8.
+
+    Example:
+        >>> shape_for(64, 1.0), shape_for(64, 1.5)
+        ((64, 64), (80, 56))
+    """
+    aspect = min(max(aspect, 0.5), 2.0)  # keep extreme aspect ratios from starving one axis
+    height = side * math.sqrt(aspect)
+    return (max(8, int(round(height / 8)) * 8), max(8, int(round(side * side / height / 8)) * 8))
+
+
+def candidate_sides(default_side: int, median_size) -> list[int]:
+    """Square-equivalent sides to try, largest first: up to the default side and the images' own size."""
+    largest = max(MIN_SIDE, min(default_side, int(min(median_size))))
+    return list(range(largest - (largest - MIN_SIDE) % SIDE_STEP, MIN_SIDE - 1, -SIDE_STEP))
+
+
+def choose_plan(train_images: int, validation_images: int, median_size, default_side: int,
+                seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
+                budget_seconds: float, batch_size: int = 32, augment: bool = True,
+                seconds_per_epoch: float = 0.0) -> Plan:
+    """Chooses image size, epochs and stages from measured figures (see the module docstring).
+
+    Args:
+        train_images: Training images.
+        validation_images: Validation images (predicted every epoch).
+        median_size: Median (height, width) of the images.
+        default_side: The architecture's default input side (an upper bound).
+        seconds_per_pixel: Measured training seconds per input pixel and image.
+        overhead_per_image: Measured seconds per image that do not grow with size.
+        seconds_per_epoch: Measured seconds per epoch that do not depend on the
+            number of images (the epoch loop, validation start, the backup).
+        pretrained_boundaries: {head: top-block boundary} of branches with
+            pretrained weights; empty when everything trains from scratch.
+        budget_seconds: The time budget of the whole run.
+        batch_size: Images per step.
+        augment: Augment training images.
+
+    Returns:
+        A `Plan`.
+    """
+    aspect = median_size[0] / median_size[1]
+    usable = budget_seconds * BUDGET_USED_FOR_TRAINING
+    frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with frozen backbones
+
+    def epoch_seconds(side):
+        height, width = shape_for(side, aspect)
+        per_image = seconds_per_pixel * height * width + overhead_per_image
+        step_cost = 1 - frozen_share * (1 - FROZEN_STEP_COST)
+        return (train_images * per_image * step_cost + validation_images * per_image * FORWARD_COST * VALIDATION_PASSES
+                + seconds_per_epoch)
+
+    epochs = target_epochs(train_images)
+    sides = candidate_sides(default_side, median_size)
+    side = next((s for s in sides if epochs * epoch_seconds(s) <= usable), sides[-1])
+    if epoch_seconds(side) > 0:  # zero when nothing was measured (every choice fixed by the user)
+        epochs = min(epochs, max(1, int(usable // epoch_seconds(side))))
+    stages = _stages(epochs, pretrained_boundaries)
+    return Plan(
+        image_size=shape_for(side, aspect),
+        batch_size=batch_size,
+        augment=augment,
+        stages=stages,
+        budget_seconds=float(budget_seconds),
+        estimated_seconds=round(epochs * epoch_seconds(side), 1),
+        measured={
+            "train_images": train_images,
+            "validation_images": validation_images,
+            "median_size": [int(d) for d in median_size],
+            "seconds_per_pixel": seconds_per_pixel,
+            "overhead_per_image": overhead_per_image,
+            "seconds_per_epoch": seconds_per_epoch,
+        },
+    )
+
+
+def _stages(epochs: int, pretrained_boundaries: dict) -> list[dict]:
+    if not pretrained_boundaries:
+        return [_stage("train", epochs, "auto", SCRATCH_LEARNING_RATE, "warmup_cosine", min(2, epochs - 1))]
+    first = max(1, epochs // 2)
+    stages = [_stage("heads", first, "auto", PRETRAINED_LEARNING_RATE, "warmup_cosine", min(1, first - 1))]
+    if epochs > first:
+        stages.append(_stage("fine-tune", epochs - first, dict(pretrained_boundaries),
+                              PRETRAINED_LEARNING_RATE * FINE_TUNE_FACTOR, "cosine", 0))
+    return stages
+
+
+def _stage(name, epochs, trainable, learning_rate, schedule, warmup) -> dict:
+    return {"name": name, "epochs": int(epochs), "trainable": trainable, "learning_rate": learning_rate,
+            "optimizer": "adamw", "schedule": schedule, "warmup_epochs": max(0, int(warmup))}
+
+
+def median_image_size(paths, sample: int = 200, seed: int = 0) -> tuple:
+    """Median (height, width) of up to `sample` images, from their headers.
+
+    Example:
+        >>> median_image_size([])
+        (224, 224)
+    """
+    paths = list(paths)
+    if not paths:
+        return (224, 224)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(paths), size=min(sample, len(paths)), replace=False)
+    sizes = []
+    for index in chosen:
+        try:
+            with Image.open(paths[index]) as image:
+                sizes.append((image.height, image.width))
+        except OSError:
+            continue  # the file check reports it
+    if not sizes:
+        return (224, 224)
+    return tuple(int(v) for v in np.median(np.asarray(sizes), axis=0))
+
+
+def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, steps: int = 4) -> tuple:
+    """Times training on random images at two sizes.
+
+    A line through the two per-image step times separates the part that grows
+    with the number of pixels from the part that does not; a short `fit` with
+    validation and a weights backup gives the fixed cost of every epoch.
+
+    Args:
+        build_model: `side -> compiled keras.Model` with input (side, side, 3).
+        sides: The two square sides timed.
+        batch_size: Images per step.
+        steps: Timed steps per size (after one untimed warm-up step).
+
+    Returns:
+        (seconds per pixel and image, seconds per image, seconds per epoch).
+    """
+    per_image = []
+    for side in sides:
+        model = build_model(side)
+        images = np.random.default_rng(0).uniform(0, 255, (batch_size, side, side, 3)).astype("float32")
+        targets = {name: np.zeros((batch_size, int(output.shape[-1])), "float32")
+                   for name, output in zip(model.output_names, model.outputs)}
+        model.train_on_batch(images, targets)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.train_on_batch(images, targets)
+        step = (time.perf_counter() - start) / steps
+        per_image.append(step / batch_size)
+    pixels = [side * side for side in sides]
+    slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
+    overhead = max(per_image[0] - slope * pixels[0], 0.0)
+    return slope, overhead, _epoch_seconds(model, images, targets, step)
+
+
+def _epoch_seconds(model, images, targets, step_seconds: float, epochs: int = 3) -> float:
+    """Seconds per epoch that do not depend on the number of images: loop, validation start, backup."""
+    with tempfile.TemporaryDirectory() as folder:
+        backup = _SaveWeights(Path(folder) / "probe.weights.h5")
+        model.fit(images, targets, validation_data=(images, targets), epochs=1, verbose=0, callbacks=[backup])
+        start = time.perf_counter()
+        model.fit(images, targets, validation_data=(images, targets), epochs=epochs, verbose=0, callbacks=[backup])
+    per_epoch = (time.perf_counter() - start) / epochs
+    return max(per_epoch - step_seconds * (1 + FORWARD_COST), 0.0)
+
+
+class _SaveWeights(keras.callbacks.Callback):
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.save_weights(self.path)

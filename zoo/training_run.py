@@ -1,0 +1,254 @@
+"""One `zoo train` run: plan, train in stages with backups, restore the best epoch, report.
+
+Running the same command again after an interruption continues from the last
+finished epoch: the plan, the split and the best value so far are read back from
+the output folder.
+
+Example:
+    $ zoo train --folders clothing --separator _ --heads color type
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RUN_FILE = "run.json"
+PLAN_FILE = "plan.json"
+SPLIT_FILE = "split.csv"
+BACKUP_FOLDER = "backup"
+BEST_MODEL = "best.keras"
+MONITOR = "val_score"
+PROBE_SIDES = (48, 96)
+# Arguments that change what a run computes; the others (progress, output) may differ on resume.
+_OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard"}
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or continue; the message says what to do."""
+
+
+def run_arguments(args) -> dict:
+    """The arguments that define a run, as JSON-ready values."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(vars(args).items())
+            if k not in _OUTPUT_ONLY and not callable(v)}
+
+
+def previous_run(output: Path, args) -> dict | None:
+    """The unfinished run to continue in `output`, or None to start one.
+
+    Raises:
+        RunError: `output` holds a finished run, or one made by other arguments,
+            and `--restart` was not given.
+    """
+    run_file = output / RUN_FILE
+    if not run_file.is_file():
+        return None
+    run = json.loads(run_file.read_text())
+    if args.restart:
+        shutil.rmtree(output / BACKUP_FOLDER, ignore_errors=True)
+        return None
+    if run.get("finished"):
+        raise RunError(f"--output {output} holds a finished run; choose another --output, or pass --restart "
+                       f"to train again there. Received: --output {output}")
+    if run["arguments"] != run_arguments(args):
+        changed = sorted(k for k in set(run["arguments"]) | set(run_arguments(args))
+                         if run["arguments"].get(k) != run_arguments(args).get(k))
+        raise RunError(f"--output {output} holds an unfinished run made with other arguments ({', '.join(changed)}); "
+                       f"run the same command to continue it, choose another --output, or pass --restart.")
+    return run
+
+
+def write_run(output: Path, args, finished: bool) -> None:
+    """Records the run's arguments (and whether it finished) in the output folder."""
+    (output / RUN_FILE).write_text(json.dumps({"arguments": run_arguments(args), "finished": finished}, indent=2))
+
+
+def _boundary_heads(model) -> dict:
+    """{head or branch: top-block boundary} for every backbone holding pretrained weights."""
+    from zoo.backbones import get_backbone_spec
+    from zoo.finetune import pretrained_branches
+    from zoo.metadata import model_info
+
+    heads = list(model_info(model)["heads"])
+    boundaries = {}
+    for backbone, pretrained in pretrained_branches(model).items():
+        if pretrained:
+            owner = next((h for h in heads if backbone.name.startswith(f"{h}_")), heads[0])
+            name = model_info(model)["branches"][backbone.name]
+            boundaries[owner] = next(iter(get_backbone_spec(name).boundaries))
+    return boundaries
+
+
+def make_plan(args, model, heads, train_paths, validation_count: int, augment_layer=None):
+    """The data-driven plan (see `zoo.plan`), with every flag the user gave applied on top."""
+    import keras
+
+    import zoo
+    from zoo.plan import Plan, choose_plan, measure_step_seconds, median_image_size
+
+    if args.plan:
+        return Plan.load(args.plan)
+    default_side = int(min(zoo.model_info(model)["input_shape"][:2]))
+    gpu = _has_gpu()
+    batch_size = args.batch_size or (64 if gpu else 32)
+
+    def probe(side):
+        keras.backend.clear_session(free_memory=False)
+        with zoo.scale.mixed_precision(args.precision):
+            return zoo.build(args.model, heads=heads, input_shape=(side, side, 3), weights=None,
+                             freeze_backbone=False)
+
+    fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
+    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(probe, PROBE_SIDES,
+                                                                                         batch_size)
+    plan = choose_plan(
+        train_images=len(train_paths), validation_images=validation_count,
+        median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
+        seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
+        pretrained_boundaries=_boundary_heads(model), budget_seconds=args.budget * 60,
+        batch_size=batch_size, augment=not args.no_augment,
+    )
+    plan.measured["gpu"] = gpu
+    return apply_overrides(plan, args, [h.name for h in heads])
+
+
+def apply_overrides(plan, args, head_names):
+    """Replaces the plan's choices by the flags the user gave."""
+    from zoo.commands import parse_stage
+
+    if args.image_size:
+        plan.image_size = tuple(args.image_size)
+    if args.augment:
+        plan.augment = True
+    if args.stage:
+        plan.stages = [_stage_dict(parse_stage(spec, head_names), number)
+                       for number, spec in enumerate(args.stage, start=1)]
+    else:
+        if args.epochs:
+            _scale_epochs(plan, args.epochs)
+        if args.learning_rate:
+            ratio = args.learning_rate / plan.stages[0]["learning_rate"]
+            for stage in plan.stages:
+                stage["learning_rate"] *= ratio
+    return plan
+
+
+def _scale_epochs(plan, epochs: int) -> None:
+    total = plan.epochs
+    remaining = epochs
+    for stage in plan.stages[:-1]:
+        stage["epochs"] = max(1, round(stage["epochs"] * epochs / total))
+        remaining -= stage["epochs"]
+    plan.stages[-1]["epochs"] = max(1, remaining)
+    for stage in plan.stages:
+        stage["warmup_epochs"] = min(stage["warmup_epochs"], stage["epochs"] - 1)
+
+
+def _stage_dict(stage, number: int) -> dict:
+    import dataclasses
+
+    fields = dataclasses.asdict(stage)
+    fields["name"] = fields["name"] or f"stage{number}"
+    return fields
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None):
+    """Validation metrics, NaN stop, the best model, backups with the history log, TensorBoard."""
+    import keras
+
+    from zoo.backup import RunBackup
+    from zoo.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics
+
+    best = (resumed or {}).get("best")
+    best_file = output / BEST_MODEL
+    if best_file.is_file():
+        best = max(best if best is not None else -np.inf, _best_of(best_file))
+    checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
+    stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
+    backup = RunBackup(output / BACKUP_FOLDER, [(s["name"], s["epochs"]) for s in plan.stages],
+                       checkpoint=checkpoint, history_csv=output / "history.csv",
+                       rows=(resumed or {}).get("rows", ()))
+    callbacks = [ValidationMetrics(validation_data), stop, checkpoint, backup]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(tensorboard)))
+    return callbacks, stop, backup
+
+
+def _best_of(best_file: Path) -> float:
+    """The monitored value stored in a best-model file (saved with it, atomically)."""
+    from zoo.saving import read_metadata
+
+    value = (read_metadata(best_file) or {}).get("best", {}).get(MONITOR)
+    return float(value) if value is not None else -np.inf
+
+
+def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses):
+    """Trains the plan's stages with backups; returns the history rows of every epoch."""
+    import zoo
+    from zoo.backup import restore_weights
+    from zoo.finetune import Stage
+
+    callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard)
+    stages = [Stage(**stage) for stage in plan.stages]
+    done = (resumed or {}).get("epoch", 0)
+    if done:
+        print(f"Continuing the interrupted run in {output} after epoch {done} of {plan.epochs} "
+              f"(--restart starts over)")
+    zoo.fit_staged(
+        model, train_data, validation_data, stages=stages, callbacks=callbacks, losses=losses,
+        verbose=1 if args.progress and sys.stdout.isatty() else 2, initial_epoch=done,
+        restore=(lambda m, within: restore_weights(m, resumed["weights"], within)) if done else None,
+    )
+    if stop.stopped_at is not None:
+        epoch, batch = stop.stopped_at
+        raise RunError(f"training stopped: the loss became NaN at epoch {epoch}, batch {batch}. Lower the "
+                       f"learning rate (--learning-rate), check the images, or choose another --loss.")
+    return backup.rows
+
+
+def restore_best(model, output: Path) -> int | None:
+    """Loads the best validation epoch's weights; returns that epoch."""
+    import zoo
+
+    best_file = output / BEST_MODEL
+    if not best_file.is_file():
+        return None
+    best = zoo.load_model(best_file, compile=False)
+    model.set_weights(best.get_weights())
+    return (zoo.saving.read_metadata(best_file) or {}).get("best", {}).get("epoch")
+
+
+def elapsed(start: float) -> str:
+    """Minutes:seconds since `start`."""
+    seconds = int(time.perf_counter() - start)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def write_split(output: Path, train_paths, validation_paths) -> None:
+    """`split.csv`: every image file and its split, for `zoo evaluate`'s overlap warning."""
+    frame = pd.DataFrame({"file": [*map(str, train_paths), *map(str, validation_paths)],
+                          "split": ["train"] * len(train_paths) + ["validation"] * len(validation_paths)})
+    frame.to_csv(output / SPLIT_FILE, index=False)
+
+
+def training_overlap(model_path, paths) -> tuple[int, int]:
+    """(how many of `paths` were training images of the run that wrote `model_path`, how many paths)."""
+    split_file = Path(model_path).resolve().parent / SPLIT_FILE
+    if not split_file.is_file():
+        return 0, len(paths)
+    split = pd.read_csv(split_file)
+    trained = {str(Path(p).resolve()) for p in split.loc[split["split"] == "train", "file"]}
+    return sum(str(Path(p).resolve()) in trained for p in paths), len(paths)
