@@ -10,37 +10,59 @@ Example:
 from zoo.data.augment import DEFAULT_AUGMENTATION, Augmentation, build_augmenter
 from zoo.data.compat import SplitOutputs, flow_from_dataframe, split_outputs
 from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_dataframe, learn_classes
+from zoo.data.errors import DataWarning
 from zoo.data.images import ImageCheck, check_images, decode_rgb
 from zoo.data.imbalance import class_weights, positive_weights, sample_weights
 from zoo.data.pipeline import DataError, images_dataset, make_dataset, resize_image
 from zoo.data.sources import (
     FILE_COLUMN,
+    MISSING_VALUES,
+    LabelFormat,
     add_extension,
+    detect_label_format,
     from_csv,
     from_dataframe,
     from_folders,
     from_onehot_csv,
     from_voc,
+    is_missing,
     resolve_paths,
 )
 from zoo.data.splits import label_counts, train_validation_split
+from zoo.data.validation import (
+    RowCheck,
+    Validation,
+    check_rows,
+    find_duplicates,
+    head_kinds,
+    merge_duplicates,
+    validate,
+)
 from zoo.data.synthetic import garment_image, make_garments
 
 __all__ = [
     "Augmentation",
     "DEFAULT_AUGMENTATION",
     "DataError",
+    "DataWarning",
     "Encoded",
     "FILE_COLUMN",
     "ImageCheck",
+    "LabelFormat",
+    "MISSING_VALUES",
+    "RowCheck",
     "SplitOutputs",
+    "Validation",
     "add_extension",
     "build_augmenter",
     "check_images",
+    "check_rows",
     "class_weights",
     "decode_predictions",
     "decode_rgb",
+    "detect_label_format",
     "encode",
+    "find_duplicates",
     "flow_from_dataframe",
     "from_csv",
     "from_dataframe",
@@ -48,16 +70,20 @@ __all__ = [
     "from_onehot_csv",
     "from_voc",
     "garment_image",
+    "head_kinds",
     "heads_from_dataframe",
     "images_dataset",
+    "is_missing",
     "label_counts",
     "learn_classes",
     "make_dataset",
     "make_garments",
+    "merge_duplicates",
     "positive_weights",
     "resize_image",
     "resolve_paths",
     "sample_weights",
     "split_outputs",
     "train_validation_split",
+    "validate",
 ]

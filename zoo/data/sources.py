@@ -314,10 +314,10 @@ def from_dataframe(
         `attrs["multivalued"]` says per head whether its cells hold lists.
 
     Example:
-        >>> df = pd.DataFrame({"file": ["a.jpg", "b.jpg"], "tags": ["sea;sunset", "sea"]})
+        >>> df = pd.DataFrame({"file": ["a.jpg", "b.jpg", "c.jpg"], "tags": ["sea;sunset", "sea", "sunset"]})
         >>> out = from_dataframe(df, ["tags"], file_column="file")
         >>> out["tags"].tolist(), out.attrs["multivalued"]
-        ([('sea', 'sunset'), ('sea',)], {'tags': True})
+        ([('sea', 'sunset'), ('sea',), ('sunset',)], {'tags': True})
     """
     mapping = dict(label_columns) if isinstance(label_columns, dict) else {c: c for c in label_columns}
     positions = list(df.index)
@@ -479,7 +479,7 @@ def from_onehot_csv(
     _check_onehot_values(df, label_columns, file_column, path)
     matrix = df[label_columns].to_numpy().astype(bool)
     out = pd.DataFrame({FILE_COLUMN: df[file_column].to_numpy()})
-    out[head] = [tuple(np.asarray(label_columns)[r]) for r in matrix]
+    out[head] = [tuple(str(c) for c, on in zip(label_columns, r) if on) for r in matrix]
     out.attrs["classes"] = {head: label_columns}
     out.attrs["multivalued"] = {head: True}
     out.attrs["ignored_columns"] = ignored
