@@ -28,7 +28,7 @@ from zoo.data.sources import (
     is_missing,
     resolve_paths,
 )
-from zoo.data.splits import label_counts, train_validation_split
+from zoo.data.splits import RareClassReport, drop_rare_classes, label_counts, rare_classes, train_validation_split
 from zoo.data.validation import (
     RowCheck,
     Validation,
@@ -50,6 +50,7 @@ __all__ = [
     "ImageCheck",
     "LabelFormat",
     "MISSING_VALUES",
+    "RareClassReport",
     "RowCheck",
     "SplitOutputs",
     "Validation",
@@ -61,6 +62,7 @@ __all__ = [
     "decode_predictions",
     "decode_rgb",
     "detect_label_format",
+    "drop_rare_classes",
     "encode",
     "find_duplicates",
     "flow_from_dataframe",
@@ -80,6 +82,7 @@ __all__ = [
     "make_garments",
     "merge_duplicates",
     "positive_weights",
+    "rare_classes",
     "resize_image",
     "resolve_paths",
     "sample_weights",
