@@ -284,3 +284,8 @@ def test_drop_rare_classes_updates_recorded_class_order():
     assert zoo.data.learn_classes(kept, "tags") == ["sea"]
     assert np.array_equal(encode(kept, zoo.data.heads_from_dataframe(kept, {"tags": "multilabel"})).targets["tags"],
                           [[1.0], [1.0], [1.0]])
+
+
+def test_a_cell_of_delimiters_only_is_missing_too():
+    with pytest.raises(DataError, match=r"1 cell\(s\) hold no label.*\n  row 1 \(1.jpg\): ','"):
+        from_dataframe(pd.DataFrame({"filename": ["0.jpg", "1.jpg"], "labels": ["a,b", ","]}), ["labels"], delimiter=",")

@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from zoo.data.errors import MESSAGE_LIMIT, DataError, problem_list
+from zoo.data.errors import DataError, problem_list
 
 FILE_COLUMN = "filename"
 # Whole cells with one of these texts (any case, surrounding spaces ignored) hold no label.
@@ -129,12 +129,12 @@ def _evidence(cells, delimiter) -> _Evidence:
     return _Evidence(multi, as_list, as_label)
 
 
-def _unsure(column, source, cells, delimiter, reason, locate) -> DataError:
-    shown = [f"{locate(cells[c])}: {c!r}" for c in list(cells)[:MESSAGE_LIMIT]]
-    more = f"\n  ... and {len(cells) - MESSAGE_LIMIT} more" if len(cells) > MESSAGE_LIMIT else ""
+def _unsure(column, source, cells, delimiter, reason, first) -> DataError:
+    """The error for cells that may or may not be lists; `first` maps a cell to where it is."""
+    shown = problem_list(f"{first[cell]}: {cell!r}" for cell in cells)
     return DataError(
         f"{source}, column {column!r}: cannot tell whether cells are lists joined by "
-        f"{delimiter!r} or single labels: {reason}\n  " + "\n  ".join(shown) + more + "\n"
+        f"{delimiter!r} or single labels: {reason}\n{shown}\n"
         f"Pass delimiter={delimiter!r} (--delimiter {delimiter!r}) to split them, or "
         f"delimiter='' (--delimiter '') to keep every cell as one label. Received: delimiter=None"
     )
@@ -177,17 +177,15 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
         first.setdefault(cell, locate(position))
     literal = {cell for cell in first if _literal_list(cell) is not None}
     if literal:
-        plain = {c: c for c in first if c not in literal}
+        plain = [c for c in first if c not in literal]
         if plain:
             raise DataError(
                 f"{source}, column {column!r}: some cells are Python lists such as {next(iter(literal))!r} "
-                f"and some are not:\n  "
-                + "\n  ".join(f"{first[c]}: {c!r}" for c in list(plain)[:MESSAGE_LIMIT])
-                + "\nWrite every cell as a list, or pass delimiter='' (--delimiter '') to keep every "
+                f"and some are not:\n{problem_list(f'{first[c]}: {c!r}' for c in plain)}"
+                "\nWrite every cell as a list, or pass delimiter='' (--delimiter '') to keep every "
                 "cell as written. Received: delimiter=None"
             )
         return LabelFormat("literal")
-    located = lambda cell: first[cell]  # noqa: E731
     suspicious = None
     for delimiter in PUNCTUATION:
         evidence = _evidence(first, delimiter)
@@ -198,10 +196,8 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
         suspicious = suspicious or (delimiter, evidence)
     if suspicious:
         delimiter, evidence = suspicious
-        raise _unsure(
-            column, source, {c: c for c in evidence.as_label}, delimiter,
-            "some parts stand nowhere else as labels of their own", located,
-        )
+        reason = "some parts stand nowhere else as labels of their own"
+        raise _unsure(column, source, evidence.as_label, delimiter, reason, first)
     evidence = _evidence(first, WHITESPACE)
     if not evidence.multi or (evidence.as_label and not evidence.as_list):
         return LabelFormat("single")
@@ -213,7 +209,7 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
         if evidence.as_label
         else "their words recur only inside other multi-word cells"
     )
-    raise _unsure(column, source, {c: c for c in shown}, WHITESPACE, reason, located)
+    raise _unsure(column, source, shown, WHITESPACE, reason, first)
 
 
 def _cell_labels(value, label_format: LabelFormat, where: str, column: str) -> tuple:
@@ -242,26 +238,29 @@ def _missing_error(source, column, rows, values) -> DataError:
     )
 
 
-def _parse_column(values, column, source, locate, delimiter, allow_empty):
-    """(labels per row, LabelFormat) for one column."""
-    values = list(values)
-    missing = [i for i, value in enumerate(values) if is_missing(value)]
-    if missing and not allow_empty:
-        raise _missing_error(source, column, [locate(i) for i in missing], [values[i] for i in missing])
-    present = [i for i in range(len(values)) if i not in set(missing)]
-    texts = [i for i in present if isinstance(values[i], str)]
+def _column_format(values, texts, column, source, locate, delimiter) -> LabelFormat:
     if delimiter is not None:
-        label_format = LabelFormat("delimited" if delimiter else "single", delimiter)
-    else:
-        label_format = detect_label_format(
-            [values[i] for i in texts], column, source, lambda k: locate(texts[k])
-        )
-    multivalued = label_format.multivalued or any(isinstance(values[i], LIST_TYPES) for i in present)
-    missing_set = set(missing)
+        return LabelFormat("delimited" if delimiter else "single", delimiter)
+    return detect_label_format([values[i] for i in texts], column, source, lambda k: locate(texts[k]))
+
+
+def _parse_column(values, column, source, locate, delimiter, allow_empty):
+    """(labels per row, LabelFormat, multivalued) for one column."""
+    values = list(values)
+    missing = {i for i, value in enumerate(values) if is_missing(value)}
+    present = [i for i in range(len(values)) if i not in missing]
+    texts = [i for i in present if isinstance(values[i], str)]
+    label_format = _column_format(values, texts, column, source, locate, delimiter)
     labels = [
-        () if i in missing_set else _cell_labels(value, label_format, locate(i), column)
+        () if i in missing else _cell_labels(value, label_format, locate(i), column)
         for i, value in enumerate(values)
     ]
+    if label_format.kind != "literal":  # a cell of delimiters only (",") holds no label either
+        missing |= {i for i in texts if not labels[i]}
+    if missing and not allow_empty:
+        rows = sorted(missing)
+        raise _missing_error(source, column, [locate(i) for i in rows], [values[i] for i in rows])
+    multivalued = label_format.multivalued or any(isinstance(values[i], LIST_TYPES) for i in present)
     return labels, label_format, multivalued
 
 
