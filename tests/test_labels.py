@@ -289,3 +289,13 @@ def test_drop_rare_classes_updates_recorded_class_order():
 def test_a_cell_of_delimiters_only_is_missing_too():
     with pytest.raises(DataError, match=r"1 cell\(s\) hold no label.*\n  row 1 \(1.jpg\): ','"):
         from_dataframe(pd.DataFrame({"filename": ["0.jpg", "1.jpg"], "labels": ["a,b", ","]}), ["labels"], delimiter=",")
+
+
+@pytest.mark.parametrize("name", ["errors", "sources", "encoding", "validation", "splits"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"zoo.data.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -116,7 +116,7 @@ def find_duplicates(df: pd.DataFrame, heads):
             continue
         changed = {n: v for n, v in merged.items() if set(v) != set(df[n].iloc[positions[0]])}
         for name, labels in merged.items():
-            out.at[df.index[positions[0]], name] = labels
+            out.iat[positions[0], out.columns.get_loc(name)] = labels
         if changed:
             notes.append(f"{where}: labels merged, " + ", ".join(f"head {n!r}: {list(v)}" for n, v in changed.items()))
         else:
