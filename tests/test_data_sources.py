@@ -191,3 +191,11 @@ def test_movie_posters_genre_list_literals_agree_with_the_onehot_columns(data_di
     assert "N/A" in zoo.data.learn_classes(onehot, "genre")
     assert sum(labels == ("N/A",) for labels in genre["genre"]) == 2
     assert [set(a) for a in genre["genre"]] == [set(b) for b in onehot["genre"]]
+
+
+def test_onehot_csv_column_of_mostly_zero_one_values_is_not_ignored(tmp_path):
+    path = tmp_path / "onehot.csv"
+    path.write_text("Filenames,sea,desert,year\n1.jpg,1,0,2011\n2.jpg,1,yes,2012\n3.jpg,0,1,2013\n")
+    with pytest.raises(DataError, match=r"columns mostly of 0/1 values hold other values:\n"
+                                        r"  line 3 \(2.jpg\), column 'desert': Received: yes\nFix them"):
+        from_onehot_csv(path, file_column="Filenames")

@@ -407,10 +407,30 @@ def _is_onehot(column: pd.Series) -> bool:
     return len(present) > 0 and bool(present.isin([0, 1]).all())
 
 
+def _nearly_onehot(column: pd.Series) -> list:
+    """Positions of the values that are not 0/1 in a column mostly of 0/1 values; [] otherwise."""
+    present = column.dropna()
+    flags = pd.to_numeric(present.astype(str).str.strip(), errors="coerce").isin([0, 1]).to_numpy()
+    if len(present) == 0 or flags.all() or flags.mean() < 0.5:
+        return []
+    return [position for position, flag in zip(np.flatnonzero(column.notna()), flags) if not flag]
+
+
 def _onehot_columns(df: pd.DataFrame, file_column: str, path) -> tuple[list, list]:
     """(0/1 columns, other columns) of a one-hot CSV, the file column aside."""
     others = [c for c in df.columns if c != file_column]
     onehot = [c for c in others if _is_onehot(df[c])]
+    stray = [
+        f"{_csv_line(row)} ({df[file_column].iloc[row]}), column {c!r}: Received: {df[c].iloc[row]}"
+        for c in others
+        if c not in onehot
+        for row in _nearly_onehot(df[c])
+    ]
+    if stray:
+        raise DataError(
+            f"CSV {path}: columns mostly of 0/1 values hold other values:\n{problem_list(stray)}\n"
+            "Fix them, or pass label_columns=[...] naming the one-hot columns."
+        )
     if not onehot:
         raise DataError(
             f"CSV {path} has no column of 0/1 values besides the file column {file_column!r}; "
@@ -457,7 +477,8 @@ def from_onehot_csv(
 
     Raises:
         DataError: A missing or non-0/1 value (each named by line and column),
-            or no 0/1 column at all.
+            a column mostly of 0/1 values with others among them, or no 0/1
+            column at all.
 
     Example:
         >>> import pathlib, tempfile
