@@ -299,3 +299,20 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(f"zoo.data.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def _genre_lists(delimiter):
+    genres = ["Drama", "Comedy", "Action", "Crime", "Horror", "Romance"]
+    combos = [(a, b) for a in genres for b in genres if a < b]
+    return genres + [delimiter.join(c) for c in combos] + [delimiter.join(("Drama", "Reality-TV"))]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "|", " "])
+def test_a_label_seen_once_inside_many_clean_lists_still_splits(delimiter):
+    assert detect_label_format(_genre_lists(delimiter)).delimiter == delimiter
+
+
+def test_whitespace_lists_need_most_cells_to_split_into_standalone_labels():
+    cells = ["Blue", "Green", "Blue Green", "Light Blue", "Dark Blue", "Light Green", "Dark Green"]
+    with pytest.raises(DataError, match="cannot tell whether cells are lists joined by ' '"):
+        detect_label_format(cells)

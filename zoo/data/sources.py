@@ -33,6 +33,9 @@ NEVER_SPLIT = ""
 WHITESPACE = " "
 PUNCTUATION = (",", ";", "|")
 LIST_TYPES = (list, tuple, set, np.ndarray)
+# Punctuation splits a column where at most a tenth of the split cells (and at least this many clean
+# ones) hold a part found in no other cell: a label seen once, inside a list.
+MOSTLY_LISTS_MIN = 10
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -140,6 +143,20 @@ def _unsure(column, source, cells, delimiter, reason, first) -> DataError:
     )
 
 
+def _mostly_lists(evidence: _Evidence) -> bool:
+    """No cell reads as one label, or a few among many that split cleanly (a label seen once)."""
+    clean = len(evidence.multi) - len(evidence.as_label)
+    return not evidence.as_label or (clean >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi))
+
+
+def _whitespace_lists(evidence: _Evidence) -> bool:
+    """Most split cells split into labels that stand alone, and (almost) none reads as one label."""
+    if 2 * len(evidence.as_list) < len(evidence.multi):
+        return False
+    few_seen_once = len(evidence.as_list) >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
+    return not evidence.as_label or few_seen_once
+
+
 def detect_label_format(cells, column: str = "labels", source: str = "The table", locate=None) -> LabelFormat:
     """Decides how a label column is written, from all of its (non-missing) text cells.
 
@@ -148,10 +165,11 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
     candidate splits the column when the parts of the cells it splits also
     stand as whole cells ("carton milk_bottle" beside "carton" and
     "milk_bottle"). Punctuation also passes when every part recurs in other
-    cells; whitespace needs the parts to stand alone, and a part found in no
-    other cell ("Navy" of "Navy Blue") marks a multi-word single label. Where
-    the cells disagree, or say too little, a `DataError` shows them and names
-    the `delimiter` to pass.
+    cells, allowing a few cells (a tenth, among at least 10 clean ones) with a
+    part seen once. Whitespace needs the parts of most split cells to stand
+    alone, and a part found in no other cell ("Navy" of "Navy Blue") marks a
+    multi-word single label. Where the cells disagree, or say too little, a `DataError` shows
+    them and names the `delimiter` to pass.
 
     Args:
         cells: The text cells of one column.
@@ -191,7 +209,7 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
         evidence = _evidence(first, delimiter)
         if not evidence.multi:
             continue
-        if not evidence.as_label:
+        if _mostly_lists(evidence):
             return LabelFormat("delimited", delimiter)
         suspicious = suspicious or (delimiter, evidence)
     if suspicious:
@@ -201,7 +219,7 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
     evidence = _evidence(first, WHITESPACE)
     if not evidence.multi or (evidence.as_label and not evidence.as_list):
         return LabelFormat("single")
-    if evidence.as_list and not evidence.as_label:
+    if _whitespace_lists(evidence):
         return LabelFormat("delimited", WHITESPACE)
     shown = evidence.as_label + evidence.as_list if evidence.as_label else evidence.multi
     reason = (
