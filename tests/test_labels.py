@@ -115,7 +115,7 @@ def test_whitespace_cells_with_evidence_both_ways_are_refused():
 
 
 def test_whitespace_words_that_only_recur_inside_other_cells_are_refused():
-    with pytest.raises(DataError, match="their words recur only inside other multi-word cells"):
+    with pytest.raises(DataError, match="too few of them split into words that also stand alone as labels"):
         _labels(["Light Blue", "Dark Blue", "Light Green", "Dark Green"])
 
 

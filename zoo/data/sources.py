@@ -146,15 +146,16 @@ def _unsure(column, source, cells, delimiter, reason, first) -> DataError:
 def _mostly_lists(evidence: _Evidence) -> bool:
     """No cell reads as one label, or a few among many that split cleanly (a label seen once)."""
     clean = len(evidence.multi) - len(evidence.as_label)
-    return not evidence.as_label or (clean >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi))
+    few = clean >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
+    return not evidence.as_label or few
 
 
 def _whitespace_lists(evidence: _Evidence) -> bool:
     """Most split cells split into labels that stand alone, and (almost) none reads as one label."""
     if 2 * len(evidence.as_list) < len(evidence.multi):
         return False
-    few_seen_once = len(evidence.as_list) >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
-    return not evidence.as_label or few_seen_once
+    few = len(evidence.as_list) >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
+    return not evidence.as_label or few
 
 
 def detect_label_format(cells, column: str = "labels", source: str = "The table", locate=None) -> LabelFormat:
@@ -168,8 +169,8 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
     cells, allowing a few cells (a tenth, among at least 10 clean ones) with a
     part seen once. Whitespace needs the parts of most split cells to stand
     alone, and a part found in no other cell ("Navy" of "Navy Blue") marks a
-    multi-word single label. Where the cells disagree, or say too little, a `DataError` shows
-    them and names the `delimiter` to pass.
+    multi-word single label. Where the cells disagree, or say too little, a
+    `DataError` shows them and names the `delimiter` to pass.
 
     Args:
         cells: The text cells of one column.
@@ -188,22 +189,31 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
         >>> detect_label_format(["['Comedy', 'Drama']", "['Drama']"]).kind
         'literal'
     """
-    cells = [str(cell) for cell in cells]
     locate = locate or (lambda position: f"row {position}")
-    first = {}
-    for position, cell in enumerate(cells):
+    first = {}  # each distinct cell -> where it first occurs
+    for position, cell in enumerate(str(cell) for cell in cells):
         first.setdefault(cell, locate(position))
-    literal = {cell for cell in first if _literal_list(cell) is not None}
-    if literal:
-        plain = [c for c in first if c not in literal]
-        if plain:
-            raise DataError(
-                f"{source}, column {column!r}: some cells are Python lists such as {next(iter(literal))!r} "
-                f"and some are not:\n{problem_list(f'{first[c]}: {c!r}' for c in plain)}"
-                "\nWrite every cell as a list, or pass delimiter='' (--delimiter '') to keep every "
-                "cell as written. Received: delimiter=None"
-            )
-        return LabelFormat("literal")
+    if any(_literal_list(cell) is not None for cell in first):
+        return _literal_format(first, column, source)
+    return _punctuation_format(first, column, source) or _whitespace_format(first, column, source)
+
+
+def _literal_format(first: dict, column: str, source: str) -> LabelFormat:
+    """"literal" when every cell is a list literal; a `DataError` naming the others otherwise."""
+    plain = [cell for cell in first if _literal_list(cell) is None]
+    if plain:
+        example = next(cell for cell in first if cell not in plain)
+        raise DataError(
+            f"{source}, column {column!r}: some cells are Python lists such as {example!r} "
+            f"and some are not:\n{problem_list(f'{first[c]}: {c!r}' for c in plain)}"
+            "\nWrite every cell as a list, or pass delimiter='' (--delimiter '') to keep every "
+            "cell as written. Received: delimiter=None"
+        )
+    return LabelFormat("literal")
+
+
+def _punctuation_format(first: dict, column: str, source: str):
+    """The first of ",", ";", "|" that splits the cells into lists; None when none is in them."""
     suspicious = None
     for delimiter in PUNCTUATION:
         evidence = _evidence(first, delimiter)
@@ -212,21 +222,26 @@ def detect_label_format(cells, column: str = "labels", source: str = "The table"
         if _mostly_lists(evidence):
             return LabelFormat("delimited", delimiter)
         suspicious = suspicious or (delimiter, evidence)
-    if suspicious:
-        delimiter, evidence = suspicious
-        reason = "some parts stand nowhere else as labels of their own"
-        raise _unsure(column, source, evidence.as_label, delimiter, reason, first)
+    if suspicious is None:
+        return None
+    delimiter, evidence = suspicious
+    reason = "some parts stand nowhere else as labels of their own"
+    raise _unsure(column, source, evidence.as_label, delimiter, reason, first)
+
+
+def _whitespace_format(first: dict, column: str, source: str) -> LabelFormat:
+    """Whitespace-delimited lists, multi-word single labels, or a `DataError` when unsure."""
     evidence = _evidence(first, WHITESPACE)
     if not evidence.multi or (evidence.as_label and not evidence.as_list):
         return LabelFormat("single")
     if _whitespace_lists(evidence):
         return LabelFormat("delimited", WHITESPACE)
-    shown = evidence.as_label + evidence.as_list if evidence.as_label else evidence.multi
-    reason = (
-        "some split into labels that stand alone, others hold words found nowhere else"
-        if evidence.as_label
-        else "their words recur only inside other multi-word cells"
-    )
+    if evidence.as_label:
+        shown = evidence.as_label + evidence.as_list
+        reason = "some split into labels that stand alone, others hold words found nowhere else"
+    else:
+        shown = evidence.multi
+        reason = "too few of them split into words that also stand alone as labels"
     raise _unsure(column, source, shown, WHITESPACE, reason, first)
 
 
