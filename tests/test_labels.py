@@ -316,3 +316,11 @@ def test_whitespace_lists_need_most_cells_to_split_into_standalone_labels():
     cells = ["Blue", "Green", "Blue Green", "Light Blue", "Dark Blue", "Light Green", "Dark Green"]
     with pytest.raises(DataError, match="cannot tell whether cells are lists joined by ' '"):
         detect_label_format(cells)
+
+
+def test_validate_merges_a_file_named_relative_and_absolute(tmp_path):
+    name = _image(tmp_path / "a.png")
+    df = pd.DataFrame({"filename": [name, str(tmp_path / name)], "tags": [("sea",), ("sea",)]})
+    with pytest.warns(DataWarning, match=r"a.png \(rows 0, 1\): exact duplicate rows merged"):
+        result = validate(df, [zoo.Head("tags", ["sea"])], directory=tmp_path)
+    assert result.rows["filename"].tolist() == [name] and result.skipped == []

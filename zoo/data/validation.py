@@ -47,9 +47,9 @@ def head_kinds(heads) -> dict:
     return {head.name: head.kind for head in as_heads(heads)}
 
 
-def _same_file_groups(df: pd.DataFrame) -> dict:
-    """{normalized file name: positions} for files listed more than once."""
-    keys = [os.path.normpath(str(name)) for name in df[FILE_COLUMN]]
+def _same_file_groups(df: pd.DataFrame, directory=None) -> dict:
+    """{normalized path: positions} for files listed more than once."""
+    keys = [os.path.normpath(path) for path in resolve_paths(df, directory)]
     groups: dict = {}
     for position, key in enumerate(keys):
         groups.setdefault(key, []).append(position)
@@ -61,7 +61,7 @@ def _rows(df, positions) -> str:
 
 
 def _merge_group(df, positions, kinds):
-    """(merged labels per head, or None, conflict messages) for the rows of one file."""
+    """({head: merged labels}, conflict messages) for the rows of one file."""
     merged, conflicts = {}, []
     for name, kind in kinds.items():
         values = [tuple(df[name].iloc[p]) for p in positions]
@@ -78,7 +78,7 @@ def _merge_group(df, positions, kinds):
     return merged, conflicts
 
 
-def find_duplicates(df: pd.DataFrame, heads):
+def find_duplicates(df: pd.DataFrame, heads, directory=None):
     """Merges rows that list the same file; returns (table, conflicts, notes) without raising.
 
     Exact duplicates are merged, and so are the labels of a multilabel head
@@ -89,6 +89,8 @@ def find_duplicates(df: pd.DataFrame, heads):
     Args:
         df: Normalized DataFrame (`zoo.data.sources`).
         heads: Heads, `{name: classes}` or `{name: kind}`.
+        directory: Base folder of relative file names ("a.jpg" and
+            "<directory>/a.jpg" are the same file).
 
     Returns:
         (DataFrame with one row per file, first row's index kept; conflict
@@ -101,7 +103,7 @@ def find_duplicates(df: pd.DataFrame, heads):
         ([('sea', 'sky')], [], ["a.jpg (rows 0, 1): labels merged, head 'tags': ['sea', 'sky']"])
     """
     kinds = {name: kind for name, kind in head_kinds(heads).items() if name in df.columns}
-    groups = _same_file_groups(df)
+    groups = _same_file_groups(df, directory)
     if not groups:
         return df, [], []
     drop, conflicts, notes = set(), [], []
@@ -296,7 +298,7 @@ def validate(
     if on_error not in ON_ERROR:
         raise ValueError(f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}")
     heads = as_heads(heads)
-    table, conflicts, notes = find_duplicates(df, heads)
+    table, conflicts, notes = find_duplicates(df, heads, directory)
     _warn_merged(notes)
     checked = check_rows(table, heads, directory, check, allow_empty)
     problems = checked.label_problems + checked.file_problems
