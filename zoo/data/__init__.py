@@ -4,16 +4,17 @@ Example:
     >>> import zoo
     >>> df = zoo.data.from_csv("labels.csv", label_column="labels", head="objects")  # doctest: +SKIP
     >>> heads = zoo.data.heads_from_dataframe(df, {"objects": "multilabel"})  # doctest: +SKIP
+    >>> df = zoo.data.validate(df, heads, directory="images").rows  # doctest: +SKIP
     >>> dataset = zoo.data.make_dataset(df, heads, directory="images", image_size=(96, 96))  # doctest: +SKIP
 """
 
 from zoo.data.augment import DEFAULT_AUGMENTATION, Augmentation, build_augmenter
 from zoo.data.compat import SplitOutputs, flow_from_dataframe, split_outputs
 from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_dataframe, learn_classes
-from zoo.data.errors import DataWarning
+from zoo.data.errors import DataError, DataWarning
 from zoo.data.images import ImageCheck, check_images, decode_rgb
 from zoo.data.imbalance import class_weights, positive_weights, sample_weights
-from zoo.data.pipeline import DataError, images_dataset, make_dataset, resize_image
+from zoo.data.pipeline import images_dataset, make_dataset, resize_image
 from zoo.data.sources import (
     FILE_COLUMN,
     MISSING_VALUES,
@@ -29,6 +30,7 @@ from zoo.data.sources import (
     resolve_paths,
 )
 from zoo.data.splits import RareClassReport, drop_rare_classes, label_counts, rare_classes, train_validation_split
+from zoo.data.synthetic import garment_image, make_garments
 from zoo.data.validation import (
     RowCheck,
     Validation,
@@ -38,7 +40,6 @@ from zoo.data.validation import (
     merge_duplicates,
     validate,
 )
-from zoo.data.synthetic import garment_image, make_garments
 
 __all__ = [
     "Augmentation",
