@@ -324,3 +324,9 @@ def test_validate_merges_a_file_named_relative_and_absolute(tmp_path):
     with pytest.warns(DataWarning, match=r"a.png \(rows 0, 1\): exact duplicate rows merged"):
         result = validate(df, [zoo.Head("tags", ["sea"])], directory=tmp_path)
     assert result.rows["filename"].tolist() == [name] and result.skipped == []
+
+
+def test_a_table_of_only_rare_classes_cannot_be_split():
+    df = pd.DataFrame({"filename": ["a.jpg", "b.jpg", "c.jpg"], "kind": [("x",), ("y",), ("z",)]})
+    with pytest.warns(DataWarning), pytest.raises(DataError, match=r"Too few rows without rare classes to split: 0 of 3"):
+        train_validation_split(df, [zoo.Head("kind", ["x", "y", "z"], kind="multiclass")], 0.3)

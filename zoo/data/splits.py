@@ -135,7 +135,8 @@ def train_validation_split(
         if size < 1:
             raise DataError(
                 f"Too few rows without rare classes to split: {len(rest)} of {len(df)}. "
-                f"Drop rare classes first (zoo.data.drop_rare_classes). Received: validation_fraction={validation_fraction}"
+                "Drop rare classes first (zoo.data.drop_rare_classes). "
+                f"Received: validation_fraction={validation_fraction}"
             )
         part_train, part_validation = _split_positions(df.iloc[rest], heads, int(size), stratify, seed)
         train_rows = np.concatenate([np.flatnonzero(forced), rest[part_train]])
