@@ -16,6 +16,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from zoo.data.errors import DataError, problem_list
 from zoo.data.sources import FILE_COLUMN
 from zoo.heads import Head
 
@@ -82,12 +83,16 @@ def encode(
     Args:
         df: From `zoo.data.sources`: `filename` plus a labels column per head.
         heads: The heads; their class order is the target order.
-        on_error: "raise" stops at the first bad row with a message naming it;
+        on_error: "raise" checks every row, then raises one `DataError`
+            listing every bad row (the first 20, then how many more);
             "skip" drops bad rows and reports them in `Encoded.skipped`.
         allow_empty: Accept rows with no label for multilabel heads.
 
     Returns:
         An `Encoded` with the targets of the kept rows.
+
+    Raises:
+        DataError: With `on_error="raise"`, for any bad row.
     """
     if on_error not in ON_ERROR:
         raise ValueError(f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}")
@@ -111,19 +116,29 @@ def encode(
             if (p := _row_problem(h, tuple(df.at[row_label, h.name]), indices[h.name], allow_empty))
         ]
         if problems:
-            message = f"Row {row_label} ({filename}): {'; '.join(problems)}"
-            if on_error == "raise":
-                raise ValueError(message)
-            skipped.append(message)
+            skipped.append(f"Row {row_label} ({filename}): {'; '.join(problems)}")
             continue
         kept.append(position)
         for h in heads:
             rows[h.name].append(_encode_row(h, tuple(df.at[row_label, h.name]), indices[h.name]))
+    if skipped and on_error == "raise":
+        raise DataError(label_problems_message(skipped, len(df)))
     targets = {
         h.name: np.stack(rows[h.name]) if rows[h.name] else np.zeros((0, h.units), "float32")
         for h in heads
     }
     return Encoded(targets, np.asarray(kept, dtype=int), skipped)
+
+
+def label_problems_message(messages, rows: int) -> str:
+    """One message for every bad row: a count, then the rows (the first 20, then how many more).
+
+    Example:
+        >>> print(label_problems_message(["Row 1 (b.jpg): no label"], 2))
+        1 of 2 row(s) have label problems:
+          Row 1 (b.jpg): no label
+    """
+    return f"{len(messages)} of {rows} row(s) have label problems:\n{problem_list(messages)}"
 
 
 def decode_predictions(probabilities: np.ndarray, head: Head, threshold=None) -> list[tuple]:

@@ -18,17 +18,14 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.augment import build_augmenter
-from zoo.data.encoding import encode
-from zoo.data.images import check_images, decode_rgb
-from zoo.data.sources import resolve_paths
+from zoo.data.encoding import ON_ERROR
+from zoo.data.errors import DataError
+from zoo.data.images import decode_rgb
+from zoo.data.validation import check_rows
 from zoo.heads import as_heads
 
 RESIZE_MODES = ("stretch", "pad", "crop")
 logger = logging.getLogger(__name__)
-
-
-class DataError(ValueError):
-    """Images or labels that cannot be used; the message lists them all."""
 
 
 def resize_image(image, image_size, resize: str = "stretch", antialias: bool = True):
@@ -170,14 +167,14 @@ def make_dataset(
         `zoo_files` the files it reads, in unshuffled order.
     """
     heads = as_heads(heads) if heads else []
-    encoded = encode(df, heads, on_error=on_error, allow_empty=allow_empty)
-    paths = resolve_paths(df.iloc[encoded.kept], directory)
-    report = check_images(paths, check=check)
-    skipped = list(encoded.skipped)
-    if report.problems:
-        if on_error == "raise":
-            raise DataError(report.summary())
-        skipped += [f"{path}: {reason}" for path, reason in report.problems.items()]
+    if on_error not in ON_ERROR:
+        raise ValueError(f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}")
+    checked = check_rows(df, heads, directory, check=check, allow_empty=allow_empty)
+    skipped = checked.label_problems + checked.file_problems
+    if skipped and on_error == "raise":
+        raise DataError(checked.message())
+    report = checked.kept_images()
+    encoded, paths = checked.encoded, report.paths
     if skipped:
         logger.warning("Skipped %d of %d rows:\n  %s", len(skipped), len(df), "\n  ".join(skipped[:20]))
     ok = report.ok

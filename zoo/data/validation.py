@@ -1,0 +1,307 @@
+"""Checks of a whole labelled table before any split: labels, duplicates and image files together.
+
+Example:
+    >>> import pandas as pd
+    >>> import zoo
+    >>> df = pd.DataFrame({"filename": ["/no/a.jpg", "/no/b.jpg"], "tags": [("sea",), ("snow",)]})
+    >>> try:
+    ...     zoo.data.validate(df, [zoo.Head("tags", ["sea"])])
+    ... except zoo.data.DataError as error:
+    ...     print(error)
+    3 problem(s) in 2 row(s):
+    1 of 2 row(s) have label problems:
+      Row 1 (/no/b.jpg): label(s) ['snow'] not in the classes of head 'tags' ['sea']
+    2 of 2 image file(s) cannot be used:
+      /no/a.jpg: file not found
+      /no/b.jpg: file not found
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from zoo.data.encoding import ON_ERROR, Encoded, encode, label_problems_message
+from zoo.data.errors import DataError, DataWarning, problem_list
+from zoo.data.images import ImageCheck, check_images
+from zoo.data.sources import FILE_COLUMN, resolve_paths
+from zoo.heads import HEAD_KINDS, as_heads
+
+
+def head_kinds(heads) -> dict:
+    """{head name: kind} from Heads, `{name: classes}`, or `{name: kind}` such as {"tags": "multilabel"}.
+
+    Example:
+        >>> head_kinds({"tags": "multilabel", "colour": "multiclass"})
+        {'tags': 'multilabel', 'colour': 'multiclass'}
+    """
+    if isinstance(heads, dict) and heads and all(isinstance(v, str) for v in heads.values()):
+        bad = {name: kind for name, kind in heads.items() if kind not in HEAD_KINDS}
+        if bad:
+            raise ValueError(f"Head kinds must be one of {HEAD_KINDS}. Received: {bad}")
+        return dict(heads)
+    return {head.name: head.kind for head in as_heads(heads)}
+
+
+def _same_file_groups(df: pd.DataFrame, directory=None) -> dict:
+    """{normalized path: positions} for files listed more than once."""
+    keys = [os.path.normpath(path) for path in resolve_paths(df, directory)]
+    groups: dict = {}
+    for position, key in enumerate(keys):
+        groups.setdefault(key, []).append(position)
+    return {key: positions for key, positions in groups.items() if len(positions) > 1}
+
+
+def _rows(df, positions) -> str:
+    return ", ".join(str(df.index[p]) for p in positions)
+
+
+def _merge_group(df, positions, kinds):
+    """({head: merged labels}, conflict messages) for the rows of one file."""
+    merged, conflicts = {}, []
+    for name, kind in kinds.items():
+        values = [tuple(df[name].iloc[p]) for p in positions]
+        distinct = list(dict.fromkeys(frozenset(v) for v in values))
+        if len(distinct) == 1:
+            merged[name] = values[0]
+        elif kind == "multilabel":
+            merged[name] = tuple(dict.fromkeys(label for value in values for label in value))
+        else:
+            conflicts.append(
+                f"{df[FILE_COLUMN].iloc[positions[0]]} (rows {_rows(df, positions)}): head {name!r} is "
+                f"{kind} and the rows disagree: " + " vs ".join(repr(list(v)) for v in dict.fromkeys(values))
+            )
+    return merged, conflicts
+
+
+def find_duplicates(df: pd.DataFrame, heads, directory=None):
+    """Merges rows that list the same file; returns (table, conflicts, notes) without raising.
+
+    Exact duplicates are merged, and so are the labels of a multilabel head
+    (their union). Files whose rows disagree on a multiclass or binary head
+    are left out of the table and described in `conflicts`; `notes` says what
+    was merged.
+
+    Args:
+        df: Normalized DataFrame (`zoo.data.sources`).
+        heads: Heads, `{name: classes}` or `{name: kind}`.
+        directory: Base folder of relative file names ("a.jpg" and
+            "<directory>/a.jpg" are the same file).
+
+    Returns:
+        (DataFrame with one row per file, first row's index kept; conflict
+        messages; merge messages).
+
+    Example:
+        >>> df = pd.DataFrame({"filename": ["a.jpg", "a.jpg"], "tags": [("sea",), ("sky",)]})
+        >>> table, conflicts, notes = find_duplicates(df, {"tags": "multilabel"})
+        >>> table["tags"].tolist(), conflicts, notes
+        ([('sea', 'sky')], [], ["a.jpg (rows 0, 1): labels merged, head 'tags': ['sea', 'sky']"])
+    """
+    kinds = {name: kind for name, kind in head_kinds(heads).items() if name in df.columns}
+    groups = _same_file_groups(df, directory)
+    if not groups:
+        return df, [], []
+    drop, conflicts, notes = set(), [], []
+    out = df.copy()
+    for positions in groups.values():
+        merged, group_conflicts = _merge_group(df, positions, kinds)
+        drop.update(positions[1:])
+        where = f"{df[FILE_COLUMN].iloc[positions[0]]} (rows {_rows(df, positions)})"
+        if group_conflicts:
+            conflicts += group_conflicts
+            drop.add(positions[0])
+            continue
+        changed = {n: v for n, v in merged.items() if set(v) != set(df[n].iloc[positions[0]])}
+        for name, labels in merged.items():
+            out.iat[positions[0], out.columns.get_loc(name)] = labels
+        if changed:
+            notes.append(f"{where}: labels merged, " + ", ".join(f"head {n!r}: {list(v)}" for n, v in changed.items()))
+        else:
+            notes.append(f"{where}: exact duplicate rows merged")
+    keep = [p for p in range(len(df)) if p not in drop]
+    return out.iloc[keep], conflicts, notes
+
+
+def merge_duplicates(df: pd.DataFrame, heads) -> pd.DataFrame:
+    """One row per file: duplicates merged with a `DataWarning`, disagreements raised.
+
+    Args:
+        df: Normalized DataFrame (`zoo.data.sources`).
+        heads: Heads, `{name: classes}` or `{name: kind}`.
+
+    Returns:
+        The table with one row per file (see `find_duplicates`).
+
+    Raises:
+        DataError: A file whose rows disagree on a multiclass or binary head;
+            the message names every such file and both labels.
+
+    Example:
+        >>> df = pd.DataFrame({"filename": ["a.jpg", "a.jpg"], "kind": [("cat",), ("dog",)]})
+        >>> merge_duplicates(df, {"kind": "multiclass"})
+        Traceback (most recent call last):
+        ...
+        zoo.data.errors.DataError: 1 file(s) listed more than once with different labels:
+          a.jpg (rows 0, 1): head 'kind' is multiclass and the rows disagree: ['cat'] vs ['dog']
+    """
+    table, conflicts, notes = find_duplicates(df, heads)
+    if conflicts:
+        raise DataError(_conflicts_message(conflicts))
+    _warn_merged(notes)
+    return table
+
+
+def _conflicts_message(conflicts) -> str:
+    return f"{len(conflicts)} file(s) listed more than once with different labels:\n{problem_list(conflicts)}"
+
+
+def _warn_merged(notes) -> None:
+    if notes:
+        warnings.warn(
+            f"{len(notes)} file(s) listed more than once, now one row each:\n{problem_list(notes)}",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+@dataclasses.dataclass
+class RowCheck:
+    """The labels of every row and the image file of every row, checked.
+
+    Attributes:
+        encoded: `encode(..., on_error="skip")` of the rows.
+        images: `check_images` of every row's file.
+    """
+
+    encoded: Encoded
+    images: ImageCheck
+
+    @property
+    def label_problems(self) -> list:
+        """One message per row with bad labels."""
+        return list(self.encoded.skipped)
+
+    @property
+    def file_problems(self) -> list:
+        """One message per unusable file."""
+        return [f"{path}: {reason}" for path, reason in self.images.problems.items()]
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Per row: labels and file both usable."""
+        ok = np.zeros(len(self.images.paths), dtype=bool)
+        ok[self.encoded.kept] = True
+        return ok & self.images.ok
+
+    def kept_images(self) -> ImageCheck:
+        """The `ImageCheck` of the rows whose labels are usable, in their order."""
+        paths = [self.images.paths[i] for i in self.encoded.kept]
+        problems = {p: self.images.problems[p] for p in paths if p in self.images.problems}
+        return ImageCheck(paths, problems, self.images.needs_pillow[self.encoded.kept])
+
+    def message(self, conflicts=()) -> str:
+        """Every problem of every kind in one message (see `problems_message`)."""
+        return problems_message(len(self.images.paths), self.label_problems, self.images, conflicts)
+
+
+def check_rows(df: pd.DataFrame, heads, directory=None, check: str = "full", allow_empty: bool = False) -> RowCheck:
+    """Checks the labels of every row and the image file of every row; raises nothing.
+
+    Args:
+        df: Normalized DataFrame.
+        heads: List of `zoo.Head` (may be empty: files only).
+        directory: Base folder of relative file names.
+        check: "full", "header" or "none" (see `check_images`).
+        allow_empty: Accept rows with no label for multilabel heads.
+
+    Returns:
+        A `RowCheck`.
+
+    Example:
+        >>> check_rows(pd.DataFrame({"filename": ["/no/a.jpg"]}), []).file_problems
+        ['/no/a.jpg: file not found']
+    """
+    encoded = encode(df, heads, on_error="skip", allow_empty=allow_empty)
+    return RowCheck(encoded, check_images(resolve_paths(df, directory), check=check))
+
+
+def problems_message(rows: int, label_problems, images: ImageCheck, conflicts=()) -> str:
+    """One message for every kind of problem, each list capped at 20 lines."""
+    parts = []
+    if conflicts:
+        parts.append(_conflicts_message(conflicts))
+    if label_problems:
+        parts.append(label_problems_message(label_problems, rows))
+    if images.problems:
+        parts.append(images.summary())
+    total = len(conflicts) + len(label_problems) + len(images.problems)
+    return f"{total} problem(s) in {rows} row(s):\n" + "\n".join(parts)
+
+
+@dataclasses.dataclass
+class Validation:
+    """What `validate` found.
+
+    Attributes:
+        rows: The rows to use: one per file, bad rows left out (with
+            `on_error="skip"`), original index kept.
+        skipped: One message per row or file left out.
+        merged: One message per file listed more than once and merged.
+    """
+
+    rows: pd.DataFrame
+    skipped: list
+    merged: list
+
+
+def validate(
+    df: pd.DataFrame,
+    heads,
+    directory=None,
+    allow_empty: bool = False,
+    check: str = "full",
+    on_error: str = "raise",
+) -> Validation:
+    """Checks a whole labelled table before any split: every row's labels and every image file.
+
+    Files listed twice are merged first (see `find_duplicates`); then the
+    labels of every row are checked against the heads and every file is
+    opened (`check_images`). Every problem of every kind is reported in one
+    `DataError`, or, with `on_error="skip"`, the bad rows are left out.
+
+    Args:
+        df: Normalized DataFrame (`zoo.data.sources`).
+        heads: `zoo.Head` list or `{name: classes}` (multilabel).
+        directory: Base folder of relative file names.
+        allow_empty: Accept rows with no label for multilabel heads.
+        check: "full" decodes every file, "header" reads headers, "none" skips files.
+        on_error: "raise" or "skip".
+
+    Returns:
+        A `Validation`: the rows to use, the skipped messages, the merges.
+
+    Raises:
+        DataError: With `on_error="raise"`, listing every bad row and file.
+
+    Example:
+        >>> import zoo
+        >>> df = pd.DataFrame({"filename": ["/no/a.jpg"], "tags": [("sea",)]})
+        >>> result = validate(df, [zoo.Head("tags", ["sea"])], on_error="skip")
+        >>> len(result.rows), result.skipped
+        (0, ['/no/a.jpg: file not found'])
+    """
+    if on_error not in ON_ERROR:
+        raise ValueError(f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}")
+    heads = as_heads(heads)
+    table, conflicts, notes = find_duplicates(df, heads, directory)
+    _warn_merged(notes)
+    checked = check_rows(table, heads, directory, check, allow_empty)
+    problems = checked.label_problems + checked.file_problems
+    if (conflicts or problems) and on_error == "raise":
+        raise DataError(problems_message(len(df), checked.label_problems, checked.images, conflicts))
+    return Validation(table.iloc[np.flatnonzero(checked.ok)], list(conflicts) + problems, notes)
