@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -26,38 +27,73 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--images", type=Path, help="folder that relative file names are relative to")
     source.add_argument("--file-column", default="filename", help="file name column (default: %(default)s)")
     source.add_argument("--label-column", default="labels", help="--csv: label column (default: %(default)s)")
-    source.add_argument("--delimiter", default=None, help="--csv: label separator (default: whitespace)")
+    source.add_argument("--delimiter", default=None,
+                        help="--csv: label separator (default: detected per column; '' never splits)")
     source.add_argument("--extension", help="appended to file names without one, e.g. .jpg")
     source.add_argument("--separator", help="--folders: splits folder names into heads, e.g. _")
-    source.add_argument("--heads", nargs="+", help="head names: one per folder-name part, or the label head name")
+    source.add_argument("--heads", nargs="+",
+                        help="head names: one per folder-name part; for --csv, label columns (one head each) "
+                             "or the name of the --label-column head")
     source.add_argument("--kind", action="append", default=[], metavar="HEAD=KIND",
-                        help="head kind (multilabel, multiclass, binary); default multiclass for folders, "
-                             "else multilabel")
+                        help="head kind (multilabel, multiclass, binary); default multiclass for folders and "
+                             "CSV columns of one label per cell, else multilabel")
 
 
 def load_source(args) -> tuple[pd.DataFrame, dict]:
-    """(normalized DataFrame, {head: kind}) from the source options."""
+    """(normalized DataFrame, {head: kind}) from the source options.
+
+    Kinds: multiclass for folders and for CSV columns of one label per cell,
+    multilabel for CSV columns of label lists, one-hot CSVs and VOC; `--kind`
+    overrides.
+    """
     from zoo import data
 
     name = (args.heads or [None])[0]
+    allow_empty = getattr(args, "allow_empty", False)
     if args.csv:
-        df = data.from_csv(args.csv, label_column=args.label_column, file_column=args.file_column,
-                           delimiter=args.delimiter, head=name or args.label_column, extension=args.extension)
+        columns = list(pd.read_csv(args.csv, nrows=0).columns)
+        if args.heads and all(head in columns for head in args.heads):
+            df = data.from_csv(args.csv, label_columns=args.heads, file_column=args.file_column,
+                               delimiter=args.delimiter, extension=args.extension, allow_empty=allow_empty)
+        else:
+            df = data.from_csv(args.csv, label_column=args.label_column, file_column=args.file_column,
+                               delimiter=args.delimiter, head=name or args.label_column, extension=args.extension,
+                               allow_empty=allow_empty)
     elif args.onehot_csv:
         df = data.from_onehot_csv(args.onehot_csv, file_column=args.file_column, head=name or "labels",
                                   extension=args.extension)
+        if df.attrs.get("ignored_columns"):
+            print(f"Not label columns (not all 0/1), ignored: {', '.join(map(str, df.attrs['ignored_columns']))}")
     elif args.voc:
         df = data.from_voc(args.voc, images_dir=args.images, head=name or "objects")
     else:
         df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
-    default_kind = "multiclass" if args.folders else "multilabel"
-    kinds = {column: default_kind for column in df.columns if column != data.FILE_COLUMN}
+    multivalued = df.attrs.get("multivalued", {})
+    kinds = {column: ("multiclass" if args.folders or (args.csv and not multivalued.get(column, True))
+                      else "multilabel")
+             for column in df.columns if column != data.FILE_COLUMN}
     for item in args.kind:
         head, _, kind = item.partition("=")
         if head not in kinds:
             raise ValueError(f"--kind names head {head!r}, but the heads are {list(kinds)}. Received: --kind {item}")
         kinds[head] = kind
     return df, kinds
+
+
+def checked_rows(args, df: pd.DataFrame, heads) -> tuple[pd.DataFrame, list]:
+    """Drops rare classes (`--min-count`), merges repeated files and checks every label and file at once."""
+    from zoo import data
+
+    if getattr(args, "min_count", None):
+        df, dropped = data.drop_rare_classes(df, heads, args.min_count, allow_empty=args.allow_empty)
+        print(f"--min-count {args.min_count}: {dropped}")
+        heads = data.heads_from_dataframe(df, {h.name: h.kind for h in heads})
+    checked = data.validate(df, heads, directory=args.images, allow_empty=getattr(args, "allow_empty", False),
+                            on_error=args.on_error)
+    if checked.skipped:
+        print(f"Skipped {len(checked.skipped)} row(s) or file(s) (--on-error skip):\n  "
+              + "\n  ".join(checked.skipped[:20]) + ("\n  ..." if len(checked.skipped) > 20 else ""))
+    return checked.rows, heads
 
 
 def parse_stage(text: str, head_names: list[str]):
@@ -152,11 +188,15 @@ def train(args) -> None:
     output = Path(args.output)
     resumed_run = run.previous_run(output, args)
     keras.utils.set_random_seed(args.seed)
-    df, kinds = load_source(args)
-    heads = data.heads_from_dataframe(df, kinds)
-    train_rows, validation_rows = data.train_validation_split(
-        df, heads, args.validation_split, stratify=not args.no_stratify, seed=args.seed
-    )
+    with warnings.catch_warnings(record=True) as caught:  # shown as plain lines, not source locations
+        warnings.simplefilter("always", data.DataWarning)
+        df, kinds = load_source(args)
+        df, heads = checked_rows(args, df, data.heads_from_dataframe(df, kinds))
+        train_rows, validation_rows = data.train_validation_split(
+            df, heads, args.validation_split, stratify=not args.no_stratify, seed=args.seed
+        )
+    for warning in caught:
+        print(f"Warning: {warning.message}")
     output.mkdir(parents=True, exist_ok=True)
     counts = data.label_counts({"train": train_rows, "validation": validation_rows}, heads)
     counts.to_csv(output / "label_counts.csv")

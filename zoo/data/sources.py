@@ -267,7 +267,7 @@ def _missing_error(source, column, rows, values) -> DataError:
         f"{source}, column {column!r}: {len(rows)} cell(s) hold no label (a missing value such as "
         f"'', 'NaN', 'NA', 'N/A', 'null' or 'None'):\n{problem_list(lines)}\n"
         "Fill them in or drop those rows; for a multilabel head where no label is a valid answer, "
-        "pass allow_empty=True to read them as no label. Received: allow_empty=False"
+        "pass allow_empty=True (--allow-empty to zoo train) to read them as no label. Received: allow_empty=False"
     )
 
 
