@@ -20,6 +20,7 @@ def main(argv=None) -> dict:
     import keras
 
     import zoo
+    from zoo.finetune import pretrained_branches
 
     keras.utils.set_random_seed(args.seed)
     df = zoo.data.from_folders(args.data / "clothing", heads=("color", "type"), separator="_")
@@ -33,10 +34,13 @@ def main(argv=None) -> dict:
 
     weights = weights_argument(args.weights)
     model = zoo.build("color_type", heads=heads, input_shape=(*size, 3), weights=weights)
+    pretrained = any(pretrained_branches(model).values())
     history = zoo.fit_staged(model, train_data, validation_data, verbose=0 if args.quick else 2, stages=[
-        zoo.Stage(epochs=epochs[0], trainable={"type": "none"}, learning_rate=1e-3, name="heads"),
-        zoo.Stage(epochs=epochs[1], trainable={"type": "block5_conv1"}, learning_rate=1e-5 if weights else 1e-4,
-                  loss_weights={"color": 0.1, "type": 1.0}, name="block5"),
+        # "auto": the VGG16 branch is frozen only when it holds ImageNet weights.
+        zoo.Stage(epochs=epochs[0], trainable="auto", learning_rate=1e-3, name="heads"),
+        zoo.Stage(epochs=epochs[1], trainable={"type": "block5_conv1"} if pretrained else "all",
+                  learning_rate=1e-5 if pretrained else 1e-4, loss_weights={"color": 0.1, "type": 1.0},
+                  name="block5" if pretrained else "all"),
     ])
     args.output.mkdir(parents=True, exist_ok=True)
     zoo.plots.plot_history(history, args.output / "history.png")

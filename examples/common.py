@@ -16,8 +16,9 @@ def example_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, default=Path(default), help="data folder (default: %(default)s)")
     parser.add_argument("--output", type=Path, default=Path("example_output"), help="output folder")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and one epoch (used by the tests)")
-    parser.add_argument("--weights", default="imagenet",
-                        help="backbone weights: imagenet (needs the file or internet) or none")
+    parser.add_argument("--weights", default="auto",
+                        help="backbone weights: auto (ImageNet where the file is on disk or downloads, else random), "
+                             "imagenet (needs the file or internet) or none; only pretrained backbones are frozen")
     parser.add_argument("--seed", type=int, default=0)
     return parser
 

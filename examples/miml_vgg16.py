@@ -37,7 +37,7 @@ def main(argv=None) -> pd.DataFrame:
         for loss in ("binary_crossentropy", "categorical_crossentropy"):
             keras.utils.set_random_seed(args.seed)
             base = zoo.build("multilabel_vgg16", heads=heads, input_shape=(*size, 3),
-                             weights=weights_argument(args.weights), freeze_backbone=True, compile=False)
+                             weights=weights_argument(args.weights), compile=False)  # frozen only if pretrained
             logits = base.get_layer("scene_logits").output
             output = keras.layers.Activation(activation, dtype="float32", name="scene")(logits)
             model = keras.Model(base.inputs, {"scene": output})

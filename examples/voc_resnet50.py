@@ -36,7 +36,7 @@ def main(argv=None) -> dict:
     targets = zoo.data.encode(train, heads).targets["objects"]
     pos_weight = zoo.data.positive_weights(targets, max_weight=10.0)
     model = zoo.build("multilabel_resnet50", heads=heads, input_shape=(*size, 3),
-                      weights=weights_argument(args.weights), freeze_backbone=True, compile=False)
+                      weights=weights_argument(args.weights), compile=False)  # frozen only if pretrained
     zoo.compile_model(model, losses={"objects": WeightedBinaryCrossentropy(pos_weight)})
     model.fit(train_data, validation_data=validation_data, epochs=epochs, verbose=0 if args.quick else 2,
               callbacks=[ValidationMetrics(validation_data, verbose=True)])
