@@ -216,7 +216,7 @@ def train(args) -> None:
         resumed = latest_backup(output / run.BACKUP_FOLDER)
     else:
         print("Measuring this machine's training speed to plan the run...")
-        plan = run.make_plan(args, model, heads, train_paths, len(validation_rows))
+        plan = run.make_plan(args, model, heads, train_paths, len(validation_rows), began)
         plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
         run.write_run(output, args, finished=False)

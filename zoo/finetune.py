@@ -269,6 +269,7 @@ def describe_branches(model: keras.Model) -> list[str]:
     """One line per backbone branch: its heads, backbone, starting weights and whether it trains now.
 
     Example:
+        >>> import zoo
         >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
         >>> describe_branches(model)
         ['tags: compact_resnet, random init, trained from scratch']

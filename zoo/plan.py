@@ -41,8 +41,8 @@ from PIL import Image
 TARGET_IMAGE_PASSES = 100_000
 MIN_EPOCHS, MAX_EPOCHS = 30, 200
 MIN_SIDE = 32
-SIDE_STEP = 16
-BUDGET_USED_FOR_TRAINING = 0.85  # the rest: measuring, evaluation, plots, saving
+SIDE_STEP = 8
+RESERVE = 0.05  # of the budget left at planning time: the final evaluation, plots and saving
 PRETRAINED_LEARNING_RATE = 1e-3
 SCRATCH_LEARNING_RATE = 2e-3
 FINE_TUNE_FACTOR = 0.1
@@ -171,7 +171,8 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
             number of images (the epoch loop, validation start, the backup).
         pretrained_boundaries: {head: top-block boundary} of branches with
             pretrained weights; empty when everything trains from scratch.
-        budget_seconds: The time budget of the whole run.
+        budget_seconds: The time budget of the run's training (the caller takes
+            off what was spent before planning).
         batch_size: Images per step.
         augment: Augment training images.
 
@@ -179,7 +180,7 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         A `Plan`.
     """
     aspect = median_size[0] / median_size[1]
-    usable = budget_seconds * BUDGET_USED_FOR_TRAINING
+    usable = budget_seconds * (1 - RESERVE)
     frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with frozen backbones
 
     def epoch_seconds(side):

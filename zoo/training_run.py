@@ -86,7 +86,7 @@ def _boundary_heads(model) -> dict:
     return boundaries
 
 
-def make_plan(args, model, heads, train_paths, validation_count: int, augment_layer=None):
+def make_plan(args, model, heads, train_paths, validation_count: int, began: float):
     """The data-driven plan (see `zoo.plan`), with every flag the user gave applied on top."""
     import keras
 
@@ -112,10 +112,12 @@ def make_plan(args, model, heads, train_paths, validation_count: int, augment_la
         train_images=len(train_paths), validation_images=validation_count,
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
-        pretrained_boundaries=_boundary_heads(model), budget_seconds=args.budget * 60,
+        pretrained_boundaries=_boundary_heads(model),
+        budget_seconds=max(args.budget * 60 - (time.perf_counter() - began), 0.0),
         batch_size=batch_size, augment=not args.no_augment,
     )
     plan.measured["gpu"] = gpu
+    plan.budget_seconds = args.budget * 60
     return apply_overrides(plan, args, [h.name for h in heads])
 
 
