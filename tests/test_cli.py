@@ -13,6 +13,9 @@ from zoo.losses import LOSSES, AsymmetricLoss
 
 def test_list_shows_models_and_backbones(capsys):
     assert main(["list"]) == 0
+    quick = capsys.readouterr().out
+    assert "color_type" in quick and "block5" in quick and "14.71M" not in quick and "zoo list --params" in quick
+    assert main(["list", "--params"]) == 0
     out = capsys.readouterr().out
     assert "color_type" in out and "multilabel_small" in out and "block5" in out
     vgg16 = next(line for line in out.splitlines() if line.strip().startswith("vgg16 "))
