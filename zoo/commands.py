@@ -229,7 +229,7 @@ def predict(args) -> None:
     import zoo
 
     predictor = zoo.Predictor(args.model, batch_size=args.batch_size, on_error=args.on_error)
-    frame = predictor.predict(args.inputs)
+    frame = predictor.predict(args.inputs, top_k=getattr(args, "top_k", None))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.output, index=False)
     if predictor.skipped:
