@@ -111,3 +111,27 @@ def test_progress_lines_without_escape_codes_off_a_terminal(model, capsys):
     lines = out.splitlines()
     assert lines[0].startswith("predict 1/12 batches  elapsed 0:0") and ", left ~" in lines[0]
     assert lines[-1].startswith("predict 12/12 batches  elapsed")
+
+
+def test_redirected_zoo_predict_writes_plain_progress_lines(model, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(tmp_path / f"{i:02d}.png")
+    zoo.save_model(model, tmp_path / "m.keras")
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "zoo", "predict", str(tmp_path / "m.keras"), str(tmp_path),
+                             "--batch-size", "1", "--top-k", "2", "--output", str(tmp_path / "p.csv")],
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\r" not in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("predict 1/12 batches  elapsed") and lines[-1] == f"12 predictions written to {tmp_path / 'p.csv'}"
+    frame = pd.read_csv(tmp_path / "p.csv", keep_default_na=False)
+    assert frame["tags:top_k"].str.count(";").eq(1).all() and frame["person:top"].isin(["person", "not person"]).all()

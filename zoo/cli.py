@@ -98,8 +98,9 @@ def _command_demo(args) -> None:
 
     summary = run_demo(args.output, image_size=args.image_size, images_per_pair=args.images_per_pair,
                        epochs=tuple(args.epochs), seed=args.seed, verbose=2 if args.verbose else 0)
-    if not summary["reload_identical"]:
-        raise RuntimeError("the reloaded model predicts differently from the trained one")
+    different = [fmt for fmt, same in summary["reload_identical"].items() if not same]
+    if different:
+        raise RuntimeError(f"the model reloaded from {' and '.join(different)} predicts differently from the trained one")
 
 
 def _command_weights(args) -> None:
@@ -132,8 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="train the two-branch color/type network on synthetic garments, save, reload, predict"
     )
     demo.add_argument("--output", default="zoo-demo", help="output folder (default: %(default)s)")
-    demo.add_argument("--image-size", type=int, default=64, help="square image side (default: %(default)s)")
-    demo.add_argument("--images-per-pair", type=int, default=40, help="training images per color/type pair")
+    demo.add_argument("--image-size", type=int, default=48, help="square image side (default: %(default)s)")
+    demo.add_argument("--images-per-pair", type=int, default=40,
+                      help="training images per color/type pair (default: %(default)s)")
     demo.add_argument("--epochs", type=int, nargs=2, default=(8, 8), metavar=("STAGE1", "STAGE2"),
                       help="epochs of the two stages (default: 8 8)")
     demo.add_argument("--seed", type=int, default=0)

@@ -269,7 +269,8 @@ def prediction_sheet_figure(images, files, true: dict, predicted: dict, columns:
         >>> figure.get_suptitle()
         'color 1/2 right'
     """
-    images = np.asarray(images)
+    images, files = np.asarray(images), list(files)
+    true, predicted = {h: list(v) for h, v in true.items()}, {h: list(v) for h, v in predicted.items()}
     heads = list(predicted)
     columns = max(1, min(columns, len(images)))
     rows = max(1, -(-len(images) // columns))

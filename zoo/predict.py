@@ -18,6 +18,7 @@ import tensorflow as tf
 from zoo.data.encoding import decode_predictions
 from zoo.data.pipeline import make_dataset, resize_image
 from zoo.data.sources import FILE_COLUMN, IMAGE_EXTENSIONS
+from zoo.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.metadata import heads_of, model_info
 from zoo.progress import keras_progress
 from zoo.saving import load_model
