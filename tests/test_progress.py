@@ -71,3 +71,17 @@ def test_keras_progress_never_uses_the_keras_bar_off_a_terminal():
     assert keras_progress(5, min_batches=10) == {"verbose": 0}
     settings = keras_progress(50, stream=io.StringIO())
     assert settings["verbose"] == 0 and type(settings["callbacks"][0]).__name__ == "BatchProgress"
+
+
+def test_batches_of_a_dataset_are_tracked_from_its_cardinality():
+    import tensorflow as tf
+
+    from zoo.progress import track_batches
+
+    stream = io.StringIO()
+    dataset = tf.data.Dataset.range(24).batch(2)
+    assert [int(b[0]) for b in track_batches(dataset, "evaluate", stream=stream)] == list(range(0, 24, 2))
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("evaluate 1/12 batches  elapsed") and lines[-1].startswith("evaluate 12/12 batches")
+    small = dataset.take(3)
+    assert track_batches(small, stream=stream) is small  # short runs report nothing

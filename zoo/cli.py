@@ -90,7 +90,7 @@ def _command_list(args) -> None:
         print(f"  {name:<26} {catalog.shape_text(entry['default_input_shape']):<10}{column(backbones, name)}"
               f"{pretrained:<20} boundaries: {', '.join(entry['boundaries'])}")
     if not args.params:
-        print("Parameter counts: zoo list --params (builds every model, about a minute).")
+        print("Parameter counts: zoo list --params (builds every model: about 10 s).")
 
 
 def _command_demo(args) -> None:
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="list prebuilt models and backbones")
     listing.add_argument("--params", action="store_true",
-                         help="also count each model's parameters (builds every model: about a minute)")
+                         help="also count each model's parameters (builds every model: about 10 s)")
     listing.set_defaults(run=_command_list)
 
     demo = commands.add_parser(

@@ -209,7 +209,7 @@ def evaluate(args) -> None:
     df, _ = load_source(args)
     dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error)
-    predictions = zoo.evaluation.predict_with_targets(model, dataset)
+    predictions = zoo.evaluation.predict_with_targets(model, zoo.progress.track_batches(dataset, "evaluate"))
     if args.tune_thresholds:
         tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")

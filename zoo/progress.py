@@ -230,6 +230,25 @@ def _batch_progress_class():
     return BatchProgress
 
 
+def track_batches(dataset, label: str = "evaluate", min_batches: int = 10, **options):
+    """`track` over a `tf.data.Dataset` of batches, with the total from its cardinality.
+
+    Args:
+        dataset: Batches, e.g. from `zoo.data.make_dataset`.
+        label: What is being done.
+        min_batches: Up to this many batches, no progress is shown.
+        **options: `Progress` options (`stream`, `every`, `interactive`).
+
+    Example:
+        >>> zoo.evaluation.predict_with_targets(model, track_batches(dataset))  # doctest: +SKIP
+    """
+    total = int(dataset.cardinality())
+    total = total if total >= 0 else None
+    if total is not None and total <= min_batches:
+        return dataset
+    return track(dataset, total, label, "batches", **options)
+
+
 def keras_progress(batches: int | None, label: str = "predict", min_batches: int = 10, stream=None) -> dict:
     """`verbose` and `callbacks` for `model.predict`/`evaluate`: Keras' bar on a terminal, plain lines elsewhere.
 
