@@ -121,4 +121,6 @@ def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypat
     assert main(["predict", str(output / "model.keras"), *map(str, images), "--output", str(predictions)]) == 0
     frame = pd.read_csv(predictions, keep_default_na=False)
     assert len(frame) == 3
-    assert all(set(labels.split()) <= {"desert", "mountains", "sea", "sunset", "trees"} for labels in frame["scene"])
+    scenes = {"desert", "mountains", "sea", "sunset", "trees"}
+    assert all(labels == "(none)" or set(labels.split()) <= scenes for labels in frame["scene"])
+    assert set(frame["scene:top"]) <= scenes
