@@ -137,3 +137,29 @@ def test_failed_train_removes_the_folder_it_created_and_hints_at_images(tmp_path
     (existing / "notes.txt").write_text("mine")
     assert main([*common, "--output", str(existing)]) == 1
     assert (existing / "notes.txt").read_text() == "mine"
+
+
+def test_a_failed_train_keeps_a_folder_holding_a_checkpoint(tmp_path, monkeypatch, capsys, data_dir):
+    from zoo import commands
+
+    output = tmp_path / "run"
+
+    def fails_after_a_checkpoint(args):
+        output.mkdir()
+        (output / "best.keras").write_text("checkpoint")
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(commands, "train", fails_after_a_checkpoint)
+    source = ["--folders", str(data_dir / "clothing"), "--separator", "_", "--heads", "color", "type"]
+    assert main(["train", *source, "--output", str(output)]) == 1
+    assert capsys.readouterr().err == "zoo train: error: out of memory\n"
+    assert (output / "best.keras").is_file()
+
+
+def test_verbose_is_a_global_flag_and_a_demo_flag():
+    from zoo.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--verbose", "demo"]).verbose is True
+    assert parser.parse_args(["demo", "--verbose"]).verbose is True
+    assert parser.parse_args(["demo"]).verbose is False

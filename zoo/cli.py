@@ -222,14 +222,18 @@ def _images_hint(error: Exception, args) -> str:
             + "; --images names the folder that the label file's names are relative to.")
 
 
+MODEL_FILE_PATTERNS = ("*.keras", "*.h5")
+
+
 def _run(args) -> None:
-    """Runs the command; a `zoo train` that fails removes the output folder it created."""
+    """Runs the command; a `zoo train` that fails before writing any model or checkpoint file
+    removes the output folder it created (never one that existed before)."""
     output = Path(args.output) if args.command == "train" else None
     created = output is not None and not output.exists()
     try:
         args.run(args)
     except BaseException:
-        if created and output.is_dir() and not any(output.glob("model.*")):
+        if created and output.is_dir() and not any(any(output.rglob(p)) for p in MODEL_FILE_PATTERNS):
             shutil.rmtree(output, ignore_errors=True)
         raise
 

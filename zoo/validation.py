@@ -142,23 +142,23 @@ def _check_train(args) -> None:
     if needed and heads is not None and len(heads) != needed:
         raise UsageError(f"--heads: {args.model} takes exactly {needed} heads, e.g. --folders DIR --separator _ "
                          f"--heads color type. Received: {len(heads)} head(s) {heads}")
-    if args.image_size is not None:
-        for side in args.image_size:
-            _positive("--image-size", side)
+    for side in getattr(args, "image_size", None) or ():
+        _positive("--image-size", side)
     for flag in ("epochs", "batch_size"):
         _positive(f"--{flag.replace('_', '-')}", getattr(args, flag, None))
-    _positive("--learning-rate", args.learning_rate, integer=False)
-    if not 0 < args.validation_split < 1:
-        raise UsageError(f"--validation-split must lie between 0 and 1. Received: --validation-split "
-                         f"{args.validation_split}")
-    if args.weights not in ("auto", "imagenet", "none"):
-        _exists("--weights", args.weights)
-    elif args.weights == "imagenet":
+    _positive("--learning-rate", getattr(args, "learning_rate", None), integer=False)
+    split = getattr(args, "validation_split", None)
+    if split is not None and not 0 < split < 1:
+        raise UsageError(f"--validation-split must lie between 0 and 1. Received: --validation-split {split}")
+    weights = getattr(args, "weights", "auto")
+    if weights not in ("auto", "imagenet", "none"):
+        _exists("--weights", weights)
+    elif weights == "imagenet":
         pretrained = [b for b in catalog.MODELS[args.model]["backbones"] if catalog.BACKBONES[b]["pretrained"]]
         if not pretrained:
             raise UsageError(f"--weights: {args.model} has no backbone with ImageNet weights; it trains from "
                              f"scratch. Received: --weights imagenet")
-    for spec in args.stage:
+    for spec in getattr(args, "stage", None) or ():
         for part in filter(None, spec.split(",")):
             key, separator, value = part.partition("=")
             if not separator:
