@@ -159,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "from scratch, heads only on pretrained weights (default: %(default)s)")
     train.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate of the default stage")
     train.add_argument("--stage", action="append", default=[], metavar="SPEC",
-                       help="a training stage, repeatable: epochs=10,trainable=heads,lr=1e-3 then "
-                            "epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")
+                       help="a training stage, repeatable, e.g. epochs=10,trainable=heads,lr=1e-3 then "
+                            "epochs=10,trainable=type:block5_conv1,lr=1e-5; fields: epochs, lr, "
+                            "trainable=heads|all|BOUNDARY|BRANCH:BOUNDARY/..., optimizer, schedule, warmup, "
+                            "name, loss_weights=HEAD:WEIGHT/... (e.g. color:0.1/type:1)")
     train.add_argument("--validation-split", type=float, default=0.2)
     train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
     train.add_argument("--augment", action="store_true", help="flip, rotation, zoom, translation, contrast, brightness")
