@@ -100,6 +100,9 @@ def test_empty_marker_top_class_and_top_k(model, photos):
     np.testing.assert_allclose(frame["color:top_probability"], colors.max(axis=1))
     assert list(frame.columns[:5]) == ["file", "color", "color:top", "color:top_probability", "color:top_k"]
     assert "tags:top_k" not in zoo.Predictor(model).predict(folder).columns
+    lines = zoo.predict.preview(frame, zoo.Predictor(model).heads, limit=2)
+    assert lines[0].startswith("a.jpg  color: ") and f"tags: (none) ({first['tags:b']:.2f} for b)" in lines[0]
+    assert lines[-1] == "... and 1 more"
     with pytest.raises(ValueError, match="Received: top_k=0"):
         zoo.Predictor(model).predict(folder, top_k=0)
 

@@ -232,6 +232,7 @@ def predict(args) -> None:
     frame = predictor.predict(args.inputs, top_k=getattr(args, "top_k", None))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.output, index=False)
+    print("\n".join(zoo.predict.preview(frame, predictor.heads)))
     if predictor.skipped:
         print(f"skipped {len(predictor.skipped)} unreadable file(s):\n  " + "\n  ".join(predictor.skipped))
     print(f"{len(frame)} predictions written to {args.output}")

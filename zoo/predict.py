@@ -136,6 +136,35 @@ class Predictor:
         return frame
 
 
+def preview(frame: pd.DataFrame, heads, limit: int = 10) -> list[str]:
+    """One line per row of a `Predictor.predict` frame: the file, then per head its labels and the
+    top class's probability; at most `limit` lines, then a count of the rest.
+
+    Args:
+        frame: What `Predictor.predict` returned.
+        heads: The model's heads (`Predictor.heads`).
+        limit: Rows shown.
+
+    Example:
+        >>> from zoo.heads import Head
+        >>> frame = pd.DataFrame({"file": ["photos/a.jpg"], "tags": ["(none)"], "tags:top": ["sea"],
+        ...                       "tags:top_probability": [0.41]})
+        >>> preview(frame, [Head("tags", ["sea", "sunset"])])
+        ['a.jpg  tags: (none) (0.41 for sea)']
+    """
+    names = [Path(str(f)).name for f in frame["file"]]
+    width = max((len(n) for n in names[:limit]), default=0)
+    lines = []
+    for name, (_, row) in zip(names[:limit], frame.head(limit).iterrows()):
+        parts = [f"{h.name}: {row[h.name]} ({row[f'{h.name}:top_probability']:.2f}"
+                 + ("" if row[h.name] == row[f"{h.name}:top"] else f" for {row[f'{h.name}:top']}") + ")"
+                 for h in heads]
+        lines.append(f"{name:<{width}}  " + "   ".join(parts))
+    if len(frame) > limit:
+        lines.append(f"... and {len(frame) - limit} more")
+    return lines
+
+
 def _ranked_classes(head, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(class names, probabilities per class) to rank; a binary head's two outcomes both count."""
     if head.kind != "binary":
