@@ -10,8 +10,8 @@ Example:
     >>> for _ in range(4):
     ...     progress.advance()
     >>> print(stream.getvalue(), end="")
-    predict 2/4 batches  elapsed 0:10, left ~0:10
-    predict 4/4 batches  elapsed 0:20
+    predict 2/4 batches  elapsed 0:05, left ~0:05
+    predict 4/4 batches  elapsed 0:10
 """
 
 from __future__ import annotations
