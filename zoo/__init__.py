@@ -1,9 +1,9 @@
 """zoo: multi-label and multi-output image classification models for Keras 3.
 
-`import zoo` is light: the first use of a function or class such as `zoo.build` loads Keras
-and the whole package (registering its custom layers, losses and metrics for
-`keras.models.load_model`), and `zoo.<module>` imports that module. So `zoo --help`,
-`zoo list` and argument errors answer without importing TensorFlow.
+`import zoo` does not import Keras: the package's Keras-based modules load (registering its
+custom layers, losses and metrics for `keras.models.load_model`) on the first use of a function
+or class such as `zoo.build`, or as soon as Keras itself is imported; `zoo.<module>` imports
+that module. So `zoo --help`, `zoo list` and argument errors answer without importing TensorFlow.
 
 Example:
     >>> import zoo
@@ -20,9 +20,9 @@ import sys as _sys
 
 __version__ = "0.1.0"
 
-# Loaded with the package on first use, in this order (as `import zoo` used to).
+# Loaded with the package on first use, in this order; they register every custom Keras object.
 _EAGER_MODULES = ("backbones", "callbacks", "plots", "scale", "weights", "builders", "evaluation", "heads",
-                  "layers", "metadata", "models", "registry", "saving", "thresholds")
+                  "layers", "losses", "metadata", "metrics", "models", "registry", "saving", "thresholds")
 
 _ATTRIBUTES = {
     "build_branches": "zoo.builders",
@@ -62,8 +62,50 @@ def _load_package() -> None:
     if "tensorflow" not in _sys.modules:
         # TensorFlow's C++ INFO/WARNING lines drown the command's output; a user setting wins.
         _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    for name in _EAGER_MODULES:
-        _importlib.import_module(f"zoo.{name}")
+    try:
+        for name in _EAGER_MODULES:
+            _importlib.import_module(f"zoo.{name}")
+    except BaseException:
+        _loading = False
+        raise
+
+
+class _LoadAfterKeras:
+    """A one-shot import hook: once `keras` has been imported, loads the package too, so that
+    `import zoo; import keras; keras.models.load_model(...)` finds zoo's custom objects."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        _sys.meta_path.remove(self)
+        spec = _importlib_util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _AfterExecution(spec.loader)
+        return spec
+
+
+class _AfterExecution:
+    """Runs a module's own loader, puts that loader back, then loads the zoo package."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__spec__.loader = module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        try:
+            _load_package()
+        except Exception:  # noqa: BLE001  (Keras works without zoo; zoo.<name> raises the error later)
+            pass
+
+
+if "keras" in _sys.modules:
+    _load_package()  # Keras is loaded already: registering zoo's objects costs little more
+else:
+    _sys.meta_path.insert(0, _LoadAfterKeras())
 
 
 def __getattr__(name):
