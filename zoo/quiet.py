@@ -41,8 +41,8 @@ def silenced_stderr():
 def import_tensorflow(verbose: bool = False) -> None:
     """Imports TensorFlow and Keras and initializes the devices, quietly unless `verbose`.
 
-    Sets `TF_CPP_MIN_LOG_LEVEL=3` and absl's minimum log level where the user has not chosen
-    them, which does not change any computation.
+    Sets `TF_CPP_MIN_LOG_LEVEL=3` where the user has not chosen a level (it filters TensorFlow's
+    C++ log lines and changes no computation).
 
     Args:
         verbose: Leave TensorFlow's start-up lines as they are.
@@ -53,13 +53,9 @@ def import_tensorflow(verbose: bool = False) -> None:
         import keras  # noqa: F401
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
     with silenced_stderr():
         import tensorflow as tf
 
         import keras  # noqa: F401
 
-        tf.config.list_physical_devices()
-    import absl.logging
-
-    absl.logging.set_verbosity(absl.logging.ERROR)
+        tf.config.list_physical_devices()  # looks for GPUs now, so that cuInit reports here

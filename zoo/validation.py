@@ -23,7 +23,7 @@ from pathlib import Path
 
 from zoo import catalog
 
-MODEL_SUFFIXES = (".keras", ".h5")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 # How many file names from the top of a CSV must resolve to existing files.
 FILES_TO_PROBE = 5
 
@@ -178,7 +178,7 @@ def _check_train(args) -> None:
 def _check_model_file(path) -> None:
     _exists("model", path)
     if Path(path).suffix.lower() not in MODEL_SUFFIXES:
-        raise UsageError(f"model: expected a .keras or .h5 file. Received: {str(path)!r}")
+        raise UsageError(f"model: expected a .keras, .h5 or .hdf5 file. Received: {str(path)!r}")
 
 
 def _check_evaluate(args) -> None:
