@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import textwrap
@@ -100,7 +99,8 @@ def _command_demo(args) -> None:
                        epochs=tuple(args.epochs), seed=args.seed, verbose=2 if args.verbose else 0)
     different = [fmt for fmt, same in summary["reload_identical"].items() if not same]
     if different:
-        raise RuntimeError(f"the model reloaded from {' and '.join(different)} predicts differently from the trained one")
+        raise RuntimeError(f"the model reloaded from {' and '.join(different)} predicts differently "
+                           "from the trained one")
 
 
 def _command_weights(args) -> None:
@@ -224,7 +224,7 @@ def _images_hint(error: Exception, args) -> str:
             + "; --images names the folder that the label file's names are relative to.")
 
 
-MODEL_FILE_PATTERNS = ("*.keras", "*.h5")
+MODEL_FILE_PATTERNS = ("*.keras", "*.h5", "*.hdf5")
 
 
 def _run(args) -> None:
@@ -253,18 +253,16 @@ def main(argv=None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not hasattr(args, "verbose"):
-        args.verbose = False
     try:
         validate_arguments(args)
     except UsageError as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 1
-    if args.command in TENSORFLOW_COMMANDS or getattr(args, "params", False):
-        from zoo.quiet import import_tensorflow
-
-        import_tensorflow(verbose=args.verbose)
     try:
+        if args.command in TENSORFLOW_COMMANDS or getattr(args, "params", False):
+            from zoo.quiet import import_tensorflow
+
+            import_tensorflow(verbose=args.verbose)
         _run(args)
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
