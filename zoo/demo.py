@@ -159,7 +159,7 @@ def run_demo(
         f"{format_duration(seconds)} in all.")
     log("")
     log("This model knows only synthetic garments: flat shapes in three colors on plain backgrounds. Real")
-    log("photos are a different domain, and it will get most of them wrong. To train on your own images,")
+    log("photos are a different domain: expect it to get most of them wrong. To train on your own images,")
     log("one folder per color/type pair (e.g. photos/red_dress/, photos/blue_jeans/):")
     log("  zoo train --folders DIR --separator _ --heads color type --model color_type")
     return {
