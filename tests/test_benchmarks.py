@@ -32,3 +32,12 @@ def test_miml_quality_script_tiny_run(data_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "zoo recipe, tuned thresholds, cross-fitted (mean +- sd of 1)" in result.stdout
     assert "no augmentation" in result.stdout.split("Changed recipes, seed 0")[1]
+
+
+def test_cli_startup_tiny_run():
+    result = subprocess.run([sys.executable, BENCHMARKS / "cli_startup.py", "--repeats", "1", "--no-baselines"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split("  ")[0]: line.split() for line in result.stdout.splitlines()[2:]}
+    assert set(rows) == {"zoo --help", "zoo train --help", "zoo list", "zoo train --onehot-csv missing.csv (error)"}
+    assert rows["zoo train --onehot-csv missing.csv (error)"][-5] == "1" and rows["zoo list"][-5] == "0"

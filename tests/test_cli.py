@@ -13,6 +13,9 @@ from zoo.losses import LOSSES, AsymmetricLoss
 
 def test_list_shows_models_and_backbones(capsys):
     assert main(["list"]) == 0
+    quick = capsys.readouterr().out
+    assert "color_type" in quick and "block5" in quick and "14.71M" not in quick and "zoo list --params" in quick
+    assert main(["list", "--params"]) == 0
     out = capsys.readouterr().out
     assert "color_type" in out and "multilabel_small" in out and "block5" in out
     vgg16 = next(line for line in out.splitlines() if line.strip().startswith("vgg16 "))
@@ -118,4 +121,6 @@ def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypat
     assert main(["predict", str(output / "model.keras"), *map(str, images), "--output", str(predictions)]) == 0
     frame = pd.read_csv(predictions, keep_default_na=False)
     assert len(frame) == 3
-    assert all(set(labels.split()) <= {"desert", "mountains", "sea", "sunset", "trees"} for labels in frame["scene"])
+    scenes = {"desert", "mountains", "sea", "sunset", "trees"}
+    assert all(labels == "(none)" or set(labels.split()) <= scenes for labels in frame["scene"])
+    assert set(frame["scene:top"]) <= scenes

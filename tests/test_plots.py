@@ -32,3 +32,59 @@ def test_every_plot_writes_an_image(tmp_path):
                                    tmp_path / "grid.png"),
     ]
     assert all(_is_png(p) for p in paths)
+
+
+def _texts(figure):
+    return [text for axes in figure.axes for text in axes.texts]
+
+
+def test_confusion_counts_contrast_with_their_cells_and_the_title_names_split_and_threshold(tmp_path):
+    kind = zoo.Head("kind", ["x", "y"], kind="multiclass")
+    report = multiclass_head_report(kind, np.eye(2)[[0] * 9 + [1]], np.eye(2)[[0] * 9 + [0]])  # 9, 0 / 1, 0
+    figure = zoo.plots.confusion_figure(report, "kind", split="validation")
+    colors = {text.get_text(): text.get_color() for text in _texts(figure)}
+    assert colors["9"] == "white" and colors["0"] == "black" and colors["1"] == "black"
+    assert figure.get_suptitle() == "kind: validation split"
+    tags = zoo.Head("tags", ["a", "b"])
+    sigmoid = sigmoid_head_report(tags, np.array([[1, 0], [1, 1], [0, 0]]), np.array([[0.9, 0.1], [0.8, 0.7],
+                                                                                      [0.2, 0.6]]))
+    figure = zoo.plots.confusion_figure(sigmoid, "tags", split="validation", threshold=0.5)
+    assert figure.get_suptitle() == "tags: validation split, threshold 0.5"
+    assert [axes.get_title() for axes in figure.axes] == ["a", "b"]
+    per_class = zoo.plots.confusion_figure(sigmoid, "tags", split="validation")
+    assert [axes.get_title() for axes in per_class.axes] == ["a (threshold 0.50)", "b (threshold 0.50)"]
+    assert _is_png(zoo.plots.plot_confusion(sigmoid, tmp_path / "c.png", "tags", split="validation"))
+
+
+def test_history_panels_fill_their_rows_with_whole_epochs_and_named_stages():
+    epochs = np.arange(1, 6)
+    history = pd.DataFrame({"epoch": epochs, "stage": ["frozen"] * 3 + ["fine-tune"] * 2,
+                            **{name: epochs * 0.1 for name in ("loss", "a_loss", "b_loss", "a_acc", "b_acc")},
+                            "val_loss": epochs * 0.2, "val_score": epochs * 0.3, "empty": [np.nan] * 5})
+    figure = zoo.plots.history_figure(history)
+    titles = [axes.get_title() for axes in figure.axes]
+    assert titles == ["loss", "a_acc", "a_loss", "b_acc", "b_loss", "score"]  # no panel for all-NaN "empty"
+    assert [axes.get_subplotspec().colspan for axes in figure.axes][:4] == [range(0, 2), range(2, 4),
+                                                                          range(4, 6), range(0, 2)]
+    for axes in figure.axes:
+        assert all(float(tick).is_integer() for tick in axes.get_xticks())
+        assert [t.get_text().strip() for t in axes.texts] == ["frozen", "fine-tune"]
+        assert axes.get_xlabel() == "epoch" and axes.get_ylabel()
+        assert [line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":"] == [3.5]
+    assert [t.get_text() for t in figure.legends[0].get_texts()] == ["train", "validation", "stage boundary"]
+
+
+def test_prediction_sheet_marks_each_head_right_or_wrong(tmp_path):
+    images = np.random.default_rng(0).uniform(0, 255, (3, 16, 16, 3))
+    true = {"color": ["red", "blue", "red"], "tags": [("a", "b"), ("a",), ()]}
+    predicted = {"color": ["red", "red", "red"], "tags": [("a", "b"), ("a",), ("b",)]}
+    figure = zoo.plots.prediction_sheet_figure(images, ["x/1.jpg", "x/2.jpg", "y/3.jpg"], true, predicted)
+    texts = [(t.get_text(), t.get_color()) for t in _texts(figure)]
+    assert texts == [("color: red", "green"), ("tags: a b", "green"),
+                     ("color: red (true: blue)", "red"), ("tags: a", "green"),
+                     ("color: red", "green"), ("tags: b (true: (none))", "red")]
+    assert figure.get_suptitle() == "color 2/3 right, tags 2/3 right"
+    assert [axes.get_title() for axes in figure.axes] == ["x/1.jpg", "x/2.jpg", "y/3.jpg"]
+    path = zoo.plots.plot_prediction_sheet(images, ["1.jpg", "2.jpg", "3.jpg"], true, predicted,
+                                           tmp_path / "sheet.png")
+    assert _is_png(path)

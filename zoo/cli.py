@@ -12,47 +12,84 @@ Example:
 from __future__ import annotations
 
 import argparse
-import os
+import shutil
 import sys
+import textwrap
 from pathlib import Path
+
+from zoo import catalog
+from zoo.validation import UsageError, validate_arguments
 
 # zoo.losses.LOSSES, written out so that `zoo --help` does not import Keras.
 TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps help text at spaces only: no word or `1e-5` is split across lines."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=30, width=None):
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+    def _split_lines(self, text, width):
+        text = self._whitespace_matcher.sub(" ", text).strip()
+        return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Usage errors print one line naming the command and exit with status 1, like every zoo error."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(1, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _millions(count: int) -> str:
     return f"{count / 1e6:.2f}M"
 
 
-def _command_list(args) -> None:
+def _parameter_counts() -> tuple[dict, dict]:
+    """({model: parameters}, {backbone: parameters}), built at the default input sizes."""
     import keras
 
-    from zoo.backbones import build_backbone, get_backbone_spec
+    from zoo.backbones import build_backbone
     from zoo.heads import Head
-    from zoo.models import build, describe_models
-    from zoo.registry import list_backbones
+    from zoo.models import build
 
-    print("Models (parameters at the default input size, with one 10-class multilabel head; "
-          "color_type with two 5-class heads):")
-    for row in describe_models():
+    models, backbones = {}, {}
+    for name in sorted(catalog.MODELS):
         heads = [Head("labels", [str(i) for i in range(10)])]
-        if row["name"] == "color_type":
+        if name == "color_type":
             heads = [Head("color", [str(i) for i in range(5)], kind="multiclass"),
                      Head("type", [str(i) for i in range(5)], kind="multiclass")]
-        params = build(row["name"], heads=heads, weights=None, compile=False).count_params()
+        models[name] = build(name, heads=heads, weights=None, compile=False).count_params()
         keras.backend.clear_session()
-        print(f"  {row['name']:<26} {row['input_shape']:<10} {_millions(params):>7}  {row['backbones']:<20} "
-              f"{row['description']}")
-    print("Backbones (parameters without a head):")
-    for name in list_backbones():
-        spec = get_backbone_spec(name)
-        params = build_backbone(name, (32, 32, 3)).count_params()  # convolutions: independent of input size
+    for name in sorted(catalog.BACKBONES):
+        backbones[name] = build_backbone(name, (32, 32, 3)).count_params()  # convolutions: any input size
         keras.backend.clear_session()
-        pretrained = ", ".join(spec.pretrained) or "from scratch"
-        shape = "x".join(str(d) for d in spec.default_input_shape)
-        print(f"  {name:<26} {shape:<10} {_millions(params):>7}  {pretrained:<20} "
-              f"boundaries: {', '.join(spec.boundaries)}")
+    return models, backbones
+
+
+def _command_list(args) -> None:
+    models, backbones = _parameter_counts() if args.params else ({}, {})
+    column = (lambda counts, name: f" {_millions(counts[name]):>7} ") if args.params else (lambda counts, name: " ")
+    print("Models" + (" (parameters at the default input size, with one 10-class multilabel head; color_type with "
+                      "two 5-class heads)" if args.params else "") + ":")
+    for name in sorted(catalog.MODELS):
+        entry = catalog.MODELS[name]
+        print(f"  {name:<26} {catalog.shape_text(entry['default_input_shape']):<10}{column(models, name)}"
+              f"{', '.join(entry['backbones']):<20} {entry['description']}")
+    print("Backbones" + (" (parameters without a head)" if args.params else "") + ":")
+    for name in sorted(catalog.BACKBONES):
+        entry = catalog.BACKBONES[name]
+        pretrained = ", ".join(entry["pretrained"]) or "from scratch"
+        print(f"  {name:<26} {catalog.shape_text(entry['default_input_shape']):<10}{column(backbones, name)}"
+              f"{pretrained:<20} boundaries: {', '.join(entry['boundaries'])}")
+    if not args.params:
+        print("Parameter counts: zoo list --params (builds every model: about 10 s).")
 
 
 def _command_demo(args) -> None:
@@ -60,8 +97,10 @@ def _command_demo(args) -> None:
 
     summary = run_demo(args.output, image_size=args.image_size, images_per_pair=args.images_per_pair,
                        epochs=tuple(args.epochs), seed=args.seed, verbose=2 if args.verbose else 0)
-    if not summary["reload_identical"]:
-        raise RuntimeError("the reloaded model predicts differently from the trained one")
+    different = [fmt for fmt, same in summary["reload_identical"].items() if not same]
+    if different:
+        raise RuntimeError(f"the model reloaded from {' and '.join(different)} predicts differently "
+                           "from the trained one")
 
 
 def _command_weights(args) -> None:
@@ -80,22 +119,28 @@ def _command_weights(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `zoo` command."""
-    parser = argparse.ArgumentParser(prog="zoo", description="Multi-output Keras model zoo.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = ArgumentParser(prog="zoo", description="Multi-output Keras model zoo.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up lines and per-epoch training logs")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
 
     listing = commands.add_parser("list", help="list prebuilt models and backbones")
+    listing.add_argument("--params", action="store_true",
+                         help="also count each model's parameters (builds every model: about 10 s)")
     listing.set_defaults(run=_command_list)
 
     demo = commands.add_parser(
         "demo", help="train the two-branch color/type network on synthetic garments, save, reload, predict"
     )
     demo.add_argument("--output", default="zoo-demo", help="output folder (default: %(default)s)")
-    demo.add_argument("--image-size", type=int, default=64, help="square image side (default: %(default)s)")
-    demo.add_argument("--images-per-pair", type=int, default=40, help="training images per color/type pair")
+    demo.add_argument("--image-size", type=int, default=48, help="square image side (default: %(default)s)")
+    demo.add_argument("--images-per-pair", type=int, default=40,
+                      help="training images per color/type pair (default: %(default)s)")
     demo.add_argument("--epochs", type=int, nargs=2, default=(8, 8), metavar=("STAGE1", "STAGE2"),
                       help="epochs of the two stages (default: 8 8)")
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--verbose", action="store_true", help="show per-epoch training logs")
+    demo.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                      help="show per-epoch training logs (same as zoo --verbose demo)")
     demo.set_defaults(run=_command_demo)
 
     weights = commands.add_parser("weights", help="show known weight files and where they are looked up")
@@ -166,22 +211,73 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("inputs", nargs="+", help="image files or folders")
     predict.add_argument("--output", default="predictions.csv", help="CSV file (default: %(default)s)")
     predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument("--top-k", type=int, metavar="K",
+                         help="add per head the K most probable classes with probabilities, e.g. 'sea 0.91; sunset 0.40'")
     predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     predict.set_defaults(run=actions.predict)
     return parser
 
 
-def main(argv=None) -> int:
-    """Entry point; returns the exit status. Errors print as one message, not a traceback."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    args = build_parser().parse_args(argv)
+# Commands that run Keras: TensorFlow is imported (quietly) only for these.
+TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict")
+COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict")
+
+
+def _images_hint(error: Exception, args) -> str:
+    """A hint naming --images when most image files were missing."""
+    text = str(error)
+    if "cannot be used" not in text or "file not found" not in text:
+        return ""
+    images = getattr(args, "images", None)
+    return ("\nhint: the files were looked up under " + (f"--images {images}" if images else "the working folder")
+            + "; --images names the folder that the label file's names are relative to.")
+
+
+MODEL_FILE_PATTERNS = ("*.keras", "*.h5", "*.hdf5")
+
+
+def _run(args) -> None:
+    """Runs the command; a `zoo train` that fails before writing any model or checkpoint file
+    removes the output folder it created (never one that existed before)."""
+    output = Path(args.output) if args.command == "train" else None
+    created = output is not None and not output.exists()
     try:
         args.run(args)
+    except BaseException:
+        if created and output.is_dir() and not any(any(output.rglob(p)) for p in MODEL_FILE_PATTERNS):
+            shutil.rmtree(output, ignore_errors=True)
+        raise
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the exit status. Errors print as one message, not a traceback.
+
+    Arguments, paths, model names and head kinds are checked before any data is read or
+    TensorFlow is imported; every error exits with status 1.
+
+    Example:
+        >>> main(["train", "--folders", "no-such-folder"])  # doctest: +SKIP
+        zoo train: error: --folders: no such folder: 'no-such-folder'
+        1
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        validate_arguments(args)
+    except UsageError as error:
+        print(f"zoo {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    try:
+        if args.command in TENSORFLOW_COMMANDS or getattr(args, "params", False):
+            from zoo.quiet import import_tensorflow
+
+            import_tensorflow(verbose=args.verbose)
+        _run(args)
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # the command line reports, it does not dump tracebacks
-        print(f"zoo {args.command}: error: {error}", file=sys.stderr)
+        print(f"zoo {args.command}: error: {error}{_images_hint(error, args)}", file=sys.stderr)
         return 1
     return 0
 

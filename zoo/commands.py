@@ -257,11 +257,13 @@ def train(args) -> None:
         zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         written += ["report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"]
     report = zoo.evaluate(model, predictions=predictions)
-    reports["tuned on these images" if args.tune_thresholds else "threshold 0.5"] = report
+    reports["tuned on these images" if args.tune_thresholds else "validation"] = report
     report_frame(report).to_csv(output / "report.csv", index=False)
     for name, part in report.items():
-        zoo.plots.plot_confusion(part, output / f"confusion_{name}.png", title=f"{name} (validation split)")
+        zoo.plots.plot_confusion(part, output / f"confusion_{name}.png", title=name, split="validation")
         written.append(f"confusion_{name}.png")
+    run.prediction_sheet(model, validation_rows, predictions, heads, output / "predictions.png", args.images)
+    written.append("predictions.png")
     set_metadata(model, {**get_metadata(model), "plan": plan.to_dict()})
     model_path = output / f"model.{args.format}"
     zoo.save_model(model, model_path)
@@ -338,7 +340,7 @@ def evaluate(args) -> None:
     if overlap:
         print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
               f"flatter the model. Evaluate on images it has not seen.")
-    predictions = zoo.evaluation.predict_with_targets(model, dataset)
+    predictions = zoo.evaluation.predict_with_targets(model, zoo.progress.track_batches(dataset, "evaluate"))
     if args.tune_thresholds:
         tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
@@ -358,9 +360,10 @@ def predict(args) -> None:
     import zoo
 
     predictor = zoo.Predictor(args.model, batch_size=args.batch_size, on_error=args.on_error)
-    frame = predictor.predict(args.inputs)
+    frame = predictor.predict(args.inputs, top_k=getattr(args, "top_k", None))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.output, index=False)
+    print("\n".join(zoo.predict.preview(frame, predictor.heads)))
     if predictor.skipped:
         print(f"skipped {len(predictor.skipped)} unreadable file(s):\n  " + "\n  ".join(predictor.skipped))
     print(f"{len(frame)} predictions written to {args.output}")

@@ -296,7 +296,7 @@ def describe_branches(model: keras.Model) -> list[str]:
 
 
 def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose="auto", cache_features="auto",
-               initial_epoch: int = 0, restore=None, **compile_kwargs):
+               initial_epoch: int = 0, restore=None, log=None, **compile_kwargs):
     """Trains in stages, recompiling between them; returns one merged history.
 
     A stage that trains only the heads on frozen backbones, without
@@ -310,8 +310,10 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         validation: Optional validation dataset.
         stages: `Stage` objects (or dicts of their fields).
         callbacks: Keras callbacks shared by all stages.
-        verbose: Passed to `fit`; with 1 or 2, each stage also logs what every
-            backbone branch starts from and whether it trains.
+        verbose: Passed to `fit`.
+        log: Where each stage's lines on its backbone branches go (what each
+            starts from and whether it trains); default `print` when `verbose`
+            is 1 or 2, else nowhere.
         cache_features: "auto" (cache where `can_cache_features` allows and no
             callbacks are given, since they would see the heads-only model),
             True (cache where allowed) or False.
@@ -342,9 +344,9 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         if epoch <= initial_epoch:
             continue
         set_trainable(model, stage.trainable)
-        if verbose in (1, 2):
-            for line in describe_branches(model):
-                print(f"stage {number} ({stage.name or f'stage{number}'}): {line}")
+        log = log or (print if verbose in (1, 2) else None)
+        for line in describe_branches(model) if log else ():
+            log(f"stage {number} ({stage.name or f'stage{number}'}): {line}")
         cached = cache_features is True or (cache_features == "auto" and not callbacks)
         fitted, stage_train, stage_validation = model, train, validation
         if cached and can_cache_features(model, train, validation):

@@ -18,10 +18,14 @@ import tensorflow as tf
 from zoo.data.encoding import decode_predictions
 from zoo.data.pipeline import make_dataset, resize_image
 from zoo.data.sources import FILE_COLUMN, IMAGE_EXTENSIONS
+from zoo.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.metadata import heads_of, model_info
+from zoo.progress import keras_progress
 from zoo.saving import load_model
 
 PROGRESS_BAR_BATCHES = 10
+# The label cell of a head with no class above its threshold.
+NO_LABEL = "(none)"
 
 
 def image_files(inputs) -> list[str]:
@@ -83,24 +87,88 @@ class Predictor:
         """({head: probabilities}, identifiers) for files, folders, arrays or a dataset."""
         dataset, identifiers = self._dataset_from(inputs)
         batches = int(dataset.cardinality())
-        verbose = 1 if batches > PROGRESS_BAR_BATCHES or batches < 0 else 0
-        outputs = self.model.predict(dataset, verbose=verbose)
+        outputs = self.model.predict(dataset, **keras_progress(batches if batches >= 0 else None, "predict",
+                                                               min_batches=PROGRESS_BAR_BATCHES))
         if not isinstance(outputs, dict):
             outputs = dict(zip(self.model.output_names, outputs if isinstance(outputs, list) else [outputs]))
         return outputs, identifiers
 
-    def predict(self, inputs) -> pd.DataFrame:
-        """One row per image: `file`, then per head the predicted label names
-        (space-separated for multilabel heads) and one `head:class` probability
-        column per class.
+    def predict(self, inputs, top_k: int | None = None) -> pd.DataFrame:
+        """One row per image: `file`, then per head the predicted label names, the top class and
+        its probability, optionally the `top_k` most probable classes, and one probability column
+        per class.
+
+        Per head the columns are: `head` (label names above the thresholds, space-separated for
+        multilabel heads, `(none)` when no class passes), `head:top` and `head:top_probability`
+        (the most probable class, whatever the thresholds), `head:top_k` (with `top_k`: the `top_k`
+        most probable classes, e.g. `sea 0.91; sunset 0.40`) and `head:class` (the probability
+        of each class; binary heads: of the positive class).
+
+        Args:
+            inputs: Image files or folders, an array of images or a `tf.data.Dataset`.
+            top_k: Number of classes in the `head:top_k` columns (None: no such columns).
+
+        Example:
+            >>> frame = zoo.Predictor("clothes.keras").predict("photos/", top_k=2)  # doctest: +SKIP
+            >>> frame[["file", "color", "color:top_k"]].iloc[0].tolist()  # doctest: +SKIP
+            ['photos/1.jpg', 'red', 'red 0.93; blue 0.05']
         """
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
+            raise ValueError(f"`top_k` must be a positive integer or None. Received: top_k={top_k!r}")
         probabilities, identifiers = self.predict_probabilities(inputs)
         count = len(next(iter(probabilities.values())))
         frame = pd.DataFrame({"file": identifiers if identifiers is not None else range(count)})
         for head in self.heads:
-            values = probabilities[head.name]
-            frame[head.name] = [" ".join(labels) for labels in decode_predictions(values, head)]
+            values = np.asarray(probabilities[head.name])
+            frame[head.name] = [" ".join(labels) or NO_LABEL for labels in decode_predictions(values, head)]
+            names, ranked = _ranked_classes(head, values)
+            order = np.argsort(-ranked, axis=1, kind="stable")
+            frame[f"{head.name}:top"] = names[order[:, 0]]
+            frame[f"{head.name}:top_probability"] = ranked[np.arange(count), order[:, 0]]
+            if top_k is not None:
+                frame[f"{head.name}:top_k"] = [
+                    "; ".join(f"{names[j]} {row[j]:.2f}" for j in row_order[:top_k])
+                    for row, row_order in zip(ranked, order)
+                ]
             classes = head.classes if head.kind != "binary" else [head.classes[-1]]
             for j, name in enumerate(classes):
                 frame[f"{head.name}:{name}"] = values[:, j]
         return frame
+
+
+def preview(frame: pd.DataFrame, heads, limit: int = 10) -> list[str]:
+    """One line per row of a `Predictor.predict` frame: the file, then per head its labels and the
+    top class's probability; at most `limit` lines, then a count of the rest.
+
+    Args:
+        frame: What `Predictor.predict` returned.
+        heads: The model's heads (`Predictor.heads`).
+        limit: Rows shown.
+
+    Example:
+        >>> from zoo.heads import Head
+        >>> frame = pd.DataFrame({"file": ["photos/a.jpg"], "tags": ["(none)"], "tags:top": ["sea"],
+        ...                       "tags:top_probability": [0.41]})
+        >>> preview(frame, [Head("tags", ["sea", "sunset"])])
+        ['a.jpg  tags: (none) (0.41 for sea)']
+    """
+    names = [Path(str(f)).name for f in frame["file"]]
+    width = max((len(n) for n in names[:limit]), default=0)
+    lines = []
+    for name, (_, row) in zip(names[:limit], frame.head(limit).iterrows()):
+        parts = [f"{h.name}: {row[h.name]} ({row[f'{h.name}:top_probability']:.2f}"
+                 + ("" if row[h.name] == row[f"{h.name}:top"] else f" for {row[f'{h.name}:top']}") + ")"
+                 for h in heads]
+        lines.append(f"{name:<{width}}  " + "   ".join(parts))
+    if len(frame) > limit:
+        lines.append(f"... and {len(frame) - limit} more")
+    return lines
+
+
+def _ranked_classes(head, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class names, probabilities per class) to rank; a binary head's two outcomes both count."""
+    if head.kind != "binary":
+        return np.asarray(head.classes, dtype=object), values
+    positive = head.classes[-1]
+    negative = head.classes[0] if len(head.classes) == 2 else f"not {positive}"
+    return np.asarray([positive, negative], dtype=object), np.stack([values[:, 0], 1 - values[:, 0]], axis=1)

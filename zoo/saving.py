@@ -24,6 +24,7 @@ from pathlib import Path
 
 import h5py
 import keras
+from keras.src.legacy.saving import legacy_h5_format
 
 from zoo import keras2_compat
 from zoo.metadata import get_metadata, set_metadata
@@ -114,7 +115,8 @@ def save_model(model: keras.Model, path) -> None:
         else:
             with tempfile.TemporaryDirectory(dir=path.parent) as folder:
                 full = Path(folder) / "full.h5"
-                model.save(full)
+                # What model.save() runs for .h5, without its warning that .h5 is legacy: the user chose it.
+                legacy_h5_format.save_model_to_hdf5(model, str(full))
                 _copy_h5_without_optimizer(full, temporary, metadata)
         os.replace(temporary, path)
     finally:

@@ -173,6 +173,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
 
     from zoo.backup import RunBackup
     from zoo.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics
+    from zoo.progress import EpochProgress
 
     best = (resumed or {}).get("best")
     best_file = output / BEST_MODEL
@@ -183,7 +184,8 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
     backup = RunBackup(output / BACKUP_FOLDER, [(s["name"], s["epochs"]) for s in plan.stages],
                        checkpoint=checkpoint, history_csv=output / "history.csv",
                        rows=(resumed or {}).get("rows", ()))
-    callbacks = [ValidationMetrics(validation_data), stop, checkpoint, backup]
+    callbacks = [ValidationMetrics(validation_data), stop, checkpoint, backup,
+                 EpochProgress(plan.epochs, metrics=("loss", "val_loss", MONITOR), prefix="  ")]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard)))
     return callbacks, stop, backup
@@ -211,7 +213,7 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
               f"(--restart starts over)")
     zoo.fit_staged(
         model, train_data, validation_data, stages=stages, callbacks=callbacks, losses=losses,
-        verbose=1 if args.progress and sys.stdout.isatty() else 2, initial_epoch=done,
+        verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
         restore=(lambda m, within: restore_weights(m, resumed["weights"], within)) if done else None,
     )
     if stop.stopped_at is not None:
@@ -254,3 +256,18 @@ def training_overlap(model_path, paths) -> tuple[int, int]:
     split = pd.read_csv(split_file)
     trained = {str(Path(p).resolve()) for p in split.loc[split["split"] == "train", "file"]}
     return sum(str(Path(p).resolve()) in trained for p in paths), len(paths)
+
+
+def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
+    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong."""
+    from zoo.data import decode_predictions, make_dataset
+    from zoo.plots import plot_prediction_sheet
+
+    rows = validation_rows.iloc[:limit]
+    size = tuple(model.input_shape[1:3])
+    images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
+                                              batch_size=limit)))
+    probabilities = predictions[0]
+    true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
+    guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
+    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)

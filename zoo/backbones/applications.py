@@ -10,6 +10,7 @@ import functools
 
 import keras
 
+from zoo import catalog
 from zoo.backbones.base import BackboneSpec, register_backbone
 from zoo.layers import ImagePreprocessing
 
@@ -24,39 +25,21 @@ def _build_application(application, preprocessing, input_shape, name):
     return keras.Model(inputs, network.output, name=name)
 
 
-def _register(name, application, preprocessing, boundaries):
+def _register(name, application):
+    entry = catalog.BACKBONES[name]
     register_backbone(
         BackboneSpec(
             name=name,
-            build=functools.partial(_build_application, application, preprocessing),
-            preprocessing=preprocessing,
-            boundaries=boundaries,
-            pretrained=("imagenet",),
+            build=functools.partial(_build_application, application, entry["preprocessing"]),
+            preprocessing=entry["preprocessing"],
+            boundaries=dict(entry["boundaries"]),
+            default_input_shape=tuple(entry["default_input_shape"]),
+            pretrained=tuple(entry["pretrained"]),
         )
     )
 
 
-_register(
-    "vgg16",
-    keras.applications.VGG16,
-    "caffe",
-    {"block5": "block5_conv1", "block4": "block4_conv1", "block3": "block3_conv1"},
-)
-_register(
-    "resnet50",
-    keras.applications.ResNet50,
-    "caffe",
-    {"conv5": "conv5_block1_1_conv", "conv4": "conv4_block1_1_conv", "conv3": "conv3_block1_1_conv"},
-)
-_register(
-    "mobilenet_v2",
-    keras.applications.MobileNetV2,
-    "tf",
-    {"block_16": "block_16_expand", "block_13": "block_13_expand", "block_6": "block_6_expand"},
-)
-_register(
-    "efficientnet_b0",
-    keras.applications.EfficientNetB0,
-    "none",  # EfficientNet rescales and normalizes inside the network.
-    {"block7": "block7a_expand_conv", "block6": "block6a_expand_conv", "block5": "block5a_expand_conv"},
-)
+_register("vgg16", keras.applications.VGG16)
+_register("resnet50", keras.applications.ResNet50)
+_register("mobilenet_v2", keras.applications.MobileNetV2)
+_register("efficientnet_b0", keras.applications.EfficientNetB0)

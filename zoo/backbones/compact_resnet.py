@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo import catalog
 from zoo.backbones.base import BackboneSpec, register_backbone
 from zoo.layers import ImagePreprocessing
 
@@ -64,12 +65,9 @@ register_backbone(
     BackboneSpec(
         name="compact_resnet",
         build=build_compact_resnet,
-        preprocessing="tf",
-        boundaries={
-            "stage4": "stage4_block1_conv1",
-            "stage3": "stage3_block1_conv1",
-            "stage2": "stage2_block1_conv1",
-        },
-        default_input_shape=(96, 96, 3),
+        preprocessing=catalog.BACKBONES["compact_resnet"]["preprocessing"],
+        boundaries=dict(catalog.BACKBONES["compact_resnet"]["boundaries"]),
+        default_input_shape=tuple(catalog.BACKBONES["compact_resnet"]["default_input_shape"]),
+        pretrained=tuple(catalog.BACKBONES["compact_resnet"]["pretrained"]),
     )
 )

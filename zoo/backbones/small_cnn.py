@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from zoo import catalog
 from zoo.backbones.base import BackboneSpec, register_backbone
 from zoo.layers import ImagePreprocessing
 
@@ -36,8 +37,9 @@ register_backbone(
     BackboneSpec(
         name="small_cnn",
         build=build_small_cnn,
-        preprocessing="unit",
-        boundaries={"conv3": "conv3", "conv2": "conv2"},
-        default_input_shape=(96, 96, 3),
+        preprocessing=catalog.BACKBONES["small_cnn"]["preprocessing"],
+        boundaries=dict(catalog.BACKBONES["small_cnn"]["boundaries"]),
+        default_input_shape=tuple(catalog.BACKBONES["small_cnn"]["default_input_shape"]),
+        pretrained=tuple(catalog.BACKBONES["small_cnn"]["pretrained"]),
     )
 )

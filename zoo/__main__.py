@@ -1,0 +1,7 @@
+"""`python -m zoo` runs the `zoo` command."""
+
+import sys
+
+from zoo.cli import main
+
+sys.exit(main())
