@@ -33,6 +33,7 @@ from zoo.thresholds import tune_thresholds
 _TENSORFLOW_PARTS = {
     "data": "zoo.data",
     "Predictor": "zoo.predict",
+    "export": "zoo.deploy",
     **dict.fromkeys(
         ["Stage", "fit_staged", "freeze", "set_trainable", "trainable_summary", "unfreeze_from"], "zoo.finetune"
     ),
@@ -64,6 +65,7 @@ __all__ = [
     "compile_model",
     "data",
     "evaluate",
+    "export",
     "fit_staged",
     "freeze",
     "list_backbones",

@@ -7,6 +7,7 @@ Example:
     $ zoo train --folders clothing --separator _ --heads color type --model color_type
     $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
     $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
+    $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
 """
 
 from __future__ import annotations
@@ -76,6 +77,23 @@ def _command_weights(args) -> None:
         except ValueError as error:  # a local copy with the wrong hash
             status = f"corrupt: {error}"
         print(f"  {record['backbone']:<16} {record['file_name']:<66} {status}")
+
+
+def _command_export(args) -> None:
+    from zoo.deploy import export
+
+    written = export(args.model, args.output, format=args.format, quantize=args.quantize)
+    print(f"{args.format} export written to {written}")
+
+
+def _add_export_parser(commands) -> None:
+    export = commands.add_parser(
+        "export", help="export a model with its label names: SavedModel (TF Serving), ONNX or LiteRT")
+    export.add_argument("model", help=".keras or .h5 model file")
+    export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"])
+    export.add_argument("--output", required=True, help="SavedModel folder, .onnx or .tflite file (replaced whole)")
+    export.add_argument("--quantize", choices=["dynamic"], help="litert: int8 weights, float activations")
+    export.set_defaults(run=_command_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--batch-size", type=int, default=32)
     predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     predict.set_defaults(run=actions.predict)
+
+    _add_export_parser(commands)
     return parser
 
 
