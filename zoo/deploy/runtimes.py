@@ -93,9 +93,14 @@ class SavedModelRuntime(ExportedModel):
 
 
 class LiteRTModel(ExportedModel):
-    """A `.tflite` export run by the LiteRT interpreter, labels from `<name>.labels.json`."""
+    """A `.tflite` export run by the LiteRT interpreter, labels from `<name>.labels.json`.
 
-    def __init__(self, path):
+    Args:
+        path: The `.tflite` file.
+        num_threads: CPU threads of the interpreter (None: LiteRT's default).
+    """
+
+    def __init__(self, path, num_threads: int | None = None):
         from zoo.deploy.writers import labels_path
 
         litert = require("ai_edge_litert.interpreter", "litert")
@@ -103,7 +108,7 @@ class LiteRTModel(ExportedModel):
         if not labels.is_file():
             raise FileNotFoundError(f"{path} needs its labels file beside it: {labels}")
         super().__init__(path, json.loads(labels.read_text()))
-        self.interpreter = litert.Interpreter(model_path=str(path))
+        self.interpreter = litert.Interpreter(model_path=str(path), num_threads=num_threads)
         self.runner = self.interpreter.get_signature_runner()
 
     def _run(self, images):
