@@ -32,3 +32,14 @@ def test_miml_quality_script_tiny_run(data_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "zoo recipe, tuned thresholds, cross-fitted (mean +- sd of 1)" in result.stdout
     assert "no augmentation" in result.stdout.split("Changed recipes, seed 0")[1]
+
+
+def test_export_benchmark_tiny_run(data_dir):
+    result = subprocess.run([sys.executable, BENCHMARKS / "export.py", "--data", str(data_dir), "--images", "8",
+                             "--size", "32", "--rounds", "1", "--batch-size", "4"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split("  ")[0]: line.split() for line in result.stdout.splitlines()[2:]}
+    assert list(rows) == ["Keras predict (.keras)", "SavedModel, tf.saved_model.load", "ONNX Runtime",
+                          "LiteRT float32", "LiteRT dynamic int8"]
+    assert float(rows["ONNX Runtime"][-1]) < 1e-5 and float(rows["LiteRT dynamic int8"][-1]) < 0.05

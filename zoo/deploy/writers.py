@@ -37,6 +37,10 @@ SAVED_MODEL_METADATA = Path("assets.extra") / f"{METADATA_KEY}.json"
 LABELS_SUFFIX = ".labels.json"
 
 
+class ExportNamesError(RuntimeError):
+    """The exporter did not keep the head names on the outputs."""
+
+
 def _image_spec(info: dict, dtype):
     import tensorflow as tf
 
@@ -107,10 +111,6 @@ def write_onnx(model: keras.Model, path: Path) -> dict:
     entry.key, entry.value = METADATA_KEY, json.dumps(info)
     onnx.save(proto, str(path))
     return info
-
-
-class ExportNamesError(RuntimeError):
-    """The exporter did not keep the head names on the outputs."""
 
 
 def write_litert(model: keras.Model, path: Path, quantize: str | None = None) -> dict:
