@@ -131,7 +131,14 @@ def _table(header: list, rows: list) -> list[str]:
 
 
 def card_markdown(card: dict) -> str:
-    """The card dict of `model_card` as Markdown."""
+    """The card dict of `model_card` as Markdown.
+
+    Example:
+        >>> card = model_card({"architecture": "x", "input_shape": [32, 32, 3],
+        ...                    "heads": {"tags": {"kind": "multilabel", "classes": ["a", "b"], "threshold": 0.5}}})
+        >>> [line for line in card_markdown(card).splitlines() if line.startswith("| tags")]
+        ['| tags | multilabel | a, b | 0.5, 0.5 |']
+    """
     lines = [f"# Model card: {card['architecture'] or 'Keras model'}", ""]
     if card.get("notes"):
         lines += [card["notes"], ""]
@@ -200,7 +207,12 @@ def write_model_card(model, folder, label_counts=None, report: dict | None = Non
         The paths of the Markdown and JSON files.
 
     Example:
-        >>> md, js = write_model_card(model, "/tmp/card_example")  # doctest: +SKIP
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["sea", "sunset"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> markdown, data = write_model_card(model, "/tmp/card_example", notes="Scenes.")
+        >>> markdown.read_text().splitlines()[:3]
+        ['# Model card: multilabel_small', '', 'Scenes.']
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

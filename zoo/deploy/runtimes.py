@@ -5,9 +5,13 @@ Each runtime model has `predict(images_or_dataset)` returning
 `zoo.model_info(runtime_model)` works on it as on a keras.Model.
 
 Example:
+    >>> import numpy as np
+    >>> import zoo
     >>> from zoo.deploy import open_exported
-    >>> model = open_exported("/tmp/color_type.onnx")  # doctest: +SKIP
-    >>> sorted(model.predict(images))  # doctest: +SKIP
+    >>> model = zoo.build("color_type", heads={"color": ["red", "blue"], "type": ["shirt", "dress"]},
+    ...                   input_shape=(32, 32, 3), weights=None)
+    >>> runtime = open_exported(zoo.export(model, "/tmp/color_type_savedmodel"))
+    >>> sorted(runtime.predict(np.zeros((1, 32, 32, 3), "float32")))
     ['color', 'type']
 """
 
@@ -125,9 +129,14 @@ def open_exported(path) -> ExportedModel:
     """The runtime model for an exported `.onnx`, `.tflite` file or SavedModel folder.
 
     Example:
-        >>> model = open_exported("/tmp/tags_savedmodel")  # doctest: +SKIP
-        >>> model.predict(np.zeros((1, 32, 32, 3), "float32"))["tags"].shape  # doctest: +SKIP
-        (1, 2)
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> runtime = open_exported(zoo.export(model, "/tmp/tags.onnx", format="onnx"))
+        >>> runtime.predict(np.zeros((2, 32, 32, 3), "float32"))["tags"].shape
+        (2, 2)
+        >>> zoo.model_info(runtime)["heads"]["tags"]["classes"]
+        ['a', 'b']
     """
     path = Path(path)
     if not path.exists():
@@ -142,7 +151,18 @@ def open_exported(path) -> ExportedModel:
 
 
 def load_any(path):
-    """An exported model (runtime-backed) or a `.keras`/`.h5` file (zoo.load_model, uncompiled)."""
+    """An exported model (runtime-backed) or a `.keras`/`.h5` file (zoo.load_model, uncompiled).
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> zoo.save_model(model, "/tmp/tags.keras")
+        >>> load_any(zoo.export("/tmp/tags.keras", "/tmp/tags.tflite", format="litert"))
+        LiteRTModel('/tmp/tags.tflite')
+        >>> load_any("/tmp/tags.keras").name
+        'multilabel_small'
+    """
     if is_exported(path):
         return open_exported(path)
     from zoo.saving import load_model
