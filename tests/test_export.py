@@ -210,7 +210,7 @@ class PythonCallback(keras.layers.Layer):
         return tf.ensure_shape(doubled, inputs.shape)
 
 
-@pytest.mark.parametrize("format, suffix", [("onnx", ".onnx"), ("litert", ".tflite")])
+@pytest.mark.parametrize("format, suffix", [("saved_model", ""), ("onnx", ".onnx"), ("litert", ".tflite")])
 def test_unconvertible_custom_layer_is_named_and_the_old_export_kept(format, suffix, tmp_path):
     images = keras.Input((SIZE, SIZE, 3), name="image")
     pooled = keras.layers.GlobalAveragePooling2D()(PythonCallback(name="python_step")(images))

@@ -90,8 +90,9 @@ def conversion_error(model: keras.Model, format: str, ops, text: str) -> ExportE
     layers = failing_layers(model, text)
     where = f"layer {', '.join(layers)}" if layers else "a layer"
     return ExportError(
-        f"Cannot export {where} to {format}: the {format} exporter cannot convert its operations "
-        f"{', '.join(sorted(set(ops))) or '(see above)'}. Received: format={format!r}"
+        f"Cannot export {where} to {format}: its operations {', '.join(sorted(set(ops))) or '(see above)'} "
+        f"have no {format} equivalent (Python callbacks never have one; rewrite the layer with Keras or "
+        f"TensorFlow operations). Received: format={format!r}"
     )
 
 

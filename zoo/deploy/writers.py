@@ -35,6 +35,7 @@ from zoo.heads import Head
 
 SAVED_MODEL_METADATA = Path("assets.extra") / f"{METADATA_KEY}.json"
 LABELS_SUFFIX = ".labels.json"
+PYTHON_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
 
 
 class ExportNamesError(RuntimeError):
@@ -63,6 +64,17 @@ def label_strings(probabilities, head: Head):
     return tf.strings.reduce_join(tf.ragged.boolean_mask(every, chosen), axis=1, separator=" ")
 
 
+def _python_nodes(path: Path) -> list:
+    """Nodes of a SavedModel that call back into Python: they fail in any other process."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved = saved_model_pb2.SavedModel()
+    saved.ParseFromString((path / "saved_model.pb").read_bytes())
+    graph = saved.meta_graphs[0].graph_def
+    nodes = list(graph.node) + [node for function in graph.library.function for node in function.node_def]
+    return [node for node in nodes if node.op in PYTHON_OPS]
+
+
 def write_saved_model(model: keras.Model, path: Path) -> dict:
     """Writes a SavedModel folder for TF Serving (signatures in the module docstring)."""
     import tensorflow as tf
@@ -85,6 +97,10 @@ def write_saved_model(model: keras.Model, path: Path) -> dict:
     archive.add_endpoint("labels", lambda images: labels(images), input_signature=[float_spec])
     archive.add_endpoint("labels_uint8", lambda images: labels(images), input_signature=[uint8_spec])
     archive.write_out(str(path), verbose=False)
+    python_nodes = _python_nodes(path)
+    if python_nodes:
+        raise conversion_error(model, "saved_model", [n.op for n in python_nodes],
+                               "\n".join(n.name for n in python_nodes))
     (path / SAVED_MODEL_METADATA).parent.mkdir(exist_ok=True)
     (path / SAVED_MODEL_METADATA).write_text(json.dumps(info, indent=1))
     return info
