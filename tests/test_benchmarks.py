@@ -41,3 +41,14 @@ def test_cli_startup_tiny_run():
     rows = {line.split("  ")[0]: line.split() for line in result.stdout.splitlines()[2:]}
     assert set(rows) == {"zoo --help", "zoo train --help", "zoo list", "zoo train --onehot-csv missing.csv (error)"}
     assert rows["zoo train --onehot-csv missing.csv (error)"][-5] == "1" and rows["zoo list"][-5] == "0"
+
+
+def test_export_benchmark_tiny_run(data_dir):
+    result = subprocess.run([sys.executable, BENCHMARKS / "export.py", "--data", str(data_dir), "--images", "8",
+                             "--size", "32", "--rounds", "1", "--batch-size", "4"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {line.split("  ")[0]: line.split() for line in result.stdout.splitlines()[2:]}
+    assert list(rows) == ["Keras predict (.keras)", "SavedModel, tf.saved_model.load", "ONNX Runtime",
+                          "LiteRT float32", "LiteRT dynamic int8"]
+    assert float(rows["ONNX Runtime"][-1]) < 1e-5 and float(rows["LiteRT dynamic int8"][-1]) < 0.05

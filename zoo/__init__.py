@@ -45,6 +45,7 @@ _ATTRIBUTES = {
     # Built on tf.data: load on first use only, so that building, compiling, saving and
     # evaluating models also work on Keras' JAX backend without TensorFlow.
     "Predictor": "zoo.predict",
+    "export": "zoo.deploy",
     **dict.fromkeys(
         ["Stage", "fit_staged", "freeze", "set_trainable", "trainable_summary", "unfreeze_from"], "zoo.finetune"
     ),
@@ -141,6 +142,7 @@ __all__ = [
     "compile_model",
     "data",
     "evaluate",
+    "export",
     "fit_staged",
     "freeze",
     "list_backbones",

@@ -7,6 +7,7 @@ Example:
     $ zoo train --folders clothing --separator _ --heads color type --model color_type
     $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
     $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
+    $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
 """
 
 from __future__ import annotations
@@ -117,6 +118,23 @@ def _command_weights(args) -> None:
         print(f"  {record['backbone']:<16} {record['file_name']:<66} {status}")
 
 
+def _command_export(args) -> None:
+    from zoo.deploy import export
+
+    written = export(args.model, args.output, format=args.format, quantize=args.quantize)
+    print(f"{args.format} export written to {written}")
+
+
+def _add_export_parser(commands) -> None:
+    export = commands.add_parser(
+        "export", help="export a model with its label names: SavedModel (TF Serving), ONNX or LiteRT")
+    export.add_argument("model", help=".keras or .h5 model file")
+    export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"])
+    export.add_argument("--output", required=True, help="SavedModel folder, .onnx or .tflite file (replaced whole)")
+    export.add_argument("--quantize", choices=["dynamic"], help="litert: int8 weights, float activations")
+    export.set_defaults(run=_command_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `zoo` command."""
     parser = ArgumentParser(prog="zoo", description="Multi-output Keras model zoo.")
@@ -215,12 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="add per head the K most probable classes with probabilities, e.g. 'sea 0.91; sunset 0.40'")
     predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     predict.set_defaults(run=actions.predict)
+
+    _add_export_parser(commands)
     return parser
 
 
 # Commands that run Keras: TensorFlow is imported (quietly) only for these.
-TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict")
-COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict")
+TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict", "export")
+COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict", "export")
 
 
 def _images_hint(error: Exception, args) -> str:

@@ -61,9 +61,10 @@ def run_demo(
         output: Folder for the data, the models, the history and the predictions.
         image_size: Square image side.
         images_per_pair: Training images per color/type pair.
-        epochs: Epochs of (stage 1: type branch frozen, stage 2: type branch
-            unfrozen from `block4_conv1` at a lower learning rate; with random
-            rather than ImageNet weights, two blocks must learn, not one).
+        epochs: Epochs of (stage 1: every layer trains, since no backbone holds
+            pretrained weights here: `trainable="auto"` freezes only pretrained
+            ones; stage 2: the type branch's top from `block4_conv1` fine-tuned
+            at a lower learning rate, with the type head weighted up).
         seed: Seed for data, split and training.
         verbose: Keras `fit` verbosity (0: one line per epoch from zoo instead).
         log: Where progress lines go.
@@ -95,14 +96,14 @@ def run_demo(
     validation_data = make_dataset(validation, heads, image_size=size, batch_size=64, shuffle=False)
     model = build("color_type", heads=heads, input_shape=(*size, 3), weights=None)
     total = sum(epochs)
-    _step(log, 2, f"Training color_type in two stages, {total} epochs: stage 1 trains the color branch with the "
-                  f"type branch frozen, stage 2 fine-tunes the type branch from block4", start)
+    _step(log, 2, f"Training color_type in two stages, {total} epochs: stage 1 trains both branches from random "
+                  f"weights, stage 2 fine-tunes the type branch from block4", start)
     history = fit_staged(
         model,
         train_data,
         validation_data,
         stages=[
-            Stage(epochs=epochs[0], trainable={"type": "none"}, learning_rate=1e-3, name="frozen type branch"),
+            Stage(epochs=epochs[0], trainable="auto", learning_rate=3e-4, name="both branches"),
             Stage(epochs=epochs[1], trainable={"type": "block4_conv1"}, learning_rate=2e-4,
                   loss_weights={"color": 0.1, "type": 1.0}, name="fine-tune block4"),
         ],

@@ -18,10 +18,10 @@ import tensorflow as tf
 from zoo.data.encoding import decode_predictions
 from zoo.data.pipeline import make_dataset, resize_image
 from zoo.data.sources import FILE_COLUMN, IMAGE_EXTENSIONS
+from zoo.deploy.runtimes import load_any
 from zoo.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.metadata import heads_of, model_info
 from zoo.progress import keras_progress
-from zoo.saving import load_model
 
 PROGRESS_BAR_BATCHES = 10
 # The label cell of a head with no class above its threshold.
@@ -49,7 +49,8 @@ class Predictor:
     """Predicts label names with a model's stored input size and thresholds.
 
     Args:
-        model_or_path: A keras.Model or a `.keras`/`.h5` file.
+        model_or_path: A keras.Model, a `.keras`/`.h5` file, or an export of
+            `zoo.export` (`.onnx`, `.tflite` or a SavedModel folder).
         batch_size: Images per batch.
         resize: How images are fitted to the input ("stretch", "pad", "crop");
             use what the model was trained with.
@@ -58,7 +59,7 @@ class Predictor:
     """
 
     def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise"):
-        self.model = model_or_path if hasattr(model_or_path, "predict") else load_model(model_or_path, compile=False)
+        self.model = model_or_path if hasattr(model_or_path, "predict") else load_any(model_or_path)
         self.heads = heads_of(self.model)
         self.image_size = tuple(model_info(self.model)["input_shape"][:2])
         self.batch_size, self.resize, self.on_error = batch_size, resize, on_error

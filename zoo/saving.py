@@ -86,7 +86,7 @@ def read_metadata(path) -> dict | None:
     return _read_metadata(path, _model_format(path))
 
 
-def save_model(model: keras.Model, path) -> None:
+def save_model(model: keras.Model, path, card=False) -> None:
     """Saves `model` and its metadata to a `.keras` or `.h5` file.
 
     The file is written beside the destination and moved over it only when
@@ -99,6 +99,9 @@ def save_model(model: keras.Model, path) -> None:
     Args:
         model: The model to save.
         path: Destination ending in `.keras`, `.h5` or `.hdf5`.
+        card: True, or the keyword arguments of `zoo.model_card.write_model_card`
+            (`label_counts`, `report`, `plan`, `notes`): also write
+            `MODEL_CARD.md` and `MODEL_CARD.json` beside the model.
     """
     path = Path(path)
     fmt = _model_format(path)
@@ -121,6 +124,10 @@ def save_model(model: keras.Model, path) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+    if card:
+        from zoo.model_card import write_model_card
+
+        write_model_card(model, path.parent, **(card if isinstance(card, dict) else {}))
 
 
 def _load_keras2_h5(path: Path, compile: bool, custom_objects, original_error: Exception):

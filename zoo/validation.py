@@ -210,6 +210,14 @@ def _check_predict(args) -> None:
         raise UsageError(f"--output: is a folder, expected a CSV file name. Received: --output {output}")
 
 
+def _check_export(args) -> None:
+    _check_model_file(args.model)
+    output = Path(args.output)
+    suffix = {"onnx": ".onnx", "litert": ".tflite"}.get(args.format)
+    if suffix and output.suffix.lower() != suffix:
+        raise UsageError(f"--output: a {args.format} export is one {suffix} file. Received: --output {output}")
+
+
 def validate_arguments(args) -> None:
     """Raises a `UsageError` for the first argument of `args.command` that cannot work.
 
@@ -223,6 +231,7 @@ def validate_arguments(args) -> None:
         >>> args = argparse.Namespace(command="list")
         >>> validate_arguments(args)  # nothing to check
     """
-    check = {"train": _check_train, "evaluate": _check_evaluate, "predict": _check_predict}.get(args.command)
+    check = {"train": _check_train, "evaluate": _check_evaluate, "predict": _check_predict,
+             "export": _check_export}.get(args.command)
     if check is not None:
         check(args)
