@@ -233,3 +233,39 @@ def test_evaluate_warns_about_training_images(garments, tmp_path, capsys):
     out = capsys.readouterr().out
     train_count = (pd.read_csv(output / "split.csv")["split"] == "train").sum()
     assert f"{train_count} of the 42 images were in this model's training split" in out
+
+
+def test_one_head_per_table_column_on_fashion_products(data_dir, tmp_path, capsys):
+    fashion = data_dir / "fashion_products"
+    output = tmp_path / "fashion"
+    heads = ["gender", "masterCategory", "articleType", "baseColour"]
+    assert main(["train", "--csv", str(fashion / "styles.csv"), "--file-column", "id", "--extension", ".jpg",
+                 "--images", str(fashion / "images"), "--heads", *heads, "--min-count", "2",
+                 "--image-size", "32", "32", "--epochs", "1", "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "--min-count 2: Removed" in out and "'Duffel Bag' (1)" in out
+    info = zoo.model_info(zoo.load_model(output / "model.keras", compile=False))
+    assert list(info["heads"]) == heads and {h["kind"] for h in info["heads"].values()} == {"multiclass"}
+    styles = pd.read_csv(fashion / "styles.csv")
+    assert info["heads"]["gender"]["classes"] == sorted(styles["gender"].unique())
+    assert "Navy Blue" in info["heads"]["baseColour"]["classes"]  # a label with a space stays whole
+    assert "Duffel Bag" not in info["heads"]["articleType"]["classes"]
+    report = pd.read_csv(output / "report.csv")
+    assert set(report["head"]) == set(heads)
+
+
+def test_allow_empty_makes_unlabelled_images_valid_negatives(garments, tmp_path, capsys):
+    files = sorted(garments.rglob("*.jpg"))[:12]
+    table = tmp_path / "labels.csv"
+    rows = ["filename,labels"] + [f"{f},{'' if i % 4 == 0 else 'red blue' if i % 2 else 'blue'}"
+                                  for i, f in enumerate(files)]
+    table.write_text("\n".join(rows) + "\n")
+    args = ["train", "--csv", str(table), "--delimiter", " ", "--image-size", "32", "32", "--epochs", "1",
+            "--output", str(tmp_path / "run")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "3 cell(s) hold no label" in err and "--allow-empty" in err
+    assert not (tmp_path / "run").exists()
+    assert main([*args, "--allow-empty"]) == 0
+    counts = pd.read_csv(tmp_path / "run" / "label_counts.csv")
+    assert counts["train"].sum() + counts["validation"].sum() == 9 + 6  # 9 blue, 6 red; 3 images with none

@@ -182,6 +182,7 @@ def train(args) -> None:
     from zoo import training_run as run
     from zoo.backup import latest_backup
     from zoo.metadata import get_metadata, set_metadata
+    from zoo.model_card import write_model_card
     from zoo.plan import Plan
 
     began = time.perf_counter()
@@ -267,6 +268,8 @@ def train(args) -> None:
     set_metadata(model, {**get_metadata(model), "plan": plan.to_dict()})
     model_path = output / f"model.{args.format}"
     zoo.save_model(model, model_path)
+    write_model_card(model, output, label_counts=counts, report=report, plan=plan.to_dict())
+    written += ["MODEL_CARD.md", "MODEL_CARD.json"]
     run.write_run(output, args, finished=True)
     shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
     written += [model_path.name, "report.csv"]
@@ -292,7 +295,8 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
     source = " ".join(_source_flags(args))
     print("Next:\n"
           f"  zoo evaluate {model_path} {source}    # on other labelled images\n"
-          f"  zoo predict {model_path} PHOTOS/ --output predictions.csv")
+          f"  zoo predict {model_path} PHOTOS/ --output predictions.csv\n"
+          f"  zoo export {model_path} --format onnx --output {output / 'model.onnx'}")
 
 
 def side_by_side(reports: dict) -> pd.DataFrame:
