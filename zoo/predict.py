@@ -51,13 +51,17 @@ class Predictor:
             use what the model was trained with.
         on_error: "raise" for unreadable files, or "skip" (they are listed in
             `Predictor.skipped` after `predict`).
+        exif_transpose: Rotate or mirror photos by their EXIF orientation, as a
+            photo viewer shows them (the default); False reads the stored pixels.
     """
 
-    def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise"):
+    def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise",
+                 exif_transpose: bool = True):
         self.model = model_or_path if hasattr(model_or_path, "predict") else load_model(model_or_path, compile=False)
         self.heads = heads_of(self.model)
         self.image_size = tuple(model_info(self.model)["input_shape"][:2])
         self.batch_size, self.resize, self.on_error = batch_size, resize, on_error
+        self.exif_transpose = exif_transpose
         self.skipped: list[str] = []
 
     def _dataset_from(self, inputs):
@@ -75,7 +79,8 @@ class Predictor:
             return tf.data.Dataset.from_tensor_slices(array).batch(self.batch_size), list(range(len(array)))
         files = image_files(inputs)
         dataset = make_dataset(pd.DataFrame({FILE_COLUMN: files}), None, image_size=self.image_size,
-                               batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error)
+                               batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error,
+                               exif_transpose=self.exif_transpose)
         self.skipped = dataset.zoo_skipped
         return dataset, dataset.zoo_files
 

@@ -78,6 +78,7 @@ def images_dataset(
     cache=False,
     drop_remainder: bool = False,
     antialias: bool = True,
+    exif_transpose: bool = True,
 ) -> tf.data.Dataset:
     """Batches of decoded, resized images, with optional labels riding along.
 
@@ -85,7 +86,8 @@ def images_dataset(
         paths: Image files (already checked, see `check_images`).
         labels: None, or a structure of arrays with one row per path (a dict
             of targets, a tuple of (targets, sample weights), ...).
-        needs_pillow: Per path, decode with Pillow (from `check_images`).
+        needs_pillow: Per path, decode with Pillow (from `check_images`, which
+            must get the same `exif_transpose`).
         Other arguments: as in `make_dataset`.
 
     Returns:
@@ -98,7 +100,8 @@ def images_dataset(
     dataset = tf.data.Dataset.from_tensor_slices((paths, np.asarray(needs_pillow, dtype=bool), *labels))
 
     def load(path, pillow, *rest):
-        image = resize_image(decode_rgb(path, pillow, image_size), image_size, resize, antialias)
+        image = decode_rgb(path, pillow, image_size, exif_transpose=exif_transpose)
+        image = resize_image(image, image_size, resize, antialias)
         return (image, *rest) if rest else image
 
     if cache is not False:
@@ -135,6 +138,7 @@ def make_dataset(
     sample_weights: dict | None = None,
     drop_remainder: bool = False,
     antialias: bool = True,
+    exif_transpose: bool = True,
 ) -> tf.data.Dataset:
     """Builds a `tf.data.Dataset` of `(images, {head: targets})` batches.
 
@@ -163,6 +167,10 @@ def make_dataset(
             (see `zoo.data.imbalance.sample_weights`); batches then carry them.
         drop_remainder: Drop the last incomplete batch.
         antialias: Antialias when shrinking images.
+        exif_transpose: Rotate or mirror each photo by its EXIF orientation, as
+            a photo viewer shows it (`PIL.ImageOps.exif_transpose`); False
+            decodes the stored pixels as they are. Needs `check` "full" or
+            "header" (with "none" no file is opened before training).
 
     Returns:
         The dataset; images are float32 0..255 of shape (batch, h, w, 3), targets
@@ -172,7 +180,7 @@ def make_dataset(
     heads = as_heads(heads) if heads else []
     encoded = encode(df, heads, on_error=on_error, allow_empty=allow_empty)
     paths = resolve_paths(df.iloc[encoded.kept], directory)
-    report = check_images(paths, check=check)
+    report = check_images(paths, check=check, exif_transpose=exif_transpose)
     skipped = list(encoded.skipped)
     if report.problems:
         if on_error == "raise":
@@ -205,6 +213,7 @@ def make_dataset(
         cache=cache,
         drop_remainder=drop_remainder,
         antialias=antialias,
+        exif_transpose=exif_transpose,
     )
     dataset.zoo_skipped = skipped
     dataset.zoo_files = list(np.asarray(paths)[ok])
@@ -218,6 +227,7 @@ def make_dataset(
         "unshuffled": lambda: images_dataset(
             np.asarray(paths)[ok], labels, needs_pillow=report.needs_pillow[ok], image_size=image_size,
             batch_size=batch_size, shuffle=False, resize=resize, antialias=antialias,
+            exif_transpose=exif_transpose,
         ),
     }
     return dataset
