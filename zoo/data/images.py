@@ -19,7 +19,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import functools
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -108,6 +110,22 @@ def _orientation(image, loaded: bool) -> int:
     return int(image.getexif().get(EXIF_ORIENTATION, 1))
 
 
+def _link_problem(path: str) -> str | None:
+    """Why a symbolic link cannot be read as an image, or None if `path` is no link or fine."""
+    if not os.path.islink(path):
+        return None
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop"
+        return f"dangling symbolic link (to {os.readlink(path)}, which does not exist)"
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if os.path.isdir(target) and os.path.commonpath([folder, target]) == target:
+        return f"symbolic link loop (back to the folder {target} above it)"
+    return None
+
+
 def _check_one(path: str, depth: str) -> _Found:
     """What opening (and with depth="full", decoding) one file finds."""
     try:
@@ -119,9 +137,13 @@ def _check_one(path: str, depth: str) -> _Found:
                 image.load()
             found = _Found(None, image_format, mode, _orientation(image, depth == "full"))
     except FileNotFoundError:
-        return _Found("file not found")
+        return _Found(_link_problem(path) or "file not found")
     except IsADirectoryError:
-        return _Found("is a directory")
+        return _Found(_link_problem(path) or "is a directory")
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            return _Found(f"unreadable image ({type(error).__name__}: {error})")
+        return _Found(_link_problem(path) or "symbolic link loop")
     except Image.DecompressionBombError as error:
         return _Found(f"too large to decode safely ({error})")
     except Exception as error:  # Pillow raises many types for bad data.
