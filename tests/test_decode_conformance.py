@@ -159,6 +159,17 @@ def test_full_size_matches_pillow(written):
     assert np.abs(decoded - expected).max() <= tolerance
 
 
+def test_without_a_check_the_bytes_pick_the_decoder(written):
+    """check="none": nothing is opened before training, so EXIF orientations are not
+    read; every other kind still decodes to Pillow's pixels."""
+    kind, path = written
+    with Image.open(path) as image:
+        expected = np.asarray(image.convert("RGB"), dtype=np.float32)
+    decoded = _decode(path, expected.shape[:2], check="none")
+    tolerance = JPEG_TOLERANCE if kind.startswith("jpeg") else 0
+    assert decoded.shape == expected.shape and np.abs(decoded - expected).max() <= tolerance
+
+
 def test_reduced_size_matches_pillow_resize(written):
     """Against Pillow's bilinear resize; for a JPEG TensorFlow decodes, of Pillow's own
     DCT-scaled decode (`Image.draft`, as `Image.thumbnail` does), which zoo uses too."""

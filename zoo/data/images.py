@@ -234,17 +234,25 @@ JPEG_SCALES = (1, 2, 4, 8)
 JPEG_DCT = "INTEGER_ACCURATE"
 
 
-def _decode_jpeg_near(contents, target_size):
-    """Decodes a JPEG at the smallest DCT scale (1/2, 1/4, 1/8) still >= target_size."""
-    shape = tf.cast(tf.io.extract_jpeg_shape(contents)[:2], tf.float32)
-    target = tf.cast(tf.convert_to_tensor(target_size), tf.float32)
-    fits = [tf.reduce_all(shape / scale >= target) for scale in JPEG_SCALES]
-    index = tf.reduce_sum(tf.cast(tf.stack(fits), tf.int32)) - 1  # fits is monotone: 1,..,1,0,..
+def _decode_jpeg_near(contents, shape, target_size, use=None, otherwise=None):
+    """Decodes a JPEG at the smallest DCT scale (1, 1/2, 1/4, 1/8) still >= target_size.
+
+    With `use`, calls `otherwise` where `use` is False, in the same switch.
+    """
+    scales = JPEG_SCALES if target_size is not None else (1,)
     branches = [
         (lambda scale=scale: tf.io.decode_jpeg(contents, channels=3, ratio=scale, dct_method=JPEG_DCT))
-        for scale in JPEG_SCALES
+        for scale in scales
     ]
-    return tf.switch_case(tf.maximum(index, 0), branches)
+    index = tf.constant(0)
+    if target_size is not None:
+        size = tf.cast(shape[:2], tf.float32)
+        target = tf.cast(tf.convert_to_tensor(target_size), tf.float32)
+        fits = [tf.reduce_all(size / scale >= target) for scale in scales]
+        index = tf.maximum(tf.reduce_sum(tf.cast(tf.stack(fits), tf.int32)) - 1, 0)  # fits is monotone: 1,..,1,0,..
+    if use is not None:
+        branches, index = [otherwise, *branches], tf.where(use, index + 1, 0)
+    return branches[0]() if len(branches) == 1 else tf.switch_case(index, branches)
 
 
 def _ends_with(contents, suffix: bytes):
@@ -253,36 +261,31 @@ def _ends_with(contents, suffix: bytes):
     return tf.logical_and(length >= len(suffix), tf.equal(tail, suffix))
 
 
-def _tensorflow_reads(contents):
-    """True for complete JPEG (1 or 3 components) and PNG (not 16-bit grayscale) data.
+def _whole_jpeg(contents, shape):
+    """Complete JPEG data (ends with its EOI marker) of 1 or 3 components (not CMYK or YCCK)."""
+    return tf.logical_and(_ends_with(contents, JPEG_END), tf.logical_or(shape[2] == 1, shape[2] == 3))
 
-    Anything else goes to Pillow, which decodes it or raises an error naming the file.
-    """
 
-    def jpeg():
-        components = tf.io.extract_jpeg_shape(contents)[2]
-        return tf.logical_and(_ends_with(contents, JPEG_END), tf.logical_or(components == 1, components == 3))
-
-    def png():
-        depth_and_color = tf.strings.substr(contents, 24, 2)  # IHDR bit depth and color type
-        return tf.logical_and(_ends_with(contents, PNG_END), tf.not_equal(depth_and_color, b"\x10\x00"))
-
-    is_png = tf.equal(tf.strings.substr(contents, 0, len(PNG_SIGNATURE)), PNG_SIGNATURE)
-    return tf.case(
-        [(tf.io.is_jpeg(contents), jpeg), (is_png, png)], default=lambda: tf.constant(False), exclusive=False
+def _whole_png(contents):
+    """Complete PNG data (ends with IEND) that is not 16-bit grayscale."""
+    signature = tf.equal(tf.strings.substr(contents, 0, len(PNG_SIGNATURE)), PNG_SIGNATURE)
+    depth_and_color = tf.strings.substr(contents, 24, 2)  # IHDR bit depth and color type
+    return tf.logical_and(
+        tf.logical_and(signature, _ends_with(contents, PNG_END)), tf.not_equal(depth_and_color, b"\x10\x00")
     )
 
 
-def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool = True):
+def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool = True, checked: bool = False):
     """Decodes an image file to a uint8 (height, width, 3) tensor, by content.
 
     The pixels are Pillow's `convert("RGB")` of the file (first frame), after
     `PIL.ImageOps.exif_transpose` when `exif_transpose` is True. Plain RGB or
     grayscale JPEG and 8-bit PNG are decoded by TensorFlow, which gives the same
-    pixels; files `check_images` marked, and any data TensorFlow cannot read
-    whole, are decoded by Pillow. 16-bit grayscale PNGs therefore clip to 255 as
-    Pillow's conversion does. A file that cannot be decoded stops the pipeline
-    with an error naming it.
+    pixels; files `check_images` marked are decoded by Pillow, and so is data
+    TensorFlow cannot read whole (cut short, CMYK, 16-bit grayscale, other
+    formats) where the check did not decode every file. 16-bit grayscale PNGs therefore
+    clip to 255 as Pillow's conversion does. A file that cannot be decoded
+    stops the pipeline with an error naming it.
 
     Args:
         path: Scalar string tensor.
@@ -292,6 +295,10 @@ def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool 
             (much faster; the image is still at least `target_size`).
         exif_transpose: Apply the EXIF orientation in Pillow's decode (files
             with one are routed there by `check_images`).
+        checked: True when `check_images(check="full")` decoded the file with
+            Pillow and set `needs_pillow`: TensorFlow then decodes it as routed.
+            False looks at the bytes first (a little slower): data TensorFlow
+            cannot read whole goes to Pillow, which decodes it or names the file.
 
     Returns:
         A uint8 tensor of shape (height, width, 3).
@@ -302,21 +309,32 @@ def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool 
         >>> decode_rgb("/tmp/red.png").numpy()[0, 0].tolist()
         [200, 10, 30]
     """
+
     def with_pillow():
         decode = functools.partial(pillow_rgb, exif_transpose=exif_transpose)
         return tf.numpy_function(decode, [path], tf.uint8, stateful=False)
 
-    def with_tensorflow(contents):
-        if target_size is None:
-            jpeg = lambda: tf.io.decode_jpeg(contents, channels=3, dct_method=JPEG_DCT)  # noqa: E731
-        else:
-            jpeg = lambda: _decode_jpeg_near(contents, target_size)  # noqa: E731
+    def as_routed():
+        contents = tf.io.read_file(path)
+
+        def jpeg():
+            shape = tf.io.extract_jpeg_shape(contents)
+            return _decode_jpeg_near(contents, shape, target_size)
+
         return tf.cond(tf.io.is_jpeg(contents), jpeg, lambda: tf.io.decode_png(contents, channels=3))
 
     def by_content():
         contents = tf.io.read_file(path)
-        return tf.cond(_tensorflow_reads(contents), lambda: with_tensorflow(contents), with_pillow)
 
-    image = tf.cond(tf.convert_to_tensor(needs_pillow), with_pillow, by_content)
+        def jpeg():
+            shape = tf.io.extract_jpeg_shape(contents)
+            return _decode_jpeg_near(contents, shape, target_size, _whole_jpeg(contents, shape), with_pillow)
+
+        def png():
+            return tf.cond(_whole_png(contents), lambda: tf.io.decode_png(contents, channels=3), with_pillow)
+
+        return tf.cond(tf.io.is_jpeg(contents), jpeg, png)
+
+    image = tf.cond(tf.convert_to_tensor(needs_pillow), with_pillow, as_routed if checked else by_content)
     image.set_shape([None, None, 3])
     return image

@@ -79,6 +79,7 @@ def images_dataset(
     drop_remainder: bool = False,
     antialias: bool = True,
     exif_transpose: bool = True,
+    checked: bool = False,
 ) -> tf.data.Dataset:
     """Batches of decoded, resized images, with optional labels riding along.
 
@@ -88,6 +89,7 @@ def images_dataset(
             of targets, a tuple of (targets, sample weights), ...).
         needs_pillow: Per path, decode with Pillow (from `check_images`, which
             must get the same `exif_transpose`).
+        checked: Every file passed `check_images(check="full")` (see `decode_rgb`).
         Other arguments: as in `make_dataset`.
 
     Returns:
@@ -100,7 +102,7 @@ def images_dataset(
     dataset = tf.data.Dataset.from_tensor_slices((paths, np.asarray(needs_pillow, dtype=bool), *labels))
 
     def load(path, pillow, *rest):
-        image = decode_rgb(path, pillow, image_size, exif_transpose=exif_transpose)
+        image = decode_rgb(path, pillow, image_size, exif_transpose=exif_transpose, checked=checked)
         image = resize_image(image, image_size, resize, antialias)
         return (image, *rest) if rest else image
 
@@ -214,6 +216,7 @@ def make_dataset(
         drop_remainder=drop_remainder,
         antialias=antialias,
         exif_transpose=exif_transpose,
+        checked=check == "full",
     )
     dataset.zoo_skipped = skipped
     dataset.zoo_files = list(np.asarray(paths)[ok])
@@ -227,7 +230,7 @@ def make_dataset(
         "unshuffled": lambda: images_dataset(
             np.asarray(paths)[ok], labels, needs_pillow=report.needs_pillow[ok], image_size=image_size,
             batch_size=batch_size, shuffle=False, resize=resize, antialias=antialias,
-            exif_transpose=exif_transpose,
+            exif_transpose=exif_transpose, checked=check == "full",
         ),
     }
     return dataset
