@@ -83,6 +83,12 @@ def _write_cmyk(rgb, path):
     Image.fromarray(rgb).convert("CMYK").save(path, "JPEG", quality=95)
 
 
+def _write_mpo(rgb, path):
+    """A multi-picture JPEG (as stereo and some phone cameras write): the first picture counts."""
+    second = Image.fromarray(255 - rgb)
+    Image.fromarray(rgb).save(path, "MPO", save_all=True, append_images=[second], quality=95)
+
+
 def _palette(rgb, colors=16):
     return Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=colors)
 
@@ -104,6 +110,7 @@ KINDS = {
     "jpeg_exif_3": (_jpeg_with_orientation(3), "JPEG RGB", 3, True),
     "jpeg_exif_6": (_jpeg_with_orientation(6), "JPEG RGB", 6, True),
     "jpeg_exif_8": (_jpeg_with_orientation(8), "JPEG RGB", 8, True),
+    "jpeg_mpo": (_write_mpo, "MPO RGB", 1, False),
     "png_rgb": (lambda rgb, p: Image.fromarray(rgb).save(p, "PNG"), "PNG RGB", 1, False),
     "png_interlaced": (_write_interlaced_png, "PNG RGB", 1, False),
     "png_rgba": (lambda rgb, p: Image.fromarray(np.dstack([rgb, rgb[..., 2]])).save(p, "PNG"), "PNG RGBA", 1, False),

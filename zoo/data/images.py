@@ -31,6 +31,7 @@ from PIL import Image, ImageOps
 # (format, mode) pairs TensorFlow decodes to the same pixels as Pillow's convert("RGB").
 TF_MODES = {
     "JPEG": frozenset({"RGB", "L"}),
+    "MPO": frozenset({"RGB", "L"}),  # JPEG with more pictures after the first (cameras)
     "PNG": frozenset({"RGB", "RGBA", "L", "LA", "P", "1"}),
 }
 CHECKS = ("full", "header", "none")
