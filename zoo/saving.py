@@ -129,15 +129,23 @@ def remove_abandoned_partials(path) -> list[Path]:
         pid, _, rest = candidate.name[len(prefix):].partition("-")
         if not pid.isdigit() or not rest.startswith(_host() + "-") or not _process_is_gone(int(pid)):
             continue
-        if candidate.is_dir():
-            shutil.rmtree(candidate, ignore_errors=True)
-        else:
+        try:
             candidate.unlink(missing_ok=True)
+        except OSError:  # not ours to remove, or gone: the save goes on
+            continue
         removed.append(candidate)
     return removed
 
 
 def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
@@ -288,23 +296,26 @@ def h5_declared_bytes(path) -> int:
     return sum(sizes)
 
 
-def _check_h5_size(path: Path, max_bytes) -> None:
+def _check_max_bytes(max_bytes) -> None:
     if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0):
         raise ValueError(f"`max_bytes` must be a positive number of bytes or None. Received: max_bytes={max_bytes!r}")
+
+
+def _check_h5_size(path: Path, max_bytes) -> None:
     try:
         declared = h5_declared_bytes(path)
     except OSError as error:
         raise ValueError(f"Cannot load model: not a readable HDF5 file: {path} ({error})") from error
     limit = max_bytes if max_bytes is not None else default_h5_limit(path)
     if declared > limit:
-        default = (
+        which = (
             f"the default limit, the larger of {H5_FILE_SIZE_MULTIPLE}x the file size "
             f"({path.stat().st_size:,} bytes) and {H5_MEMORY_FRACTION:.0%} of the available memory"
             if max_bytes is None else "the given limit"
         )
         raise ValueError(
             f"Refusing to load {path}: its datasets declare {declared:,} bytes, more than {limit:,} bytes "
-            f"({default}). If you trust the file, raise the limit with "
+            f"({which}). If you trust the file, raise the limit with "
             f"`zoo.load_model(path, max_bytes={declared})`. Received: max_bytes={max_bytes!r}"
         )
 
@@ -355,6 +366,7 @@ def load_model(
     """
     path = Path(path)
     fmt = _model_format(path)
+    _check_max_bytes(max_bytes)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {str(path)!r}.")
     if fmt == "keras":
