@@ -1,7 +1,8 @@
 """Every kind of image file decodes through the real pipeline to Pillow's pixels.
 
 The reference is Pillow's `convert("RGB")` after `ImageOps.exif_transpose`, at full
-size and, at a reduced size, Pillow's bilinear resize of that image.
+size and, at a reduced size, Pillow's bilinear resize of that image (for a JPEG that
+TensorFlow decodes, of Pillow's own DCT-scaled decode, the shortcut zoo takes too).
 """
 
 import struct
