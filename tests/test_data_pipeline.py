@@ -45,10 +45,6 @@ def _write(kind, path):
     elif kind == "webp":
         Image.fromarray(_rgb(10)).save(path, "WEBP", lossless=True)
     with Image.open(path) as image:
-        if kind == "png_gray16":
-            # Pillow clips 16-bit grayscale to 255 when converting; zoo keeps the high byte.
-            gray = (np.asarray(image, dtype=np.uint32) >> 8).astype(np.uint8)
-            return np.dstack([gray] * 3)
         return np.asarray(image.convert("RGB"))
 
 

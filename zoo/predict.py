@@ -28,18 +28,83 @@ PROGRESS_BAR_BATCHES = 10
 NO_LABEL = "(none)"
 
 
+def walk_folder(folder) -> tuple[list[Path], list[Path]]:
+    """Every file under `folder`, at any depth, following links to folders once.
+
+    The walk keeps its own stack (no recursion limit) and knows each folder by
+    device and inode, so a link back to a folder above it is not followed again.
+
+    Args:
+        folder: The folder to walk.
+
+    Returns:
+        (files, broken): the files, and the entries that lead nowhere: links to a
+        missing target, links in a loop, and links back to a folder above them.
+
+    Example:
+        >>> walk_folder("/no/such/folder")
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: [Errno 2] No such file or directory: '/no/such/folder'
+    """
+    root = Path(folder)
+    info = root.stat()
+    parents = {(info.st_dev, info.st_ino): None}  # folder -> the folder it was found in
+    files, broken = [], []
+    stack = [(root, (info.st_dev, info.st_ino))]
+    while stack:
+        directory, key = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:  # unreadable folder: skipped, as Path.rglob does
+            continue
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+                target = entry.stat() if is_dir else None
+            except OSError:
+                is_dir = is_file = False
+            if is_file:
+                files.append(Path(entry.path))
+            elif not is_dir:
+                if entry.is_symlink():  # a missing target, or a loop of links
+                    broken.append(Path(entry.path))
+            elif (target.st_dev, target.st_ino) not in parents:
+                parents[(target.st_dev, target.st_ino)] = key
+                stack.append((Path(entry.path), (target.st_dev, target.st_ino)))
+            elif _is_above((target.st_dev, target.st_ino), key, parents):
+                broken.append(Path(entry.path))
+    return files, broken
+
+
+def _is_above(candidate, key, parents) -> bool:
+    while key is not None:
+        if key == candidate:
+            return True
+        key = parents[key]
+    return False
+
+
 def image_files(inputs) -> list[str]:
-    """Expands files and folders (recursively, image extensions only) to a sorted file list."""
+    """Expands files and folders (at any depth, image extensions only) to a sorted file list.
+
+    Links that lead nowhere (a missing target, a loop) are listed too, when
+    their name has an image extension or none, so that the file check names
+    them (and `on_error="skip"` counts them as skipped).
+    """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     files = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-            if not found:
+            found, broken = walk_folder(path)
+            images = [p for p in found if p.suffix.lower() in IMAGE_EXTENSIONS]
+            broken = [p for p in broken if p.suffix.lower() in IMAGE_EXTENSIONS or not p.suffix]
+            if not images and not broken:
                 raise FileNotFoundError(f"Folder {path} holds no image files ({', '.join(IMAGE_EXTENSIONS)}).")
-            files.extend(str(p) for p in found)
+            files.extend(str(p) for p in sorted(images + broken))
         else:
             files.append(str(path))
     return files
@@ -56,13 +121,17 @@ class Predictor:
             use what the model was trained with.
         on_error: "raise" for unreadable files, or "skip" (they are listed in
             `Predictor.skipped` after `predict`).
+        exif_transpose: Rotate or mirror photos by their EXIF orientation, as a
+            photo viewer shows them (the default); False reads the stored pixels.
     """
 
-    def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise"):
+    def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise",
+                 exif_transpose: bool = True):
         self.model = model_or_path if hasattr(model_or_path, "predict") else load_any(model_or_path)
         self.heads = heads_of(self.model)
         self.image_size = tuple(model_info(self.model)["input_shape"][:2])
         self.batch_size, self.resize, self.on_error = batch_size, resize, on_error
+        self.exif_transpose = exif_transpose
         self.skipped: list[str] = []
 
     def _dataset_from(self, inputs):
@@ -80,7 +149,8 @@ class Predictor:
             return tf.data.Dataset.from_tensor_slices(array).batch(self.batch_size), list(range(len(array)))
         files = image_files(inputs)
         dataset = make_dataset(pd.DataFrame({FILE_COLUMN: files}), None, image_size=self.image_size,
-                               batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error)
+                               batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error,
+                               exif_transpose=self.exif_transpose)
         self.skipped = dataset.zoo_skipped
         return dataset, dataset.zoo_files
 

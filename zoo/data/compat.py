@@ -131,6 +131,7 @@ def _flow_raw(frame, directory, x_col, columns, class_mode, target_size, batch_s
     dataset = images_dataset(
         np.asarray(report.paths)[keep], labels, needs_pillow=report.needs_pillow[keep],
         image_size=target_size, batch_size=batch_size, shuffle=shuffle, augment=augment, seed=seed,
+        checked=True,
     )
     scale = rescale or 1.0
     scaled = dataset.map(lambda x, *y: (x * scale, *y) if y else x * scale)

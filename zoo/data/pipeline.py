@@ -75,6 +75,8 @@ def images_dataset(
     cache=False,
     drop_remainder: bool = False,
     antialias: bool = True,
+    exif_transpose: bool = True,
+    checked: bool = False,
 ) -> tf.data.Dataset:
     """Batches of decoded, resized images, with optional labels riding along.
 
@@ -82,7 +84,9 @@ def images_dataset(
         paths: Image files (already checked, see `check_images`).
         labels: None, or a structure of arrays with one row per path (a dict
             of targets, a tuple of (targets, sample weights), ...).
-        needs_pillow: Per path, decode with Pillow (from `check_images`).
+        needs_pillow: Per path, decode with Pillow (from `check_images`, which
+            must get the same `exif_transpose`).
+        checked: Every file passed `check_images(check="full")` (see `decode_rgb`).
         Other arguments: as in `make_dataset`.
 
     Returns:
@@ -95,7 +99,8 @@ def images_dataset(
     dataset = tf.data.Dataset.from_tensor_slices((paths, np.asarray(needs_pillow, dtype=bool), *labels))
 
     def load(path, pillow, *rest):
-        image = resize_image(decode_rgb(path, pillow, image_size), image_size, resize, antialias)
+        image = decode_rgb(path, pillow, image_size, exif_transpose=exif_transpose, checked=checked)
+        image = resize_image(image, image_size, resize, antialias)
         return (image, *rest) if rest else image
 
     if cache is not False:
@@ -132,6 +137,7 @@ def make_dataset(
     sample_weights: dict | None = None,
     drop_remainder: bool = False,
     antialias: bool = True,
+    exif_transpose: bool = True,
 ) -> tf.data.Dataset:
     """Builds a `tf.data.Dataset` of `(images, {head: targets})` batches.
 
@@ -160,6 +166,10 @@ def make_dataset(
             (see `zoo.data.imbalance.sample_weights`); batches then carry them.
         drop_remainder: Drop the last incomplete batch.
         antialias: Antialias when shrinking images.
+        exif_transpose: Rotate or mirror each photo by its EXIF orientation, as
+            a photo viewer shows it (`PIL.ImageOps.exif_transpose`); False
+            decodes the stored pixels as they are. Needs `check` "full" or
+            "header" (with "none" no file is opened before training).
 
     Returns:
         The dataset; images are float32 0..255 of shape (batch, h, w, 3), targets
@@ -169,7 +179,7 @@ def make_dataset(
     heads = as_heads(heads) if heads else []
     if on_error not in ON_ERROR:
         raise ValueError(f"`on_error` must be one of {ON_ERROR}. Received: on_error={on_error!r}")
-    checked = check_rows(df, heads, directory, check=check, allow_empty=allow_empty)
+    checked = check_rows(df, heads, directory, check=check, allow_empty=allow_empty, exif_transpose=exif_transpose)
     skipped = checked.label_problems + checked.file_problems
     if skipped and on_error == "raise":
         raise DataError(checked.message())
@@ -202,6 +212,8 @@ def make_dataset(
         cache=cache,
         drop_remainder=drop_remainder,
         antialias=antialias,
+        exif_transpose=exif_transpose,
+        checked=check == "full",
     )
     dataset.zoo_skipped = skipped
     dataset.zoo_files = list(np.asarray(paths)[ok])
@@ -215,6 +227,7 @@ def make_dataset(
         "unshuffled": lambda: images_dataset(
             np.asarray(paths)[ok], labels, needs_pillow=report.needs_pillow[ok], image_size=image_size,
             batch_size=batch_size, shuffle=False, resize=resize, antialias=antialias,
+            exif_transpose=exif_transpose, checked=check == "full",
         ),
     }
     return dataset

@@ -200,16 +200,22 @@ class RowCheck:
 
     def kept_images(self) -> ImageCheck:
         """The `ImageCheck` of the rows whose labels are usable, in their order."""
-        paths = [self.images.paths[i] for i in self.encoded.kept]
+        kept = self.encoded.kept
+        paths = [self.images.paths[i] for i in kept]
         problems = {p: self.images.problems[p] for p in paths if p in self.images.problems}
-        return ImageCheck(paths, problems, self.images.needs_pillow[self.encoded.kept])
+        images = self.images
+        return ImageCheck(paths, problems, images.needs_pillow[kept],
+                          formats=[images.formats[i] for i in kept] if images.formats else [],
+                          modes=[images.modes[i] for i in kept] if images.modes else [],
+                          orientations=images.orientations[kept] if len(images.orientations) else images.orientations)
 
     def message(self, conflicts=()) -> str:
         """Every problem of every kind in one message (see `problems_message`)."""
         return problems_message(len(self.images.paths), self.label_problems, self.images, conflicts)
 
 
-def check_rows(df: pd.DataFrame, heads, directory=None, check: str = "full", allow_empty: bool = False) -> RowCheck:
+def check_rows(df: pd.DataFrame, heads, directory=None, check: str = "full", allow_empty: bool = False,
+               exif_transpose: bool = True) -> RowCheck:
     """Checks the labels of every row and the image file of every row; raises nothing.
 
     Args:
@@ -218,6 +224,7 @@ def check_rows(df: pd.DataFrame, heads, directory=None, check: str = "full", all
         directory: Base folder of relative file names.
         check: "full", "header" or "none" (see `check_images`).
         allow_empty: Accept rows with no label for multilabel heads.
+        exif_transpose: Record each file's EXIF orientation (see `check_images`).
 
     Returns:
         A `RowCheck`.
@@ -227,7 +234,7 @@ def check_rows(df: pd.DataFrame, heads, directory=None, check: str = "full", all
         ['/no/a.jpg: file not found']
     """
     encoded = encode(df, heads, on_error="skip", allow_empty=allow_empty)
-    return RowCheck(encoded, check_images(resolve_paths(df, directory), check=check))
+    return RowCheck(encoded, check_images(resolve_paths(df, directory), check=check, exif_transpose=exif_transpose))
 
 
 def problems_message(rows: int, label_problems, images: ImageCheck, conflicts=()) -> str:
