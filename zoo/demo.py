@@ -103,7 +103,7 @@ def run_demo(
         train_data,
         validation_data,
         stages=[
-            Stage(epochs=epochs[0], trainable="auto", learning_rate=1e-3, optimizer="adamw",
+            Stage(epochs=epochs[0], trainable="auto", learning_rate=2e-3, optimizer="adamw",
                   schedule="warmup_cosine", warmup_epochs=2, name="both branches"),
             Stage(epochs=epochs[1], trainable={"type": "block4_conv1"}, learning_rate=2e-4,
                   loss_weights={"color": 0.1, "type": 1.0}, name="fine-tune block4"),
