@@ -181,8 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--no-augment", action="store_true", help="no flip, rotation, zoom, translation, contrast")
     plan.add_argument("--augment", action="store_true", help=argparse.SUPPRESS)  # on by default now
     plan.add_argument("--stage", action="append", default=[], metavar="SPEC",
-                      help="a training stage, repeatable, replacing the planned ones: epochs=10,trainable=heads,"
-                           "lr=1e-3 then epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")
+                      help="a training stage, repeatable, replacing the planned ones, e.g. "
+                           "epochs=10,trainable=heads,lr=1e-3 then epochs=10,trainable=type:block5_conv1,lr=1e-5; "
+                           "fields: epochs, lr, trainable=auto|heads|all|BOUNDARY|BRANCH:BOUNDARY/..., optimizer, "
+                           "schedule, warmup, name, loss_weights=HEAD:WEIGHT/... (e.g. color:0.1/type:1)")
     train.add_argument("--weights", default="auto",
                        help="auto (ImageNet where a backbone has it and the file can be had, else random), "
                             "imagenet, none or a weights file (default: %(default)s)")

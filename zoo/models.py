@@ -24,6 +24,7 @@ from zoo.backbones import get_backbone_spec
 from zoo.builders import build_branches, build_shared_trunk, compile_model
 from zoo.heads import Head, as_heads
 from zoo.metadata import get_metadata, set_metadata
+from zoo import catalog
 from zoo.registry import MODELS
 
 
@@ -73,31 +74,19 @@ def _shared_trunk_builder(backbone, name, dropout):
     return build
 
 
-for _backbone, _shape, _dropout in [
-    ("resnet50", (224, 224, 3), 0.2),
-    ("vgg16", (224, 224, 3), 0.3),
-    ("mobilenet_v2", (224, 224, 3), 0.2),
-    ("efficientnet_b0", (224, 224, 3), 0.2),
-]:
-    register_model(
-        Architecture(
-            name=f"multilabel_{_backbone}",
-            build=_shared_trunk_builder(_backbone, f"multilabel_{_backbone}", _dropout),
-            backbones=(_backbone,),
-            default_input_shape=_shape,
-            description=f"{_backbone} trunk, global average pooling, one sigmoid head per label set",
-        )
-    )
+def _register_from_catalog(name: str, build) -> None:
+    """Registers an architecture whose backbones, defaults and description are in `zoo.catalog`."""
+    entry = catalog.MODELS[name]
+    register_model(Architecture(name=name, build=build, backbones=entry["backbones"],
+                                default_kind=entry["default_kind"],
+                                default_input_shape=entry["default_input_shape"],
+                                description=entry["description"]))
 
-register_model(
-    Architecture(
-        name="multilabel_small",
-        build=_shared_trunk_builder("compact_resnet", "multilabel_small", 0.3),
-        backbones=("compact_resnet",),
-        default_input_shape=(96, 96, 3),
-        description="compact residual CNN with squeeze-and-excitation, trained from scratch; for small data sets",
-    )
-)
+
+for _backbone, _dropout in [("resnet50", 0.2), ("vgg16", 0.3), ("mobilenet_v2", 0.2), ("efficientnet_b0", 0.2)]:
+    _register_from_catalog(f"multilabel_{_backbone}",
+                           _shared_trunk_builder(_backbone, f"multilabel_{_backbone}", _dropout))
+_register_from_catalog("multilabel_small", _shared_trunk_builder("compact_resnet", "multilabel_small", 0.3))
 
 
 def _build_color_type(heads, input_shape, weights, freeze_backbone, **options):
@@ -121,16 +110,7 @@ def _build_color_type(heads, input_shape, weights, freeze_backbone, **options):
     )
 
 
-register_model(
-    Architecture(
-        name="color_type",
-        build=_build_color_type,
-        backbones=("small_cnn", "vgg16"),
-        default_kind="multiclass",
-        default_input_shape=(96, 96, 3),
-        description="two branches: from-scratch small_cnn for color beside a VGG16 for type",
-    )
-)
+_register_from_catalog("color_type", _build_color_type)
 
 
 def build(

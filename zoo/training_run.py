@@ -53,6 +53,7 @@ def previous_run(output: Path, args) -> dict | None:
     run = json.loads(run_file.read_text())
     if args.restart:
         shutil.rmtree(output / BACKUP_FOLDER, ignore_errors=True)
+        (output / BEST_MODEL).unlink(missing_ok=True)
         return None
     if run.get("finished"):
         raise RunError(f"--output {output} holds a finished run; choose another --output, or pass --restart "
@@ -177,7 +178,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
 
     best = (resumed or {}).get("best")
     best_file = output / BEST_MODEL
-    if best_file.is_file():
+    if resumed is not None and best_file.is_file():  # saved after the backup, it may hold a better epoch
         best = max(best if best is not None else -np.inf, _best_of(best_file))
     checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
     stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
