@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_source_arguments(train)
     train.add_argument("--model", default="multilabel_small", help="architecture from `zoo list` (default: %(default)s)")
     plan = train.add_argument_group(
-        "plan (chosen from the data and this machine's speed to fit --budget; each flag overrides one choice)")
+        "plan (chosen from the data and this machine's speed to fit --budget; a flag overrides a choice)")
     plan.add_argument("--budget", type=float, default=10.0, metavar="MINUTES",
                       help="time budget of the run in minutes (default: %(default)s)")
     plan.add_argument("--plan", type=Path, metavar="PLAN_JSON", help="repeat the plan.json of an earlier run exactly")
