@@ -22,14 +22,17 @@ SLOW_SAVE = textwrap.dedent(
     import keras
     import zoo
 
-    original = keras.Model.save
+    from zoo import saving
 
-    def slow_save(self, filepath, *args, **kwargs):
-        original(self, filepath, *args, **kwargs)
-        print("written", flush=True)
-        time.sleep(600)
+    def slowly(write):
+        def write_then_wait(*args, **kwargs):
+            write(*args, **kwargs)
+            print("written", flush=True)
+            time.sleep(600)
+        return write_then_wait
 
-    keras.Model.save = slow_save
+    keras.Model.save = slowly(keras.Model.save)  # .keras
+    saving.legacy_h5_format.save_model_to_hdf5 = slowly(saving.legacy_h5_format.save_model_to_hdf5)  # .h5
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     zoo.save_model(model, sys.argv[1])
     """
