@@ -227,7 +227,9 @@ def test_other_arguments_in_an_unfinished_run_are_refused(garments, tmp_path, ca
 
 def test_evaluate_warns_about_training_images(garments, tmp_path, capsys):
     output = tmp_path / "run"
-    assert main(["train", *_source(garments), *_fixed(epochs=1), "--output", str(output)]) == 0
+    assert main(["train", *_source(garments), *_fixed(epochs=1), "--output", str(output),
+                 "--tensorboard", str(tmp_path / "logs")]) == 0
+    assert list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))
     capsys.readouterr()
     assert main(["evaluate", str(output / "model.keras"), *_source(garments)]) == 0
     out = capsys.readouterr().out
