@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import importlib.util
 import itertools
 import os
 from pathlib import Path
@@ -154,6 +155,9 @@ def _check_train(args) -> None:
     _positive("--min-count", getattr(args, "min_count", None))
     if getattr(args, "plan", None) is not None:
         _exists("--plan", args.plan)
+    if getattr(args, "tensorboard", None) is not None and importlib.util.find_spec("tensorboard") is None:
+        raise UsageError("--tensorboard needs the tensorboard package: pip install tensorboard "
+                         f"(or keras-zoo[tensorboard]). Received: --tensorboard {args.tensorboard}")
     split = getattr(args, "validation_split", None)
     if split is not None and not 0 < split < 1:
         raise UsageError(f"--validation-split must lie between 0 and 1. Received: --validation-split {split}")
