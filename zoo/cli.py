@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=int, metavar="K",
                          help="add per head the K most probable classes with probabilities, e.g. 'sea 0.91; sunset 0.40'")
     predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    predict.add_argument("--explain", type=Path, metavar="DIR",
+                         help="also write Grad-CAM overlays there: one PNG per image and head, for the top class "
+                              "(multiclass) or every class above its threshold")
     predict.set_defaults(run=actions.predict)
 
     _add_export_parser(commands)

@@ -371,3 +371,6 @@ def predict(args) -> None:
     if predictor.skipped:
         print(f"skipped {len(predictor.skipped)} unreadable file(s):\n  " + "\n  ".join(predictor.skipped))
     print(f"{len(frame)} predictions written to {args.output}")
+    if getattr(args, "explain", None):
+        written = predictor.explain(args.inputs, args.explain)
+        print(f"{len(written)} Grad-CAM overlays written to {args.explain}")

@@ -164,6 +164,44 @@ class Predictor:
             outputs = dict(zip(self.model.output_names, outputs if isinstance(outputs, list) else [outputs]))
         return outputs, identifiers
 
+    def explain(self, inputs, folder) -> list[Path]:
+        """Writes Grad-CAM overlays: one PNG per image, head and explained class.
+
+        A multiclass head explains its top class; multilabel and binary heads every
+        class above its threshold (else the top one). See `zoo.gradcam.write_overlays`.
+
+        Args:
+            inputs: Image files or folders, an array of images or a `tf.data.Dataset`.
+            folder: Output folder; files are named `{image}_{head}_{class}.png`.
+
+        Returns:
+            The written files.
+
+        Example:
+            >>> zoo.Predictor("clothes.keras").explain("photos/", "overlays")  # doctest: +SKIP
+            [PosixPath('overlays/1_color_red.png'), PosixPath('overlays/1_type_shirt.png')]
+        """
+        import keras
+
+        from zoo.gradcam import write_overlays
+
+        if not isinstance(self.model, keras.Model):
+            raise ValueError("Grad-CAM needs a Keras model file (.keras or .h5), not an export. "
+                             f"Received: {type(self.model).__name__}")
+        dataset, identifiers = self._dataset_from(inputs)
+        written, start = [], 0
+        for images in dataset:
+            images = np.asarray(images)
+            outputs = self.model(images, training=False)
+            if identifiers is None:
+                names = [str(start + k) for k in range(len(images))]
+            else:
+                names = [Path(str(i)).stem for i in identifiers[start:start + len(images)]]
+            written += write_overlays(self.model, images, names, {k: np.asarray(v) for k, v in outputs.items()},
+                                      folder)
+            start += len(images)
+        return written
+
     def predict(self, inputs, top_k: int | None = None) -> pd.DataFrame:
         """One row per image: `file`, then per head the predicted label names, the top class and
         its probability, optionally the `top_k` most probable classes, and one probability column
