@@ -24,6 +24,8 @@ from zoo.validation import UsageError, validate_arguments
 # zoo.losses.LOSSES, written out so that `zoo --help` does not import Keras.
 TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# zoo.tta.TTA_MODES, written out so that `zoo --help` does not import Keras.
+TTA_MODES = ("flip", "flip+crops")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -220,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="tune per-class thresholds on these images first")
     evaluate.add_argument("--save", action="store_true", help="with --tune-thresholds: store them in the model file")
     evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--tta", choices=TTA_MODES,
+                          help="test-time augmentation: average each image's probabilities with its mirror's "
+                               "(flip; flip+crops adds 5 crops); thresholds are tuned on the same probabilities")
     evaluate.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     evaluate.add_argument("--output", help="CSV file for the report")
     evaluate.set_defaults(run=actions.evaluate)
@@ -232,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=int, metavar="K",
                          help="add per head the K most probable classes with probabilities, e.g. 'sea 0.91; sunset 0.40'")
     predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    predict.add_argument("--tta", choices=TTA_MODES, help="test-time augmentation (see zoo evaluate --tta)")
     predict.add_argument("--explain", type=Path, metavar="DIR",
                          help="also write Grad-CAM overlays there: one PNG per image and head, for the top class "
                               "(multiclass) or every class above its threshold")

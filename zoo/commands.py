@@ -344,7 +344,9 @@ def evaluate(args) -> None:
     if overlap:
         print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
               f"flatter the model. Evaluate on images it has not seen.")
-    predictions = zoo.evaluation.predict_with_targets(model, zoo.progress.track_batches(dataset, "evaluate"))
+    batches = zoo.progress.track_batches(dataset, "evaluate")
+    tta = getattr(args, "tta", None)
+    predictions = zoo.evaluation.predict_with_targets(model, batches, **({"tta": tta} if tta else {}))
     if args.tune_thresholds:
         tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
@@ -363,7 +365,8 @@ def predict(args) -> None:
     """`zoo predict`: model + files or folders -> CSV of label names and probabilities."""
     import zoo
 
-    predictor = zoo.Predictor(args.model, batch_size=args.batch_size, on_error=args.on_error)
+    predictor = zoo.Predictor(args.model, batch_size=args.batch_size, on_error=args.on_error,
+                              tta=getattr(args, "tta", None))
     frame = predictor.predict(args.inputs, top_k=getattr(args, "top_k", None))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.output, index=False)

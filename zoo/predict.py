@@ -22,6 +22,7 @@ from zoo.deploy.runtimes import load_any
 from zoo.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.metadata import heads_of, model_info
 from zoo.progress import keras_progress
+from zoo.tta import check_tta, predict_tta
 
 PROGRESS_BAR_BATCHES = 10
 # The label cell of a head with no class above its threshold.
@@ -123,10 +124,13 @@ class Predictor:
             `Predictor.skipped` after `predict`).
         exif_transpose: Rotate or mirror photos by their EXIF orientation, as a
             photo viewer shows them (the default); False reads the stored pixels.
+        tta: Test-time augmentation: None, "flip" (the mean of each image's and
+            its mirror's probabilities) or "flip+crops" (see `zoo.tta`).
     """
 
     def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise",
-                 exif_transpose: bool = True):
+                 exif_transpose: bool = True, tta: str | None = None):
+        self.tta = check_tta(tta)
         self.model = model_or_path if hasattr(model_or_path, "predict") else load_any(model_or_path)
         self.heads = heads_of(self.model)
         self.image_size = tuple(model_info(self.model)["input_shape"][:2])
@@ -157,6 +161,10 @@ class Predictor:
     def predict_probabilities(self, inputs) -> tuple[dict, list | None]:
         """({head: probabilities}, identifiers) for files, folders, arrays or a dataset."""
         dataset, identifiers = self._dataset_from(inputs)
+        if self.tta is not None:
+            parts = [predict_tta(self.model, images, self.tta) for images in dataset]
+            outputs = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if parts else {}
+            return outputs, identifiers
         batches = int(dataset.cardinality())
         outputs = self.model.predict(dataset, **keras_progress(batches if batches >= 0 else None, "predict",
                                                                min_batches=PROGRESS_BAR_BATCHES))
