@@ -26,6 +26,8 @@ TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 # zoo.tta.TTA_MODES, written out so that `zoo --help` does not import Keras.
 TTA_MODES = ("flip", "flip+crops")
+# zoo.data.mixing.MIX_MODES.
+MIX_MODES = ("mixup", "cutmix")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -182,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--batch-size", type=int)
     plan.add_argument("--no-augment", action="store_true", help="no flip, rotation, zoom, translation, contrast")
     plan.add_argument("--augment", action="store_true", help=argparse.SUPPRESS)  # on by default now
+    train.add_argument("--mix", choices=MIX_MODES,
+                       help="mix pairs of training images and their targets: mixup (blend, alpha 0.2) or cutmix "
+                            "(paste a box, alpha 1.0), after the other augmentations")
     plan.add_argument("--stage", action="append", default=[], metavar="SPEC",
                       help="a training stage, repeatable, replacing the planned ones: epochs=10,trainable=heads,"
                            "lr=1e-3 then epochs=10,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1")

@@ -233,7 +233,8 @@ def train(args) -> None:
         print(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); --no-cache turns this off")
     common = dict(directory=args.images, image_size=size, batch_size=plan.batch_size, seed=args.seed,
                   on_error=args.on_error, cache=cache, allow_empty=args.allow_empty)
-    train_data = data.make_dataset(train_rows, heads, augment=True if plan.augment else None, **common)
+    augment = data.with_mixing(True if plan.augment else None, getattr(args, "mix", None))
+    train_data = data.make_dataset(train_rows, heads, augment=augment, **common)
     validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
     losses = training_losses(args.loss, heads, train_rows)
     fit_began = time.perf_counter()
