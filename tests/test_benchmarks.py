@@ -52,3 +52,14 @@ def test_export_benchmark_tiny_run(data_dir):
     assert list(rows) == ["Keras predict (.keras)", "SavedModel, tf.saved_model.load", "ONNX Runtime",
                           "LiteRT float32", "LiteRT dynamic int8"]
     assert float(rows["ONNX Runtime"][-1]) < 1e-5 and float(rows["LiteRT dynamic int8"][-1]) < 0.05
+
+
+def test_mixing_script_tiny_run(data_dir):
+    result = subprocess.run([sys.executable, BENCHMARKS / "mixing.py", "--data", str(data_dir), "--sets", "miml",
+                             "--seeds", "0", "--modes", "none", "cutmix", "--epochs", "1", "--size", "32"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    header, *rows = result.stdout.split("\n\n")[-1].strip().splitlines()
+    assert header.split() == ["set", "figure", "none", "cutmix"]
+    assert {r.split()[1] for r in rows} >= {"scene", "minutes"}
+    assert all("(n=1)" in r for r in rows)

@@ -24,6 +24,10 @@ from zoo.validation import UsageError, validate_arguments
 # zoo.losses.LOSSES, written out so that `zoo --help` does not import Keras.
 TRAINING_LOSSES = ("bce", "weighted_bce", "focal", "asymmetric")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+# zoo.tta.TTA_MODES, written out so that `zoo --help` does not import Keras.
+TTA_MODES = ("flip", "flip+crops")
+# zoo.data.mixing.MIX_MODES.
+MIX_MODES = ("mixup", "cutmix")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -180,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--batch-size", type=int)
     plan.add_argument("--no-augment", action="store_true", help="no flip, rotation, zoom, translation, contrast")
     plan.add_argument("--augment", action="store_true", help=argparse.SUPPRESS)  # on by default now
+    train.add_argument("--mix", choices=MIX_MODES,
+                       help="mix pairs of training images and their targets: mixup (blend, alpha 0.2) or cutmix "
+                            "(paste a box, alpha 1.0), after the other augmentations")
     plan.add_argument("--stage", action="append", default=[], metavar="SPEC",
                       help="a training stage, repeatable, replacing the planned ones, e.g. "
                            "epochs=10,trainable=heads,lr=1e-3 then epochs=10,trainable=type:block5_conv1,lr=1e-5; "
@@ -222,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="tune per-class thresholds on these images first")
     evaluate.add_argument("--save", action="store_true", help="with --tune-thresholds: store them in the model file")
     evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--tta", choices=TTA_MODES,
+                          help="test-time augmentation: average each image's probabilities with its mirror's "
+                               "(flip; flip+crops adds 5 crops); thresholds are tuned on the same probabilities")
     evaluate.add_argument("--on-error", choices=["raise", "skip"], default="raise")
     evaluate.add_argument("--output", help="CSV file for the report")
     evaluate.set_defaults(run=actions.evaluate)
@@ -234,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=int, metavar="K",
                          help="add per head the K most probable classes with probabilities, e.g. 'sea 0.91; sunset 0.40'")
     predict.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    predict.add_argument("--tta", choices=TTA_MODES, help="test-time augmentation (see zoo evaluate --tta)")
+    predict.add_argument("--explain", type=Path, metavar="DIR",
+                         help="also write Grad-CAM overlays there: one PNG per image and head, for the top class "
+                              "(multiclass) or every class above its threshold")
     predict.set_defaults(run=actions.predict)
 
     _add_export_parser(commands)

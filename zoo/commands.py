@@ -233,7 +233,8 @@ def train(args) -> None:
         print(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); --no-cache turns this off")
     common = dict(directory=args.images, image_size=size, batch_size=plan.batch_size, seed=args.seed,
                   on_error=args.on_error, cache=cache, allow_empty=args.allow_empty)
-    train_data = data.make_dataset(train_rows, heads, augment=True if plan.augment else None, **common)
+    augment = data.with_mixing(True if plan.augment else None, getattr(args, "mix", None))
+    train_data = data.make_dataset(train_rows, heads, augment=augment, **common)
     validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
     losses = training_losses(args.loss, heads, train_rows)
     fit_began = time.perf_counter()
@@ -344,7 +345,9 @@ def evaluate(args) -> None:
     if overlap:
         print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
               f"flatter the model. Evaluate on images it has not seen.")
-    predictions = zoo.evaluation.predict_with_targets(model, zoo.progress.track_batches(dataset, "evaluate"))
+    batches = zoo.progress.track_batches(dataset, "evaluate")
+    tta = getattr(args, "tta", None)
+    predictions = zoo.evaluation.predict_with_targets(model, batches, **({"tta": tta} if tta else {}))
     if args.tune_thresholds:
         tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
@@ -363,7 +366,8 @@ def predict(args) -> None:
     """`zoo predict`: model + files or folders -> CSV of label names and probabilities."""
     import zoo
 
-    predictor = zoo.Predictor(args.model, batch_size=args.batch_size, on_error=args.on_error)
+    predictor = zoo.Predictor(args.model, batch_size=args.batch_size, on_error=args.on_error,
+                              tta=getattr(args, "tta", None))
     frame = predictor.predict(args.inputs, top_k=getattr(args, "top_k", None))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.output, index=False)
@@ -371,3 +375,6 @@ def predict(args) -> None:
     if predictor.skipped:
         print(f"skipped {len(predictor.skipped)} unreadable file(s):\n  " + "\n  ".join(predictor.skipped))
     print(f"{len(frame)} predictions written to {args.output}")
+    if getattr(args, "explain", None):
+        written = predictor.explain(args.inputs, args.explain)
+        print(f"{len(written)} Grad-CAM overlays written to {args.explain}")

@@ -22,21 +22,33 @@ from zoo.heads import Head
 from zoo.metadata import heads_of
 
 
-def predict_with_targets(model, dataset) -> tuple[dict, dict]:
+def predict_with_targets(model, dataset, tta: str | None = None) -> tuple[dict, dict]:
     """Predictions and targets from one pass over `dataset`, batch by batch.
 
     Using the same batches for both keeps them aligned even when the dataset
-    reshuffles every pass.
+    reshuffles every pass. Pass the result as `predictions=` to `zoo.evaluate`
+    and `zoo.tune_thresholds` so that both see the same (augmented) probabilities.
+
+    Args:
+        model: A Keras model with dict (or list) outputs.
+        dataset: Batches of `(images, {head: targets}, ...)`.
+        tta: Test-time augmentation: None, "flip" or "flip+crops" (see `zoo.tta`);
+            the probabilities are then averaged over each image's views.
 
     Returns:
         ({head: probabilities}, {head: targets}) as numpy arrays.
+
+    Example:
+        >>> predictions = predict_with_targets(model, validation_data, tta="flip")  # doctest: +SKIP
+        >>> zoo.tune_thresholds(model, predictions=predictions)  # doctest: +SKIP
     """
+    from zoo.tta import check_tta, predict_tta
+
+    check_tta(tta)
     predictions, targets = {}, {}
     for batch in dataset:
         images, labels = batch[0], batch[1]
-        outputs = model(images, training=False)
-        if not isinstance(outputs, dict):
-            outputs = dict(zip(model.output_names, outputs if isinstance(outputs, (list, tuple)) else [outputs]))
+        outputs = predict_tta(model, images, tta)
         for name, value in outputs.items():
             predictions.setdefault(name, []).append(np.asarray(value))
             targets.setdefault(name, []).append(np.asarray(labels[name]))

@@ -22,6 +22,7 @@ from zoo.deploy.runtimes import load_any
 from zoo.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.metadata import heads_of, model_info
 from zoo.progress import keras_progress
+from zoo.tta import check_tta, predict_tta
 
 PROGRESS_BAR_BATCHES = 10
 # The label cell of a head with no class above its threshold.
@@ -123,10 +124,13 @@ class Predictor:
             `Predictor.skipped` after `predict`).
         exif_transpose: Rotate or mirror photos by their EXIF orientation, as a
             photo viewer shows them (the default); False reads the stored pixels.
+        tta: Test-time augmentation: None, "flip" (the mean of each image's and
+            its mirror's probabilities) or "flip+crops" (see `zoo.tta`).
     """
 
     def __init__(self, model_or_path, batch_size: int = 32, resize: str = "stretch", on_error: str = "raise",
-                 exif_transpose: bool = True):
+                 exif_transpose: bool = True, tta: str | None = None):
+        self.tta = check_tta(tta)
         self.model = model_or_path if hasattr(model_or_path, "predict") else load_any(model_or_path)
         self.heads = heads_of(self.model)
         self.image_size = tuple(model_info(self.model)["input_shape"][:2])
@@ -157,12 +161,54 @@ class Predictor:
     def predict_probabilities(self, inputs) -> tuple[dict, list | None]:
         """({head: probabilities}, identifiers) for files, folders, arrays or a dataset."""
         dataset, identifiers = self._dataset_from(inputs)
+        if self.tta is not None:
+            parts = [predict_tta(self.model, images, self.tta) for images in dataset]
+            outputs = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]} if parts else {}
+            return outputs, identifiers
         batches = int(dataset.cardinality())
         outputs = self.model.predict(dataset, **keras_progress(batches if batches >= 0 else None, "predict",
                                                                min_batches=PROGRESS_BAR_BATCHES))
         if not isinstance(outputs, dict):
             outputs = dict(zip(self.model.output_names, outputs if isinstance(outputs, list) else [outputs]))
         return outputs, identifiers
+
+    def explain(self, inputs, folder) -> list[Path]:
+        """Writes Grad-CAM overlays: one PNG per image, head and explained class.
+
+        A multiclass head explains its top class; multilabel and binary heads every
+        class above its threshold (else the top one). See `zoo.gradcam.write_overlays`.
+
+        Args:
+            inputs: Image files or folders, an array of images or a `tf.data.Dataset`.
+            folder: Output folder; files are named `{image}_{head}_{class}.png`.
+
+        Returns:
+            The written files.
+
+        Example:
+            >>> zoo.Predictor("clothes.keras").explain("photos/", "overlays")  # doctest: +SKIP
+            [PosixPath('overlays/1_color_red.png'), PosixPath('overlays/1_type_shirt.png')]
+        """
+        import keras
+
+        from zoo.gradcam import write_overlays
+
+        if not isinstance(self.model, keras.Model):
+            raise ValueError("Grad-CAM needs a Keras model file (.keras or .h5), not an export. "
+                             f"Received: {type(self.model).__name__}")
+        dataset, identifiers = self._dataset_from(inputs)
+        written, start = [], 0
+        for images in dataset:
+            images = np.asarray(images)
+            outputs = self.model(images, training=False)
+            if identifiers is None:
+                names = [str(start + k) for k in range(len(images))]
+            else:
+                names = [Path(str(i)).stem for i in identifiers[start:start + len(images)]]
+            written += write_overlays(self.model, images, names, {k: np.asarray(v) for k, v in outputs.items()},
+                                      folder)
+            start += len(images)
+        return written
 
     def predict(self, inputs, top_k: int | None = None) -> pd.DataFrame:
         """One row per image: `file`, then per head the predicted label names, the top class and

@@ -43,7 +43,8 @@ def strategy(kind: str = "mirrored", devices=None) -> tf.distribute.Strategy:
 
     Args:
         kind: "mirrored" (all GPUs of this machine, or `devices`),
-            "multi_worker" (several machines; reads `TF_CONFIG`) or "default".
+            "multi_worker" (several machines; reads `TF_CONFIG` and waits for the
+            other workers, see `zoo.distributed.multi_worker_strategy`) or "default".
         devices: Device names for "mirrored" (e.g. ["/gpu:0", "/gpu:1"]).
     """
     import tensorflow as tf
@@ -51,7 +52,9 @@ def strategy(kind: str = "mirrored", devices=None) -> tf.distribute.Strategy:
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy(devices)
     if kind == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from zoo.distributed import multi_worker_strategy
+
+        return multi_worker_strategy()
     if kind == "default":
         return tf.distribute.get_strategy()
     raise ValueError(f"`kind` must be one of {STRATEGIES}. Received: kind={kind!r}")

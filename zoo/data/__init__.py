@@ -14,6 +14,7 @@ from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_da
 from zoo.data.errors import DataError, DataWarning
 from zoo.data.images import ImageCheck, check_images, decode_rgb
 from zoo.data.imbalance import class_weights, positive_weights, sample_weights
+from zoo.data.mixing import MIX_MODES, Mixing, with_mixing
 from zoo.data.pipeline import images_dataset, make_dataset, resize_image
 from zoo.data.sources import (
     FILE_COLUMN,
@@ -57,6 +58,9 @@ __all__ = [
     "Validation",
     "add_extension",
     "build_augmenter",
+    "MIX_MODES",
+    "Mixing",
+    "with_mixing",
     "check_images",
     "check_rows",
     "class_weights",

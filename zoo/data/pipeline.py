@@ -21,6 +21,7 @@ from zoo.data.augment import build_augmenter
 from zoo.data.encoding import ON_ERROR
 from zoo.data.errors import DataError
 from zoo.data.images import decode_rgb
+from zoo.data.mixing import split_mixing
 from zoo.data.validation import check_rows
 from zoo.heads import as_heads
 
@@ -53,11 +54,16 @@ def resize_image(image, image_size, resize: str = "stretch", antialias: bool = T
     return tf.clip_by_value(resized, 0.0, 255.0)
 
 
-def _augment_batch(augmenter):
+def _augment_batch(augmenter, mixing=None):
+    """Augments each batch's images, then mixes images and targets (MixUp, CutMix)."""
+
     def apply(batch, seed):
-        if isinstance(batch, tuple):
-            return (tf.clip_by_value(augmenter(batch[0], seed), 0.0, 255.0), *batch[1:])
-        return tf.clip_by_value(augmenter(batch, seed), 0.0, 255.0)
+        images, rest = (batch[0], batch[1:]) if isinstance(batch, tuple) else (batch, ())
+        if augmenter is not None:
+            images = tf.clip_by_value(augmenter(images, seed), 0.0, 255.0)
+        if mixing is not None:
+            images, rest = mixing(images, rest, seed)
+        return (images, *rest) if isinstance(batch, tuple) else images
 
     return apply
 
@@ -111,11 +117,14 @@ def images_dataset(
     if cache is False:
         dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    augment, mixing = split_mixing(augment)
+    if mixing is not None and not labels:
+        raise ValueError(f"{mixing.mode} mixes targets: it needs labelled images (heads). Received: heads=None")
     augmenter = build_augmenter(augment, seed)
-    if augmenter is not None:
+    if augmenter is not None or mixing is not None:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         dataset = tf.data.Dataset.zip(dataset, seeds).map(
-            _augment_batch(augmenter), num_parallel_calls=tf.data.AUTOTUNE
+            _augment_batch(augmenter, mixing), num_parallel_calls=tf.data.AUTOTUNE
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
@@ -155,7 +164,11 @@ def make_dataset(
         batch_size: Images per batch.
         shuffle: Reshuffle every epoch (deterministic for `seed`).
         augment: None, True, a dict of factors or a callable
-            (see `zoo.data.augment.build_augmenter`).
+            (see `zoo.data.augment.build_augmenter`). A dict may also name
+            "mixup" or "cutmix" with its Beta alpha (`zoo.data.mixing`): each
+            batch is then mixed, images and every head's targets (and sample
+            weights) with the same lambda per sample, after the other
+            augmentations.
         seed: Seed for shuffling and augmentation.
         resize: "stretch", "pad" or "crop".
         cache: False, True (memory) or a file path: cache decoded, resized images.
