@@ -254,7 +254,8 @@ def median_image_size(paths, sample: int = 200, seed: int = 0) -> tuple:
     return tuple(int(v) for v in np.median(np.asarray(sizes), axis=0))
 
 
-def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, steps: int = 4) -> tuple:
+def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, steps: int = 6,
+                         augment=None) -> tuple:
     """Times training on random images at two sizes.
 
     A line through the two per-image step times separates the part that grows
@@ -265,7 +266,10 @@ def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, step
         build_model: `side -> compiled keras.Model` with input (side, side, 3).
         sides: The two square sides timed.
         batch_size: Images per step.
-        steps: Timed steps per size (after one untimed warm-up step).
+        steps: Timed steps per size (after one untimed warm-up step); the
+            fastest counts, being the least disturbed by other work.
+        augment: Optional `images -> images` run before each timed step, as
+            the training pipeline augments every batch on the same processors.
 
     Returns:
         (seconds per pixel and image, seconds per image, seconds per epoch).
@@ -276,11 +280,14 @@ def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, step
         images = np.random.default_rng(0).uniform(0, 255, (batch_size, side, side, 3)).astype("float32")
         targets = {name: np.zeros((batch_size, int(output.shape[-1])), "float32")
                    for name, output in zip(model.output_names, model.outputs)}
-        model.train_on_batch(images, targets)
-        start = time.perf_counter()
+        prepare = augment or (lambda batch: batch)
+        model.train_on_batch(prepare(images), targets)
+        times = []
         for _ in range(steps):
-            model.train_on_batch(images, targets)
-        step = (time.perf_counter() - start) / steps
+            start = time.perf_counter()
+            model.train_on_batch(prepare(images), targets)
+            times.append(time.perf_counter() - start)
+        step = min(times)  # the least disturbed by other work on the machine
         per_image.append(step / batch_size)
     pixels = [side * side for side in sides]
     slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
@@ -288,21 +295,25 @@ def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, step
     return slope, overhead, _epoch_seconds(model, images, targets, step)
 
 
-def _epoch_seconds(model, images, targets, step_seconds: float, epochs: int = 3) -> float:
+def _epoch_seconds(model, images, targets, step_seconds: float, epochs: int = 4) -> float:
     """Seconds per epoch that do not depend on the number of images: loop, validation start, backup."""
     with tempfile.TemporaryDirectory() as folder:
-        backup = _SaveWeights(Path(folder) / "probe.weights.h5")
-        model.fit(images, targets, validation_data=(images, targets), epochs=1, verbose=0, callbacks=[backup])
-        start = time.perf_counter()
+        backup = _TimedBackup(Path(folder) / "probe.weights.h5")
         model.fit(images, targets, validation_data=(images, targets), epochs=epochs, verbose=0, callbacks=[backup])
-    per_epoch = (time.perf_counter() - start) / epochs
+    per_epoch = min(backup.seconds[1:])  # the first epoch also builds the validation step
     return max(per_epoch - step_seconds * (1 + FORWARD_COST), 0.0)
 
 
-class _SaveWeights(keras.callbacks.Callback):
+class _TimedBackup(keras.callbacks.Callback):
+    """Saves the weights at every epoch end, as a run's backup does, and times each epoch."""
+
     def __init__(self, path):
         super().__init__()
-        self.path = path
+        self.path, self.seconds, self.start = path, [], None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.save_weights(self.path)
+        self.seconds.append(time.perf_counter() - self.start)

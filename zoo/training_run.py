@@ -90,8 +90,10 @@ def _boundary_heads(model) -> dict:
 def make_plan(args, model, heads, train_paths, validation_count: int, began: float):
     """The data-driven plan (see `zoo.plan`), with every flag the user gave applied on top."""
     import keras
+    import tensorflow as tf
 
     import zoo
+    from zoo.data.augment import build_augmenter
     from zoo.plan import Plan, choose_plan, measure_step_seconds, median_image_size
 
     if args.plan:
@@ -107,8 +109,12 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
                              freeze_backbone=False)
 
     fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
-    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(probe, PROBE_SIDES,
-                                                                                         batch_size)
+    augment = None
+    if not args.no_augment:
+        augmenter = build_augmenter(True, args.seed)
+        augment = tf.function(lambda images: augmenter(images, tf.constant(args.seed, tf.int64)))
+    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(
+        probe, PROBE_SIDES, batch_size, augment=augment)
     plan = choose_plan(
         train_images=len(train_paths), validation_images=validation_count,
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
