@@ -271,3 +271,37 @@ def test_allow_empty_makes_unlabelled_images_valid_negatives(garments, tmp_path,
     assert main([*args, "--allow-empty"]) == 0
     counts = pd.read_csv(tmp_path / "run" / "label_counts.csv")
     assert counts["train"].sum() + counts["validation"].sum() == 9 + 6  # 9 blue, 6 red; 3 images with none
+
+
+def test_a_resumed_run_refuses_other_images(tmp_path):
+    training_run.write_split(tmp_path, ["a.jpg", "b.jpg"], ["c.jpg"])
+    training_run.check_same_split(tmp_path, ["b.jpg", "a.jpg"], ["c.jpg"])  # the same files: fine
+    with pytest.raises(training_run.RunError, match=r"the train images differ .* \(1 new, 0 gone\); run with --restart"):
+        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"])
+
+
+def test_flags_fix_one_choice_and_the_plan_fits_the_rest():
+    common = dict(train_images=1600, validation_images=400, median_size=(480, 640), default_side=96,
+                  seconds_per_pixel=1e-6, overhead_per_image=1e-4, pretrained_boundaries={}, budget_seconds=300,
+                  seconds_per_epoch=0.5)
+    fixed_size = choose_plan(**common, image_size=(224, 224))
+    assert fixed_size.image_size == (224, 224) and fixed_size.estimated_seconds <= 300
+    assert fixed_size.epochs < choose_plan(**common).epochs
+    fixed_epochs = choose_plan(**common, epochs=5)
+    assert fixed_epochs.epochs == 5 and fixed_epochs.image_size == shape_for(96, 0.75)
+    two_stages = choose_plan(**{**common, "pretrained_boundaries": {"tags": "stage4"}}, epochs=1)
+    assert [s["epochs"] for s in two_stages.stages] == [1]
+
+
+def test_stage_specs_take_auto_and_layer_counts():
+    from zoo.commands import parse_stage
+
+    assert parse_stage("trainable=auto", ["tags"]).trainable == "auto"
+    assert parse_stage("trainable=tags:20", ["tags"]).trainable == {"tags": 20}
+
+
+def test_plan_repeats_exactly_and_takes_no_other_plan_flag(garments, tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    choose_plan(10, 2, (32, 32), 32, 0, 0, {}, budget_seconds=60).save(plan)
+    assert main(["train", *_source(garments), "--plan", str(plan), "--epochs", "3"]) == 1
+    assert "--plan repeats a plan exactly; it takes no --epochs" in capsys.readouterr().err

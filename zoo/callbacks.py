@@ -16,7 +16,7 @@ import numpy as np
 
 from zoo.evaluation import evaluate
 from zoo.metadata import get_metadata, heads_of, set_metadata
-from zoo.saving import save_model
+from zoo.saving import read_metadata, save_model
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ class SafeModelCheckpoint(keras.callbacks.Callback):
         if mode not in ("min", "max", "auto"):
             raise ValueError(f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}")
         if mode == "auto":
-            mode = "max" if any(k in monitor.lower() for k in ("acc", "f1", "auc", "map", "match", "precision", "recall", "score")) else "min"
+            last = monitor.lower().rsplit("_", 1)[-1]  # a head may be named "scores": read the figure's own name
+            mode = "min" if last in ("loss", "error") else "max" if any(
+                k in last for k in ("acc", "f1", "auc", "map", "match", "precision", "recall", "score")) else "min"
         self.filepath, self.monitor, self.mode, self.save_best_only = str(filepath), monitor, mode, save_best_only
         self.best = best if best is not None else (-math.inf if mode == "max" else math.inf)
         self.best_epoch = None
@@ -159,8 +161,11 @@ def standard_callbacks(output_dir, validation_data=None, monitor: str | None = N
     if validation_data is not None:
         callbacks.append(ValidationMetrics(validation_data))
     callbacks.append(StopOnNaN())
-    callbacks.append(SafeModelCheckpoint(output_dir / "best.keras",
-                                         monitor or ("val_loss" if validation_data is not None else "loss")))
+    monitor = monitor or ("val_loss" if validation_data is not None else "loss")
+    best_file = output_dir / "best.keras"
+    # After an interruption the best model so far is on disk: a resumed fit must beat it.
+    saved = (read_metadata(best_file) or {}).get("best", {}) if backup and best_file.is_file() else {}
+    callbacks.append(SafeModelCheckpoint(best_file, monitor, best=saved.get(monitor)))
     callbacks.append(keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True))
     if backup:
         callbacks.append(keras.callbacks.BackupAndRestore(str(output_dir / "backup")))

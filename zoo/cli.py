@@ -228,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--tune-thresholds", choices=["f1", "exact_match", "hamming"],
                           help="tune per-class thresholds on these images first")
     evaluate.add_argument("--save", action="store_true", help="with --tune-thresholds: store them in the model file")
+    evaluate.add_argument("--allow-empty", action="store_true",
+                          help="images without any label are valid negatives of multilabel heads")
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument("--tta", choices=TTA_MODES,
                           help="test-time augmentation: average each image's probabilities with its mirror's "

@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import time
 import warnings
@@ -99,7 +100,7 @@ def checked_rows(args, df: pd.DataFrame, heads) -> tuple[pd.DataFrame, list]:
 def parse_stage(text: str, head_names: list[str]):
     """`epochs=5,trainable=type:block5_conv1,lr=1e-5,loss_weights=color:0.1/type:1` -> Stage.
 
-    `trainable` is `heads`, `all`, a boundary (applied to the first head's
+    `trainable` is `auto`, `heads`, `all`, a boundary or a number of top layers (applied to the first head's
     branch) or `branch:boundary` pairs joined by `/`.
     """
     from zoo.finetune import Stage
@@ -114,9 +115,9 @@ def parse_stage(text: str, head_names: list[str]):
     if unknown:
         raise ValueError(f"Unknown stage field(s) {sorted(unknown)}. Received: --stage {text!r}")
     trainable = fields.get("trainable", "all")
-    if trainable not in ("heads", "all"):
+    if trainable not in ("auto", "heads", "all"):
         pairs = [p.split(":", 1) if ":" in p else (head_names[0], p) for p in trainable.split("/")]
-        trainable = {branch: boundary for branch, boundary in pairs}
+        trainable = {branch: int(boundary) if boundary.isdigit() else boundary for branch, boundary in pairs}
     loss_weights = None
     if "loss_weights" in fields:
         loss_weights = {k: float(v) for k, v in (p.split(":") for p in fields["loss_weights"].split("/"))}
@@ -213,6 +214,7 @@ def train(args) -> None:
     validation_paths = data.resolve_paths(validation_rows, args.images)
     resumed = None
     if resumed_run is not None:
+        run.check_same_split(output, train_paths, validation_paths)
         plan = Plan.load(output / run.PLAN_FILE)
         resumed = latest_backup(output / run.BACKUP_FOLDER)
     else:
@@ -293,11 +295,12 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
             pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
             print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
     print(f"\nDone in {took}. Written to {output}/: {', '.join(written)}")
-    source = " ".join(_source_flags(args))
+    source = shlex.join(_source_flags(args))
+    model_path, onnx = shlex.quote(str(model_path)), shlex.quote(str(output / "model.onnx"))
     print("Next:\n"
           f"  zoo evaluate {model_path} {source}    # on other labelled images\n"
           f"  zoo predict {model_path} PHOTOS/ --output predictions.csv\n"
-          f"  zoo export {model_path} --format onnx --output {output / 'model.onnx'}")
+          f"  zoo export {model_path} --format onnx --output {onnx}")
 
 
 def side_by_side(reports: dict) -> pd.DataFrame:
@@ -326,6 +329,8 @@ def _source_flags(args) -> list[str]:
             flags += [f"--{flag.replace('_', '-')}", str(value)]
     if args.heads:
         flags += ["--heads", *args.heads]
+    if args.allow_empty:
+        flags.append("--allow-empty")
     return flags
 
 
@@ -340,7 +345,8 @@ def evaluate(args) -> None:
     heads = heads_of(model)
     df, _ = load_source(args)
     dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
-                                batch_size=args.batch_size, shuffle=False, on_error=args.on_error)
+                                batch_size=args.batch_size, shuffle=False, on_error=args.on_error,
+                                allow_empty=args.allow_empty)
     overlap, total = training_overlap(args.model, dataset.zoo_files)
     if overlap:
         print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "

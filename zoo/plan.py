@@ -157,7 +157,7 @@ def candidate_sides(default_side: int, median_size) -> list[int]:
 def choose_plan(train_images: int, validation_images: int, median_size, default_side: int,
                 seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
                 budget_seconds: float, batch_size: int = 32, augment: bool = True,
-                seconds_per_epoch: float = 0.0) -> Plan:
+                seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None) -> Plan:
     """Chooses image size, epochs and stages from measured figures (see the module docstring).
 
     Args:
@@ -169,6 +169,8 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         overhead_per_image: Measured seconds per image that do not grow with size.
         seconds_per_epoch: Measured seconds per epoch that do not depend on the
             number of images (the epoch loop, validation start, the backup).
+        image_size: A (height, width) the user fixed; the epochs then fit it.
+        epochs: Total epochs the user fixed; the image size then fits them.
         pretrained_boundaries: {head: top-block boundary} of branches with
             pretrained weights; empty when everything trains from scratch.
         budget_seconds: The time budget of the run's training (the caller takes
@@ -183,26 +185,29 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
     usable = budget_seconds * (1 - RESERVE)
     frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with frozen backbones
 
-    def epoch_seconds(side):
-        height, width = shape_for(side, aspect)
-        per_image = seconds_per_pixel * height * width + overhead_per_image
+    def epoch_seconds(shape):
+        per_image = seconds_per_pixel * shape[0] * shape[1] + overhead_per_image
         step_cost = 1 - frozen_share * (1 - FROZEN_STEP_COST)
         return (train_images * per_image * step_cost + validation_images * per_image * FORWARD_COST * VALIDATION_PASSES
                 + seconds_per_epoch)
 
-    epochs = target_epochs(train_images)
-    sides = candidate_sides(default_side, median_size)
-    side = next((s for s in sides if epochs * epoch_seconds(s) <= usable), sides[-1])
-    if epoch_seconds(side) > 0:  # zero when nothing was measured (every choice fixed by the user)
-        epochs = min(epochs, max(1, int(usable // epoch_seconds(side))))
+    fixed_epochs = epochs
+    epochs = fixed_epochs or target_epochs(train_images)
+    if image_size is not None:
+        shape = tuple(image_size)
+    else:
+        shapes = [shape_for(side, aspect) for side in candidate_sides(default_side, median_size)]
+        shape = next((s for s in shapes if epochs * epoch_seconds(s) <= usable), shapes[-1])
+    if not fixed_epochs and epoch_seconds(shape) > 0:  # zero when nothing was measured
+        epochs = min(epochs, max(1, int(usable // epoch_seconds(shape))))
     stages = _stages(epochs, pretrained_boundaries)
     return Plan(
-        image_size=shape_for(side, aspect),
+        image_size=shape,
         batch_size=batch_size,
         augment=augment,
         stages=stages,
         budget_seconds=float(budget_seconds),
-        estimated_seconds=round(epochs * epoch_seconds(side), 1),
+        estimated_seconds=round(epochs * epoch_seconds(shape), 1),
         measured={
             "train_images": train_images,
             "validation_images": validation_images,

@@ -1,8 +1,8 @@
 """One `zoo train` run: plan, train in stages with backups, restore the best epoch, report.
 
 Running the same command again after an interruption continues from the last
-finished epoch: the plan, the split and the best value so far are read back from
-the output folder.
+finished epoch: the plan and the best value so far are read back from the output
+folder, and the split is checked against the one the run began with.
 
 Example:
     $ zoo train --folders clothing --separator _ --heads color type
@@ -88,12 +88,13 @@ def _boundary_heads(model) -> dict:
 
 
 def make_plan(args, model, heads, train_paths, validation_count: int, began: float):
-    """The data-driven plan (see `zoo.plan`), with every flag the user gave applied on top."""
+    """The data-driven plan (see `zoo.plan`); each flag the user gave fixes one choice, the rest fit around it."""
     import keras
     import tensorflow as tf
 
     import zoo
     from zoo.data.augment import build_augmenter
+    from zoo.commands import parse_stage
     from zoo.plan import Plan, choose_plan, measure_step_seconds, median_image_size
 
     if args.plan:
@@ -115,49 +116,26 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
         augment = tf.function(lambda images: augmenter(images, tf.constant(args.seed, tf.int64)))
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(
         probe, PROBE_SIDES, batch_size, augment=augment)
+    stages = [_stage_dict(parse_stage(spec, [h.name for h in heads]), number)
+              for number, spec in enumerate(args.stage, start=1)]
     plan = choose_plan(
         train_images=len(train_paths), validation_images=validation_count,
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
         pretrained_boundaries=_boundary_heads(model),
         budget_seconds=max(args.budget * 60 - (time.perf_counter() - began), 0.0),
-        batch_size=batch_size, augment=not args.no_augment,
+        batch_size=batch_size, augment=not args.no_augment or args.augment,
+        image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
     plan.measured["gpu"] = gpu
     plan.budget_seconds = args.budget * 60
-    return apply_overrides(plan, args, [h.name for h in heads])
-
-
-def apply_overrides(plan, args, head_names):
-    """Replaces the plan's choices by the flags the user gave."""
-    from zoo.commands import parse_stage
-
-    if args.image_size:
-        plan.image_size = tuple(args.image_size)
-    if args.augment:
-        plan.augment = True
-    if args.stage:
-        plan.stages = [_stage_dict(parse_stage(spec, head_names), number)
-                       for number, spec in enumerate(args.stage, start=1)]
-    else:
-        if args.epochs:
-            _scale_epochs(plan, args.epochs)
-        if args.learning_rate:
-            ratio = args.learning_rate / plan.stages[0]["learning_rate"]
-            for stage in plan.stages:
-                stage["learning_rate"] *= ratio
+    if stages:  # the user's stages replace the planned ones, with as many epochs in all
+        plan.stages = stages
+    elif args.learning_rate:
+        ratio = args.learning_rate / plan.stages[0]["learning_rate"]
+        for stage in plan.stages:
+            stage["learning_rate"] *= ratio
     return plan
-
-
-def _scale_epochs(plan, epochs: int) -> None:
-    total = plan.epochs
-    remaining = epochs
-    for stage in plan.stages[:-1]:
-        stage["epochs"] = max(1, round(stage["epochs"] * epochs / total))
-        remaining -= stage["epochs"]
-    plan.stages[-1]["epochs"] = max(1, remaining)
-    for stage in plan.stages:
-        stage["warmup_epochs"] = min(stage["warmup_epochs"], stage["epochs"] - 1)
 
 
 def _stage_dict(stage, number: int) -> dict:
@@ -223,10 +201,13 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
         verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
         restore=(lambda m, within: restore_weights(m, resumed["weights"], within)) if done else None,
     )
+    if done >= plan.epochs:  # killed after the last epoch's backup: no stage ran to restore it
+        restore_weights(model, resumed["weights"], with_optimizer=False)
     if stop.stopped_at is not None:
         epoch, batch = stop.stopped_at
         raise RunError(f"training stopped: the loss became NaN at epoch {epoch}, batch {batch}. Lower the "
-                       f"learning rate (--learning-rate), check the images, or choose another --loss.")
+                       f"learning rate (--learning-rate), check the images, or choose another --loss, and "
+                       f"add --restart to start over with the new arguments.")
     return backup.rows
 
 
@@ -250,9 +231,22 @@ def elapsed(start: float) -> str:
 
 def write_split(output: Path, train_paths, validation_paths) -> None:
     """`split.csv`: every image file and its split, for `zoo evaluate`'s overlap warning."""
-    frame = pd.DataFrame({"file": [*map(str, train_paths), *map(str, validation_paths)],
+    resolved = [str(Path(p).resolve()) for p in (*train_paths, *validation_paths)]
+    frame = pd.DataFrame({"file": resolved,
                           "split": ["train"] * len(train_paths) + ["validation"] * len(validation_paths)})
     frame.to_csv(output / SPLIT_FILE, index=False)
+
+
+def check_same_split(output: Path, train_paths, validation_paths) -> None:
+    """Raises `RunError` when a resumed run would train or validate on other images than it began with."""
+    split = pd.read_csv(output / SPLIT_FILE)
+    for name, paths in (("train", train_paths), ("validation", validation_paths)):
+        before = set(split.loc[split["split"] == name, "file"])
+        now = {str(Path(p).resolve()) for p in paths}
+        if before != now:
+            raise RunError(f"the {name} images differ from those the interrupted run in {output} began with "
+                           f"({len(now - before)} new, {len(before - now)} gone); run with --restart, or "
+                           f"choose another --output.")
 
 
 def training_overlap(model_path, paths) -> tuple[int, int]:

@@ -155,6 +155,12 @@ def _check_train(args) -> None:
     _positive("--min-count", getattr(args, "min_count", None))
     if getattr(args, "plan", None) is not None:
         _exists("--plan", args.plan)
+        given = [f"--{flag.replace('_', '-')}" for flag in ("image_size", "epochs", "learning_rate", "batch_size",
+                                                            "no_augment", "augment")
+                 if getattr(args, flag, None)] + (["--stage"] if getattr(args, "stage", None) else [])
+        if given:
+            raise UsageError(f"--plan repeats a plan exactly; it takes no {', '.join(given)}. "
+                             f"Received: --plan {args.plan} {' '.join(given)}")
     if getattr(args, "tensorboard", None) is not None and importlib.util.find_spec("tensorboard") is None:
         raise UsageError("--tensorboard needs the tensorboard package: pip install tensorboard "
                          f"(or keras-zoo[tensorboard]). Received: --tensorboard {args.tensorboard}")

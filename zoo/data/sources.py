@@ -554,7 +554,7 @@ def from_voc(
         The normalized DataFrame with absolute image paths.
     """
     annotations_dir = Path(annotations_dir)
-    images_dir = Path(images_dir) if images_dir else annotations_dir.parent / "JPEGImages"
+    images_dir = (Path(images_dir) if images_dir else annotations_dir.parent / "JPEGImages").resolve()
     files = sorted(annotations_dir.glob("*.xml"))
     if not files:
         raise FileNotFoundError(f"No .xml annotation files in {annotations_dir}.")
