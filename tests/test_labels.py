@@ -330,3 +330,14 @@ def test_a_table_of_only_rare_classes_cannot_be_split():
     df = pd.DataFrame({"filename": ["a.jpg", "b.jpg", "c.jpg"], "kind": [("x",), ("y",), ("z",)]})
     with pytest.warns(DataWarning), pytest.raises(DataError, match=r"Too few rows without rare classes to split: 0 of 3"):
         train_validation_split(df, [zoo.Head("kind", ["x", "y", "z"], kind="multiclass")], 0.3)
+
+
+def test_a_tiny_set_whose_classes_are_all_rare_still_splits():
+    labels = [("carton",), ("milk",), ("can",), ("water",), ("water",), ("can",), ("milk",), ("carton",),
+              ("carton", "milk"), ("carton", "milk")]
+    df = pd.DataFrame({"filename": [f"{i}.jpg" for i in range(10)], "tags": labels})
+    assert rare_classes(df, {"tags": "multilabel"}, 0.2)  # every class: fewer than 5 examples
+    train, validation = train_validation_split(df, [zoo.Head("tags", ["can", "carton", "milk", "water"])], 0.2,
+                                               seed=0)
+    assert (len(train), len(validation)) == (8, 2)
+    assert set(train["filename"]) | set(validation["filename"]) == set(df["filename"])

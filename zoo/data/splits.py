@@ -128,8 +128,12 @@ def train_validation_split(
     if not rare:
         train_rows, validation_rows = _split_positions(df, heads, validation_fraction, stratify, seed)
     else:
-        warnings.warn(_rare_message(rare, validation_fraction), DataWarning, stacklevel=2)
         forced = _has_rare(df, rare)
+        if len(df) - forced.sum() - 1 < 1:  # a tiny set: keep in training only the classes seen once
+            rare = {h: kept for h, found in rare.items() if (kept := {c: n for c, n in found.items() if n < 2})}
+            forced = _has_rare(df, rare)
+        if rare:
+            warnings.warn(_rare_message(rare, validation_fraction), DataWarning, stacklevel=2)
         rest = np.flatnonzero(~forced)
         size = min(math.ceil(validation_fraction * len(df)), len(rest) - 1)
         if size < 1:
