@@ -30,7 +30,7 @@ def test_demo_runs_end_to_end_at_a_tiny_size(tmp_path):
     assert epochs[0].startswith("epoch 1/2  loss ") and ", left ~" in epochs[0] and "elapsed" in epochs[1]
     assert "color_type.keras reloads and predicts identically, color_type.h5 reloads and predicts identically" \
         in "\n".join(lines)
-    assert lines[-1] == "  zoo train --folders DIR --separator _ --heads color type --model color_type"
+    assert lines[-1] == "  zoo train --folders DIR --separator _ --heads color type"
     assert any("only synthetic garments" in line for line in lines)
 
 

@@ -176,7 +176,7 @@ def run_demo(
     log("This model knows only synthetic garments: flat shapes in three colors on plain backgrounds. Real")
     log("photos are a different domain: expect it to get most of them wrong. To train on your own images,")
     log("one folder per color/type pair (e.g. photos/red_dress/, photos/blue_jeans/):")
-    log("  zoo train --folders DIR --separator _ --heads color type --model color_type")
+    log("  zoo train --folders DIR --separator _ --heads color type")
     return {
         "validation_accuracy": validation_accuracy,
         "held_out_accuracy": held_out_accuracy,
