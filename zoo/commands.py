@@ -185,6 +185,7 @@ def train(args) -> None:
     from zoo.metadata import get_metadata, set_metadata
     from zoo.model_card import write_model_card
     from zoo.plan import Plan
+    from zoo.progress import format_duration
 
     began = time.perf_counter()
     output = Path(args.output)
@@ -241,7 +242,7 @@ def train(args) -> None:
     losses = training_losses(args.loss, heads, train_rows)
     fit_began = time.perf_counter()
     rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses)
-    print(f"Trained in {run.elapsed(fit_began)} (the plan estimated {plan.estimated_seconds / 60:.1f} min)")
+    print(f"Trained in {format_duration(time.perf_counter() - fit_began)} (the plan estimated {plan.estimated_seconds / 60:.1f} min)")
     best_epoch = run.restore_best(model, output)
     if best_epoch is not None:
         print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
@@ -276,7 +277,7 @@ def train(args) -> None:
     run.write_run(output, args, finished=True)
     shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
     written += [model_path.name, "report.csv"]
-    print_summary(reports, model, written, output, model_path, args, run.elapsed(began))
+    print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
 
 
 def print_summary(reports: dict, model, written, output: Path, model_path: Path, args, took: str) -> None:

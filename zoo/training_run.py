@@ -223,12 +223,6 @@ def restore_best(model, output: Path) -> int | None:
     return (zoo.saving.read_metadata(best_file) or {}).get("best", {}).get("epoch")
 
 
-def elapsed(start: float) -> str:
-    """Minutes:seconds since `start`."""
-    seconds = int(time.perf_counter() - start)
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 def write_split(output: Path, train_paths, validation_paths) -> None:
     """`split.csv`: every image file and its split, for `zoo evaluate`'s overlap warning."""
     resolved = [str(Path(p).resolve()) for p in (*train_paths, *validation_paths)]
