@@ -240,9 +240,11 @@ def train(args) -> None:
     train_data = data.make_dataset(train_rows, heads, augment=augment, **common)
     validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
     losses = training_losses(args.loss, heads, train_rows)
-    fit_began = time.perf_counter()
+    fit_began, fit_processor = time.perf_counter(), time.process_time()
     rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses)
-    print(f"Trained in {format_duration(time.perf_counter() - fit_began)} (the plan estimated {plan.estimated_seconds / 60:.1f} min)")
+    print(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
+          f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
+          f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")
     best_epoch = run.restore_best(model, output)
     if best_epoch is not None:
         print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")

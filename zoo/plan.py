@@ -4,7 +4,9 @@ The plan fixes everything a run depends on: image size, batch size, augmentation
 and the stages (epochs, trainable parts, optimizer, learning rate, schedule). It
 is chosen from what is measured: the number of images, their median size, the
 heads, whether pretrained weights were loaded, and the time of a few training
-steps here, so that the run fits a time budget. It is written to `plan.json` and
+steps here, so that the run fits a time budget. Without a GPU the budget counts
+processor time (all cores together, see `budget_clock`): the plan, and the
+run's cost, then do not depend on what else the machine is doing. It is written to `plan.json` and
 into the model, so the same run can be repeated exactly (`zoo train --plan`).
 
 The rules, in order:
@@ -117,7 +119,8 @@ class Plan:
                 f"stage {number} ({stage['name']}): {stage['epochs']} epochs, trainable={stage['trainable']}, "
                 f"{stage['optimizer']} lr {stage['learning_rate']:g}, {stage['schedule'] or 'constant'}"
             )
-        lines.append(f"estimated training time {_minutes(self.estimated_seconds)} of a "
+        kind = "processor time" if m.get("clock") == "processor" else "time"
+        lines.append(f"estimated training {kind} {_minutes(self.estimated_seconds)} of a "
                      f"{_minutes(self.budget_seconds)} budget")
         return lines
 
@@ -235,6 +238,20 @@ def _stage(name, epochs, trainable, learning_rate, schedule, warmup) -> dict:
             "optimizer": "adamw", "schedule": schedule, "warmup_epochs": max(0, int(warmup))}
 
 
+def budget_clock(gpu: bool):
+    """The clock a budget is counted on: wall time with a GPU, else this process's processor time.
+
+    Processor time sums every core the run keeps busy, so a plan made on a
+    loaded machine is the same as on an idle one, and a 10-minute budget is 10
+    processor-minutes however many cores TensorFlow spreads the work over.
+
+    Example:
+        >>> budget_clock(gpu=False) is time.process_time, budget_clock(gpu=True) is time.perf_counter
+        (True, True)
+    """
+    return time.perf_counter if gpu else time.process_time
+
+
 def median_image_size(paths, sample: int = 200, seed: int = 0) -> tuple:
     """Median (height, width) of up to `sample` images, from their headers.
 
@@ -260,7 +277,7 @@ def median_image_size(paths, sample: int = 200, seed: int = 0) -> tuple:
 
 
 def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, steps: int = 6,
-                         augment=None) -> tuple:
+                         augment=None, clock=time.perf_counter) -> tuple:
     """Times training on random images at two sizes.
 
     A line through the two per-image step times separates the part that grows
@@ -275,6 +292,7 @@ def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, step
             fastest counts, being the least disturbed by other work.
         augment: Optional `images -> images` run before each timed step, as
             the training pipeline augments every batch on the same processors.
+        clock: What a second is counted on (see `budget_clock`).
 
     Returns:
         (seconds per pixel and image, seconds per image, seconds per epoch).
@@ -289,21 +307,21 @@ def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, step
         model.train_on_batch(prepare(images), targets)
         times = []
         for _ in range(steps):
-            start = time.perf_counter()
+            start = clock()
             model.train_on_batch(prepare(images), targets)
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
         step = min(times)  # the least disturbed by other work on the machine
         per_image.append(step / batch_size)
     pixels = [side * side for side in sides]
     slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
     overhead = max(per_image[0] - slope * pixels[0], 0.0)
-    return slope, overhead, _epoch_seconds(model, images, targets, step)
+    return slope, overhead, _epoch_seconds(model, images, targets, step, clock)
 
 
-def _epoch_seconds(model, images, targets, step_seconds: float, epochs: int = 4) -> float:
+def _epoch_seconds(model, images, targets, step_seconds: float, clock, epochs: int = 4) -> float:
     """Seconds per epoch that do not depend on the number of images: loop, validation start, backup."""
     with tempfile.TemporaryDirectory() as folder:
-        backup = _TimedBackup(Path(folder) / "probe.weights.h5")
+        backup = _TimedBackup(Path(folder) / "probe.weights.h5", clock)
         model.fit(images, targets, validation_data=(images, targets), epochs=epochs, verbose=0, callbacks=[backup])
     per_epoch = min(backup.seconds[1:])  # the first epoch also builds the validation step
     return max(per_epoch - step_seconds * (1 + FORWARD_COST), 0.0)
@@ -312,13 +330,13 @@ def _epoch_seconds(model, images, targets, step_seconds: float, epochs: int = 4)
 class _TimedBackup(keras.callbacks.Callback):
     """Saves the weights at every epoch end, as a run's backup does, and times each epoch."""
 
-    def __init__(self, path):
+    def __init__(self, path, clock):
         super().__init__()
-        self.path, self.seconds, self.start = path, [], None
+        self.path, self.clock, self.seconds, self.start = path, clock, [], None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
+        self.start = self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.save_weights(self.path)
-        self.seconds.append(time.perf_counter() - self.start)
+        self.seconds.append(self.clock() - self.start)

@@ -88,19 +88,24 @@ def _boundary_heads(model) -> dict:
 
 
 def make_plan(args, model, heads, train_paths, validation_count: int, began: float):
-    """The data-driven plan (see `zoo.plan`); each flag the user gave fixes one choice, the rest fit around it."""
+    """The data-driven plan (see `zoo.plan`); each flag the user gave fixes one choice, the rest fit around it.
+
+    `began` is the wall clock (`time.perf_counter`) at the command's start; without a
+    GPU the budget counts this process's processor time from its start instead.
+    """
     import keras
     import tensorflow as tf
 
     import zoo
     from zoo.data.augment import build_augmenter
     from zoo.commands import parse_stage
-    from zoo.plan import Plan, choose_plan, measure_step_seconds, median_image_size
+    from zoo.plan import Plan, budget_clock, choose_plan, measure_step_seconds, median_image_size
 
     if args.plan:
         return Plan.load(args.plan)
     default_side = int(min(zoo.model_info(model)["input_shape"][:2]))
     gpu = _has_gpu()
+    clock = budget_clock(gpu)
     batch_size = args.batch_size or (64 if gpu else 32)
 
     def probe(side):
@@ -115,7 +120,7 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
         augmenter = build_augmenter(True, args.seed)
         augment = tf.function(lambda images: augmenter(images, tf.constant(args.seed, tf.int64)))
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(
-        probe, PROBE_SIDES, batch_size, augment=augment)
+        probe, PROBE_SIDES, batch_size, augment=augment, clock=clock)
     stages = [_stage_dict(parse_stage(spec, [h.name for h in heads]), number)
               for number, spec in enumerate(args.stage, start=1)]
     plan = choose_plan(
@@ -123,11 +128,12 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
         pretrained_boundaries=_boundary_heads(model),
-        budget_seconds=max(args.budget * 60 - (time.perf_counter() - began), 0.0),
+        budget_seconds=max(args.budget * 60 - (clock() - (began if gpu else 0.0)), 0.0),
         batch_size=batch_size, augment=not args.no_augment or args.augment,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
     plan.measured["gpu"] = gpu
+    plan.measured["clock"] = "wall" if gpu else "processor"
     plan.budget_seconds = args.budget * 60
     if stages:  # the user's stages replace the planned ones, with as many epochs in all
         plan.stages = stages
