@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import zoo
-    from zoo.deploy.runtimes import LiteRTModel, OnnxRuntimeModel, SavedModelRuntime
+    from zoo.io.export.runtimes import LiteRTModel, OnnxRuntimeModel, SavedModelRuntime
 
     images = load_images(args.data, args.images, args.size)
     heads = [zoo.Head("scene", ["desert", "mountains", "sea", "sunset", "trees"])]

@@ -56,7 +56,7 @@ def measure(model_name, heads, shape, batch_size, mode, data, steps, warmup):
 
     policy, xla = MODES[mode]
     keras.backend.clear_session()
-    with zoo.scale.mixed_precision(policy):
+    with zoo.training.scale.mixed_precision(policy):
         model = zoo.build(model_name, heads=heads, input_shape=shape, weights=None, compile=False)
     optimizer = keras.optimizers.SGD(0.01, momentum=0.9)  # compile adds loss scaling for mixed_float16
     zoo.compile_model(model, optimizer=optimizer, jit_compile=xla or None)  # None: the backend's default

@@ -20,7 +20,7 @@ def hand_written(heads, input_shape):
     """`multilabel_small`'s network, by hand: compact_resnet trunk, pooling, dropout, sigmoid heads."""
     import keras
 
-    from zoo.backbones.compact_resnet import build_compact_resnet
+    from zoo.models.backbones.compact_resnet import build_compact_resnet
 
     inputs = keras.Input(input_shape)
     x = build_compact_resnet(input_shape)(inputs)

@@ -20,7 +20,7 @@ def main(argv=None) -> dict:
     import keras
 
     import zoo
-    from zoo.finetune import pretrained_branches
+    from zoo.training.finetune import pretrained_branches
 
     keras.utils.set_random_seed(args.seed)
     df = zoo.data.from_folders(args.data / "clothing", heads=("color", "type"), separator="_")
@@ -43,7 +43,7 @@ def main(argv=None) -> dict:
                   name="block5" if pretrained else "all"),
     ])
     args.output.mkdir(parents=True, exist_ok=True)
-    zoo.plots.plot_history(history, args.output / "history.png")
+    zoo.evaluation.plots.plot_history(history, args.output / "history.png")
     report = zoo.evaluate(model, validation_data)
     print(zoo.summary_table(report).to_string())
     zoo.save_model(model, args.output / "clothing.h5")
@@ -53,7 +53,7 @@ def main(argv=None) -> dict:
     print(examples[["file", "color", "type"]].to_string(index=False))
     photos = zoo.data.make_dataset(examples.rename(columns={"file": "filename"})[["filename"]], None,
                                    image_size=size, shuffle=False, batch_size=64)
-    zoo.plots.plot_predictions(np.concatenate(list(photos)), [None] * len(examples),
+    zoo.evaluation.plots.plot_predictions(np.concatenate(list(photos)), [None] * len(examples),
                                (examples["color"] + " " + examples["type"]).tolist(), args.output / "predictions.png")
     return {"report": report, "predictions": examples}
 

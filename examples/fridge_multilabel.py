@@ -31,7 +31,7 @@ def main(argv=None) -> dict:
     model = zoo.build("multilabel_small", heads=heads, input_shape=(*size, 3))
     model.fit(train_data, validation_data=validation_data, epochs=epochs, verbose=0 if args.quick else 2)
 
-    predictions = zoo.evaluation.predict_with_targets(model, validation_data)
+    predictions = zoo.evaluation.report.predict_with_targets(model, validation_data)
     before = zoo.evaluate(model, predictions=predictions)["objects"]["summary"]
     tuned = zoo.tune_thresholds(model, metric="exact_match", predictions=predictions)
     after = zoo.evaluate(model, predictions=predictions)["objects"]["summary"]  # with the tuned thresholds

@@ -21,8 +21,8 @@ def main(argv=None) -> dict:
     import keras
 
     import zoo
-    from zoo.callbacks import ValidationMetrics
-    from zoo.losses import WeightedBinaryCrossentropy
+    from zoo.training.callbacks import ValidationMetrics
+    from zoo.training.losses import WeightedBinaryCrossentropy
 
     keras.utils.set_random_seed(args.seed)
     df = zoo.data.from_voc(args.voc, images_dir=args.images)
@@ -42,7 +42,7 @@ def main(argv=None) -> dict:
               callbacks=[ValidationMetrics(validation_data, verbose=True)])
     report = zoo.evaluate(model, validation_data)
     args.output.mkdir(parents=True, exist_ok=True)
-    zoo.plots.plot_confusion(report["objects"], args.output / "confusion.png")
+    zoo.evaluation.plots.plot_confusion(report["objects"], args.output / "confusion.png")
     print(report["objects"]["per_class"].to_string(index=False))
     return {"report": report, "pos_weight": dict(zip(heads[0].classes, pos_weight.tolist()))}
 

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo import distributed  # noqa: E402
+from zoo.training import distributed  # noqa: E402
 
 GLOBAL_BATCH = 8
 

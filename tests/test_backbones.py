@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.backbones import build_backbone, get_backbone_spec
-from zoo.layers import ImagePreprocessing
+from zoo.models.backbones import build_backbone, get_backbone_spec
+from zoo.models.layers import ImagePreprocessing
 
 
 @pytest.mark.parametrize("name", zoo.list_backbones())

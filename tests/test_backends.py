@@ -28,7 +28,7 @@ JAX_TRAINING = textwrap.dedent(
 
     out = sys.argv[1]
     heads = [zoo.Head("tags", ["desert", "sea", "trees"]), zoo.Head("kind", ["day", "night"], kind="multiclass")]
-    with zoo.scale.mixed_precision("mixed_float16"):
+    with zoo.training.scale.mixed_precision("mixed_float16"):
         model = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3), weights=None)
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 255, (16, 32, 32, 3)).astype("float32")

@@ -6,7 +6,7 @@ import tensorflow as tf
 from sklearn import metrics as skm
 
 import zoo
-from zoo.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics, standard_callbacks
+from zoo.training.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics, standard_callbacks
 
 
 def _setup(n=12, seed=0):

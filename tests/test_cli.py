@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 
 import zoo
-from zoo.cli import TRAINING_LOSSES, main
-from zoo.commands import parse_stage, training_losses
-from zoo.losses import LOSSES, AsymmetricLoss
+from zoo.cli import main
+from zoo.cli.choices import TRAINING_LOSSES
+from zoo.cli.train import training_losses
+from zoo.training.finetune import parse_stage
+from zoo.training.losses import LOSSES, AsymmetricLoss
 
 
 def test_list_shows_models_and_backbones(capsys):
@@ -96,8 +98,8 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
 
 def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypatch):
     passes = []
-    predict = zoo.evaluation.predict_with_targets
-    monkeypatch.setattr(zoo.evaluation, "predict_with_targets", lambda *a: passes.append(1) or predict(*a))
+    predict = zoo.evaluation.report.predict_with_targets
+    monkeypatch.setattr(zoo.evaluation.report, "predict_with_targets", lambda *a: passes.append(1) or predict(*a))
     miml = data_dir / "miml"
     output = tmp_path / "miml"
     source = ["--onehot-csv", str(miml / "miml_labels_1.csv"), "--file-column", "Filenames",

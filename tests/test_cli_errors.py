@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from zoo import catalog
+from zoo.models import catalog
 from zoo.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,8 +33,8 @@ def test_help_list_and_errors_do_not_import_tensorflow(argv):
 
 def test_registry_listing_matches_the_registered_models_and_backbones():
     import zoo
-    from zoo.backbones import get_backbone_spec
-    from zoo.models import MODELS
+    from zoo.models.backbones import get_backbone_spec
+    from zoo.models.architectures import MODELS
 
     assert zoo.list_models() == sorted(catalog.MODELS)
     assert zoo.list_backbones() == sorted(catalog.BACKBONES)
@@ -142,7 +142,7 @@ def test_failed_train_removes_the_folder_it_created_and_hints_at_images(tmp_path
 
 
 def test_a_failed_train_keeps_a_folder_holding_a_checkpoint(tmp_path, monkeypatch, capsys, data_dir):
-    from zoo import commands
+    from zoo.cli import train
 
     output = tmp_path / "run"
 
@@ -151,7 +151,7 @@ def test_a_failed_train_keeps_a_folder_holding_a_checkpoint(tmp_path, monkeypatc
         (output / "best.keras").write_text("checkpoint")
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(commands, "train", fails_after_a_checkpoint)
+    monkeypatch.setattr(train, "run", fails_after_a_checkpoint)
     source = ["--folders", str(data_dir / "clothing"), "--separator", "_", "--heads", "color", "type"]
     assert main(["train", *source, "--output", str(output)]) == 1
     assert capsys.readouterr().err == "zoo train: error: out of memory\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from zoo.cli import build_parser
-from zoo.demo import run_demo
+from zoo.examples.demo import run_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 

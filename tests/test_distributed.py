@@ -11,7 +11,7 @@ import numpy as np
 import portpicker
 import pytest
 
-from zoo import distributed
+from zoo.training import distributed
 
 JOB = Path(__file__).with_name("multi_worker_job.py")
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,8 +17,8 @@ from PIL import Image
 import zoo
 from helpers import heads_for
 from zoo.data.encoding import decode_predictions
-from zoo.deploy import ExportError, open_exported
-from zoo.metadata import heads_of, update_head
+from zoo.io.export import ExportError, open_exported
+from zoo.models.metadata import heads_of, update_head
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

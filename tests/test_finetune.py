@@ -82,7 +82,7 @@ def test_merged_history_has_every_epoch_with_its_stage():
 
 
 def test_warmup_cosine_schedule_shape():
-    from zoo.finetune import _learning_rate
+    from zoo.training.finetune import _learning_rate
 
     schedule = _learning_rate(zoo.Stage(epochs=4, learning_rate=0.1, schedule="warmup_cosine"), steps_per_epoch=10)
     rates = [float(schedule(step)) for step in (0, 5, 10, 25, 40)]
@@ -141,7 +141,7 @@ def test_cached_feature_stage_gives_the_same_weights_as_the_slow_way(tmp_path):
 
 
 def test_feature_cache_is_used_only_when_safe(tmp_path):
-    from zoo.feature_cache import can_cache_features
+    from zoo.training.feature_cache import can_cache_features
 
     df = _image_folder(tmp_path)
     heads = [zoo.Head("tags", ["a", "b", "c"])]

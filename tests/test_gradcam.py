@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.builders import build_branches, build_shared_trunk
-from zoo.gradcam import backbone_layer, classes_to_explain, overlay, write_overlays
+from zoo.models.builders import build_branches, build_shared_trunk
+from zoo.evaluation.explain import backbone_layer, classes_to_explain, overlay, write_overlays
 
 SIZE = 96
 SIDE = SIZE // 4

@@ -5,10 +5,10 @@ import pytest
 from sklearn import metrics as skm
 
 import zoo
-from zoo.evaluation import multiclass_head_report, sigmoid_head_report
-from zoo.losses import AsymmetricLoss, WeightedBinaryCrossentropy, make_loss
-from zoo.metrics import ExactMatchAccuracy
-from zoo.thresholds import best_thresholds, cross_fitted_report, cross_fitted_thresholds
+from zoo.evaluation.report import multiclass_head_report, sigmoid_head_report
+from zoo.training.losses import AsymmetricLoss, WeightedBinaryCrossentropy, make_loss
+from zoo.training.metrics import ExactMatchAccuracy
+from zoo.evaluation.thresholds import best_thresholds, cross_fitted_report, cross_fitted_thresholds
 
 Y_TRUE = np.array([[1, 0, 0, 1], [1, 0, 1, 1], [0, 1, 0, 0], [0, 1, 1, 0], [1, 1, 0, 0]], "float32")
 Y_PRED = np.array([[1, 0, 0, 0], [1, 1, 1, 1], [0, 1, 0, 0], [0, 1, 1, 0], [1, 1, 1, 0]], "float32")
@@ -84,7 +84,7 @@ def test_evaluate_a_model_uses_stored_thresholds():
 
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(5)
     probabilities = model.predict(images, verbose=0)
-    zoo.metadata.update_head(model, "tags", threshold=[0.0, 1.0])  # everything a, nothing b
+    zoo.models.metadata.update_head(model, "tags", threshold=[0.0, 1.0])  # everything a, nothing b
     report = zoo.evaluate(model, dataset)
     expected_pred = np.column_stack([np.ones(12), np.zeros(12)])
     assert report["tags"]["summary"]["exact_match"] == pytest.approx(
@@ -146,7 +146,7 @@ def test_cross_fitted_report_scores_each_sample_with_its_own_thresholds():
 def test_reports_from_one_prediction_pass_match_reports_from_the_dataset():
     import tensorflow as tf
 
-    from zoo.evaluation import predict_with_targets
+    from zoo.evaluation.report import predict_with_targets
 
     model = zoo.build("multilabel_small", heads={"tags": ["a", "b", "c"]}, input_shape=(32, 32, 3))
     rng = np.random.default_rng(1)

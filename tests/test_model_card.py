@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import zoo
-from zoo.model_card import card_markdown, model_card, write_model_card
-from zoo.plan import choose_plan
+from zoo.io.model_card import card_markdown, model_card, write_model_card
+from zoo.training.plan import choose_plan
 
 HEADS = [zoo.Head("color", ["black", "blue", "red"], kind="multiclass"),
          zoo.Head("tags", ["sea", "sunset"], threshold=[0.3, 0.7])]

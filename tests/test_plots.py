@@ -3,7 +3,7 @@ import pandas as pd
 from PIL import Image
 
 import zoo
-from zoo.evaluation import multiclass_head_report, sigmoid_head_report
+from zoo.evaluation.report import multiclass_head_report, sigmoid_head_report
 
 
 def _is_png(path):
@@ -22,13 +22,13 @@ def test_every_plot_writes_an_image(tmp_path):
     df = pd.DataFrame({"filename": ["1", "2", "3"], "tags": [("a",), ("b", "c"), ("a",)]})
     counts = zoo.data.label_counts({"train": df, "validation": df.head(1)}, [tags])
     paths = [
-        zoo.plots.plot_history(history, tmp_path / "history.png"),
-        zoo.plots.plot_thresholds(y_true, scores, tmp_path / "thresholds.png"),
-        zoo.plots.plot_confusion(sigmoid_head_report(tags, y_true, scores), tmp_path / "tags.png"),
-        zoo.plots.plot_confusion(multiclass_head_report(kind, np.eye(2)[[0, 1, 1]], rng.random((3, 2))),
+        zoo.evaluation.plots.plot_history(history, tmp_path / "history.png"),
+        zoo.evaluation.plots.plot_thresholds(y_true, scores, tmp_path / "thresholds.png"),
+        zoo.evaluation.plots.plot_confusion(sigmoid_head_report(tags, y_true, scores), tmp_path / "tags.png"),
+        zoo.evaluation.plots.plot_confusion(multiclass_head_report(kind, np.eye(2)[[0, 1, 1]], rng.random((3, 2))),
                                  tmp_path / "kind.png"),
-        zoo.plots.plot_label_counts(counts, tmp_path / "counts.png"),
-        zoo.plots.plot_predictions(rng.uniform(0, 255, (3, 16, 16, 3)), ["a", None, "b"], ["a", "b", "c"],
+        zoo.evaluation.plots.plot_label_counts(counts, tmp_path / "counts.png"),
+        zoo.evaluation.plots.plot_predictions(rng.uniform(0, 255, (3, 16, 16, 3)), ["a", None, "b"], ["a", "b", "c"],
                                    tmp_path / "grid.png"),
     ]
     assert all(_is_png(p) for p in paths)
@@ -41,19 +41,19 @@ def _texts(figure):
 def test_confusion_counts_contrast_with_their_cells_and_the_title_names_split_and_threshold(tmp_path):
     kind = zoo.Head("kind", ["x", "y"], kind="multiclass")
     report = multiclass_head_report(kind, np.eye(2)[[0] * 9 + [1]], np.eye(2)[[0] * 9 + [0]])  # 9, 0 / 1, 0
-    figure = zoo.plots.confusion_figure(report, "kind", split="validation")
+    figure = zoo.evaluation.plots.confusion_figure(report, "kind", split="validation")
     colors = {text.get_text(): text.get_color() for text in _texts(figure)}
     assert colors["9"] == "white" and colors["0"] == "black" and colors["1"] == "black"
     assert figure.get_suptitle() == "kind: validation split"
     tags = zoo.Head("tags", ["a", "b"])
     sigmoid = sigmoid_head_report(tags, np.array([[1, 0], [1, 1], [0, 0]]), np.array([[0.9, 0.1], [0.8, 0.7],
                                                                                       [0.2, 0.6]]))
-    figure = zoo.plots.confusion_figure(sigmoid, "tags", split="validation", threshold=0.5)
+    figure = zoo.evaluation.plots.confusion_figure(sigmoid, "tags", split="validation", threshold=0.5)
     assert figure.get_suptitle() == "tags: validation split, threshold 0.5"
     assert [axes.get_title() for axes in figure.axes] == ["a", "b"]
-    per_class = zoo.plots.confusion_figure(sigmoid, "tags", split="validation")
+    per_class = zoo.evaluation.plots.confusion_figure(sigmoid, "tags", split="validation")
     assert [axes.get_title() for axes in per_class.axes] == ["a (threshold 0.50)", "b (threshold 0.50)"]
-    assert _is_png(zoo.plots.plot_confusion(sigmoid, tmp_path / "c.png", "tags", split="validation"))
+    assert _is_png(zoo.evaluation.plots.plot_confusion(sigmoid, tmp_path / "c.png", "tags", split="validation"))
 
 
 def test_history_panels_fill_their_rows_with_whole_epochs_and_named_stages():
@@ -61,7 +61,7 @@ def test_history_panels_fill_their_rows_with_whole_epochs_and_named_stages():
     history = pd.DataFrame({"epoch": epochs, "stage": ["frozen"] * 3 + ["fine-tune"] * 2,
                             **{name: epochs * 0.1 for name in ("loss", "a_loss", "b_loss", "a_acc", "b_acc")},
                             "val_loss": epochs * 0.2, "val_score": epochs * 0.3, "empty": [np.nan] * 5})
-    figure = zoo.plots.history_figure(history)
+    figure = zoo.evaluation.plots.history_figure(history)
     titles = [axes.get_title() for axes in figure.axes]
     assert titles == ["loss", "a_acc", "a_loss", "b_acc", "b_loss", "score"]  # no panel for all-NaN "empty"
     assert [axes.get_subplotspec().colspan for axes in figure.axes][:4] == [range(0, 2), range(2, 4),
@@ -78,13 +78,13 @@ def test_prediction_sheet_marks_each_head_right_or_wrong(tmp_path):
     images = np.random.default_rng(0).uniform(0, 255, (3, 16, 16, 3))
     true = {"color": ["red", "blue", "red"], "tags": [("a", "b"), ("a",), ()]}
     predicted = {"color": ["red", "red", "red"], "tags": [("a", "b"), ("a",), ("b",)]}
-    figure = zoo.plots.prediction_sheet_figure(images, ["x/1.jpg", "x/2.jpg", "y/3.jpg"], true, predicted)
+    figure = zoo.evaluation.plots.prediction_sheet_figure(images, ["x/1.jpg", "x/2.jpg", "y/3.jpg"], true, predicted)
     texts = [(t.get_text(), t.get_color()) for t in _texts(figure)]
     assert texts == [("color: red", "green"), ("tags: a b", "green"),
                      ("color: red (true: blue)", "red"), ("tags: a", "green"),
                      ("color: red", "green"), ("tags: b (true: (none))", "red")]
     assert figure.get_suptitle() == "color 2/3 right, tags 2/3 right"
     assert [axes.get_title() for axes in figure.axes] == ["x/1.jpg", "x/2.jpg", "y/3.jpg"]
-    path = zoo.plots.plot_prediction_sheet(images, ["1.jpg", "2.jpg", "3.jpg"], true, predicted,
+    path = zoo.evaluation.plots.plot_prediction_sheet(images, ["1.jpg", "2.jpg", "3.jpg"], true, predicted,
                                            tmp_path / "sheet.png")
     assert _is_png(path)

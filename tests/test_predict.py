@@ -27,7 +27,7 @@ def photos(tmp_path):
 def test_predict_files_and_folders_to_a_frame(model, photos, tmp_path):
     folder, paths = photos
     model.get_layer("tags_logits").bias.assign([5.0, -5.0, 5.0])  # a and c, not b
-    zoo.metadata.update_head(model, "tags", threshold=[0.5, 0.5, 0.9999])  # ... but c needs > 0.9999
+    zoo.models.metadata.update_head(model, "tags", threshold=[0.5, 0.5, 0.9999])  # ... but c needs > 0.9999
     zoo.save_model(model, tmp_path / "m.h5")
     predictor = zoo.Predictor(tmp_path / "m.h5")
     frame = predictor.predict(folder)
@@ -100,7 +100,7 @@ def test_empty_marker_top_class_and_top_k(model, photos):
     np.testing.assert_allclose(frame["color:top_probability"], colors.max(axis=1))
     assert list(frame.columns[:5]) == ["file", "color", "color:top", "color:top_probability", "color:top_k"]
     assert "tags:top_k" not in zoo.Predictor(model).predict(folder).columns
-    lines = zoo.predict.preview(frame, zoo.Predictor(model).heads, limit=2)
+    lines = zoo.evaluation.predict.preview(frame, zoo.Predictor(model).heads, limit=2)
     assert lines[0].startswith("a.jpg  color: ") and f"tags: (none) ({first['tags:b']:.2f} for b)" in lines[0]
     assert lines[-1] == "... and 1 more"
     with pytest.raises(ValueError, match="Received: top_k=0"):

@@ -3,7 +3,7 @@ import io
 import keras
 import numpy as np
 
-from zoo.progress import EpochProgress, Progress, format_duration, keras_progress, timing, track
+from zoo.training.progress import EpochProgress, Progress, format_duration, keras_progress, timing, track
 
 
 class Clock:
@@ -76,7 +76,7 @@ def test_keras_progress_never_uses_the_keras_bar_off_a_terminal():
 def test_batches_of_a_dataset_are_tracked_from_its_cardinality():
     import tensorflow as tf
 
-    from zoo.progress import track_batches
+    from zoo.training.progress import track_batches
 
     stream = io.StringIO()
     dataset = tf.data.Dataset.range(24).batch(2)

@@ -20,7 +20,7 @@ def test_unknown_model_lists_valid_names():
 
 def test_unknown_backbone_lists_valid_names():
     with pytest.raises(ValueError, match=r"Valid backbones: compact_resnet.*vgg16"):
-        zoo.backbones.build_backbone("alexnet", (32, 32, 3))
+        zoo.models.backbones.build_backbone("alexnet", (32, 32, 3))
 
 
 def test_unknown_kind_names_the_value():

@@ -9,7 +9,7 @@ import pytest
 
 import zoo
 from helpers import assert_same_predictions
-from zoo import keras2_compat
+from zoo.io import _keras2 as keras2_compat
 
 HEADS = {"color": ["black", "blue", "red"], "type": ["dress", "jeans", "shirt"]}
 

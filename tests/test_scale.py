@@ -10,7 +10,7 @@ import zoo
 
 
 def test_mixed_precision_computes_in_half_and_outputs_float32():
-    with zoo.scale.mixed_precision("mixed_bfloat16"):
+    with zoo.training.scale.mixed_precision("mixed_bfloat16"):
         model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
     assert keras.config.dtype_policy().name == "float32"
     conv = model.get_layer("compact_resnet").get_layer("stem_conv")
@@ -24,7 +24,7 @@ def test_mixed_precision_computes_in_half_and_outputs_float32():
 
 def test_unknown_strategy_is_named():
     with pytest.raises(ValueError, match="Received: kind='tpu'"):
-        zoo.scale.strategy("tpu")
+        zoo.training.scale.strategy("tpu")
 
 
 MIRRORED = textwrap.dedent(
@@ -36,7 +36,7 @@ MIRRORED = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import zoo
-    strategy = zoo.scale.strategy("mirrored", ["/cpu:0", "/cpu:1"])
+    strategy = zoo.training.scale.strategy("mirrored", ["/cpu:0", "/cpu:1"])
     with strategy.scope():
         model = zoo.build("multilabel_small", heads={"tags": ["a", "b", "c"]}, input_shape=(32, 32, 3))
     rng = np.random.default_rng(0)

@@ -15,14 +15,14 @@ import pandas as pd
 import pytest
 
 import zoo
-from zoo import training_run
-from zoo.backup import latest_backup
+from zoo.training import run as training_run
+from zoo.training.backup import latest_backup
 from zoo.cli import main
 from zoo.data.synthetic import make_garments
-from zoo.feature_cache import backbones_of
-from zoo.finetune import describe_branches, set_trainable
-from zoo.plan import Plan, choose_plan, shape_for, target_epochs
-from zoo.registry import list_models
+from zoo.training.feature_cache import backbones_of
+from zoo.training.finetune import describe_branches, set_trainable
+from zoo.training.plan import Plan, choose_plan, shape_for, target_epochs
+from zoo.models.registry import list_models
 
 from helpers import heads_for
 
@@ -50,7 +50,7 @@ def test_no_default_path_freezes_a_random_backbone(name):
         warnings.simplefilter("always")
         model = zoo.build(name, heads=heads_for(name), input_shape=(32, 32, 3), weights="auto")
     fallbacks = [str(w.message) for w in caught if "no ImageNet weights" in str(w.message)]
-    assert len(fallbacks) == (1 if zoo.models.MODELS.get(name).pretrainable else 0)
+    assert len(fallbacks) == (1 if zoo.models.architectures.MODELS.get(name).pretrainable else 0)
     starts = zoo.model_info(model)["pretrained"]
     assert starts and all(start == {"source": "random", "file": None} for start in starts.values())
     backbones = backbones_of(model)
@@ -131,7 +131,7 @@ def test_no_flag_run_plans_trains_and_records_everything(garments, tmp_path, cap
 
 KILL_IN_BACKUP = textwrap.dedent("""
     import os, signal, sys
-    from zoo import backup
+    from zoo.training import backup
     write = backup.RunBackup._write
     def write_then_die(self, epoch, state):
         if epoch == 3:  # the weights are written, the state that completes the backup is not
@@ -192,8 +192,8 @@ def test_a_resumed_run_never_replaces_a_better_best_model(garments, tmp_path):
     output = tmp_path / "run"
     output.mkdir()
     model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
-    metadata = zoo.metadata.get_metadata(model)
-    zoo.metadata.set_metadata(model, {**metadata, "best": {"val_score": 0.9, "epoch": 5}})
+    metadata = zoo.models.metadata.get_metadata(model)
+    zoo.models.metadata.set_metadata(model, {**metadata, "best": {"val_score": 0.9, "epoch": 5}})
     zoo.save_model(model, output / "best.keras")
     plan = choose_plan(10, 2, (32, 32), 32, 0, 0, {}, budget_seconds=60)
     # The backup was written before epoch 5's better model: it remembers 0.8 only.
@@ -202,9 +202,9 @@ def test_a_resumed_run_never_replaces_a_better_best_model(garments, tmp_path):
     assert checkpoint.best == 0.9
     checkpoint.set_model(model)
     checkpoint.on_epoch_end(5, {"loss": 0.1, "val_score": 0.85})
-    assert zoo.saving.read_metadata(output / "best.keras")["best"] == {"val_score": 0.9, "epoch": 5}
+    assert zoo.io.saving.read_metadata(output / "best.keras")["best"] == {"val_score": 0.9, "epoch": 5}
     checkpoint.on_epoch_end(6, {"loss": 0.1, "val_score": 0.95})
-    assert zoo.saving.read_metadata(output / "best.keras")["best"] == {"val_score": 0.95, "epoch": 7}
+    assert zoo.io.saving.read_metadata(output / "best.keras")["best"] == {"val_score": 0.95, "epoch": 7}
 
 
 def test_nan_loss_stops_with_one_message_and_status_1(garments, tmp_path, capsys):
@@ -294,7 +294,7 @@ def test_flags_fix_one_choice_and_the_plan_fits_the_rest():
 
 
 def test_stage_specs_take_auto_and_layer_counts():
-    from zoo.commands import parse_stage
+    from zoo.training.finetune import parse_stage
 
     assert parse_stage("trainable=auto", ["tags"]).trainable == "auto"
     assert parse_stage("trainable=tags:20", ["tags"]).trainable == {"tags": 20}

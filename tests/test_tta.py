@@ -10,9 +10,9 @@ from PIL import Image
 import zoo
 from helpers import heads_for
 from zoo.cli import main
-from zoo.evaluation import predict_with_targets
-from zoo.thresholds import best_thresholds
-from zoo.tta import predict_tta, views
+from zoo.evaluation.report import predict_with_targets
+from zoo.evaluation.thresholds import best_thresholds
+from zoo.evaluation.tta import predict_tta, views
 
 
 def _images(count=4, seed=0):

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from zoo import weights
-from zoo.backbones import build_backbone
+from zoo.io import weights
+from zoo.models.backbones import build_backbone
 
 VGG_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 

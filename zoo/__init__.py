@@ -18,38 +18,55 @@ import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 
+from zoo import _moved
+
 __version__ = "0.1.0"
 
 # Loaded with the package on first use, in this order; they register every custom Keras object.
-_EAGER_MODULES = ("backbones", "callbacks", "plots", "scale", "weights", "builders", "evaluation", "heads",
-                  "layers", "losses", "metadata", "metrics", "models", "registry", "saving", "thresholds")
+_EAGER_MODULES = (
+    "zoo.models.backbones", "zoo.training.callbacks", "zoo.evaluation.plots", "zoo.training.scale",
+    "zoo.io.weights", "zoo.models.builders", "zoo.evaluation.report", "zoo.models.heads", "zoo.models.layers",
+    "zoo.training.losses", "zoo.models.metadata", "zoo.training.metrics", "zoo.models.architectures",
+    "zoo.models.registry", "zoo.io.saving", "zoo.evaluation.thresholds",
+)
+
+# Modules that are public names of the package itself (`zoo.plots.plot_history`, ...).
+_MODULES = {
+    "backbones": "zoo.models.backbones",
+    "callbacks": "zoo.training.callbacks",
+    "plots": "zoo.evaluation.plots",
+    "scale": "zoo.training.scale",
+    "weights": "zoo.io.weights",
+}
 
 _ATTRIBUTES = {
-    "build_branches": "zoo.builders",
-    "build_shared_trunk": "zoo.builders",
-    "compile_model": "zoo.builders",
-    "evaluate": "zoo.evaluation",
-    "explain": "zoo.gradcam",
-    "summary_table": "zoo.evaluation",
-    "HEAD_KINDS": "zoo.heads",
-    "Head": "zoo.heads",
-    "ImagePreprocessing": "zoo.layers",
-    "model_info": "zoo.metadata",
-    "Architecture": "zoo.models",
-    "build": "zoo.models",
-    "register_model": "zoo.models",
-    "list_backbones": "zoo.registry",
-    "list_models": "zoo.registry",
-    "load_model": "zoo.saving",
-    "save_model": "zoo.saving",
-    "tune_thresholds": "zoo.thresholds",
+    "build_branches": "zoo.models.builders",
+    "build_shared_trunk": "zoo.models.builders",
+    "compile_model": "zoo.models.builders",
+    "evaluate": "zoo.evaluation.report",
+    "explain": "zoo.evaluation.explain",
+    "summary_table": "zoo.evaluation.report",
+    "HEAD_KINDS": "zoo.models.heads",
+    "Head": "zoo.models.heads",
+    "ImagePreprocessing": "zoo.models.layers",
+    "model_info": "zoo.models.metadata",
+    "Architecture": "zoo.models.architectures",
+    "build": "zoo.models.architectures",
+    "register_model": "zoo.models.architectures",
+    "list_backbones": "zoo.models.registry",
+    "list_models": "zoo.models.registry",
+    "load_model": "zoo.io.saving",
+    "save_model": "zoo.io.saving",
+    "tune_thresholds": "zoo.evaluation.thresholds",
     # Built on tf.data: load on first use only, so that building, compiling, saving and
     # evaluating models also work on Keras' JAX backend without TensorFlow.
-    "Predictor": "zoo.predict",
-    "export": "zoo.deploy",
+    "Predictor": "zoo.evaluation.predict",
+    "export": "zoo.io.export",
     **dict.fromkeys(
-        ["Stage", "fit_staged", "freeze", "set_trainable", "trainable_summary", "unfreeze_from"], "zoo.finetune"
+        ["freeze", "set_trainable", "trainable_summary", "unfreeze_from"], "zoo.training.trainable"
     ),
+    "Stage": "zoo.training.finetune",
+    "fit_staged": "zoo.training.finetune",
 }
 
 _loading = False
@@ -66,7 +83,7 @@ def _load_package() -> None:
         _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         for name in _EAGER_MODULES:
-            _importlib.import_module(f"zoo.{name}")
+            _importlib.import_module(name)
     except BaseException:
         _loading = False
         raise
@@ -104,6 +121,8 @@ class _AfterExecution:
             pass
 
 
+_moved.install()  # old module paths (zoo.saving, zoo.finetune, ...) still import
+
 if "keras" in _sys.modules:
     _load_package()  # Keras is loaded already: registering zoo's objects costs little more
 else:
@@ -116,6 +135,8 @@ def __getattr__(name):
     if name in _ATTRIBUTES:
         _load_package()
         value = getattr(_importlib.import_module(_ATTRIBUTES[name]), name)
+    elif name in _MODULES:
+        value = _importlib.import_module(_MODULES[name])
     elif _importlib_util.find_spec(f"zoo.{name}") is not None:
         value = _importlib.import_module(f"zoo.{name}")
     else:

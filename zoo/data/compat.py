@@ -25,7 +25,7 @@ from zoo.data.encoding import learn_classes
 from zoo.data.images import check_images
 from zoo.data.pipeline import DataError, images_dataset, make_dataset
 from zoo.data.sources import FILE_COLUMN, from_dataframe, resolve_paths
-from zoo.heads import Head, as_heads
+from zoo.models.heads import Head, as_heads
 
 CLASS_MODES = ("categorical", "binary", "sparse", "raw", "multi_output", None)
 

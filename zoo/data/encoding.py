@@ -18,7 +18,7 @@ import pandas as pd
 
 from zoo.data.errors import DataError, problem_list
 from zoo.data.sources import FILE_COLUMN
-from zoo.heads import Head
+from zoo.models.heads import Head
 
 ON_ERROR = ("raise", "skip")
 

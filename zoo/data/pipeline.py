@@ -23,7 +23,7 @@ from zoo.data.errors import DataError
 from zoo.data.images import decode_rgb
 from zoo.data.mixing import split_mixing
 from zoo.data.validation import check_rows
-from zoo.heads import as_heads
+from zoo.models.heads import as_heads
 
 RESIZE_MODES = ("stretch", "pad", "crop")
 logger = logging.getLogger(__name__)

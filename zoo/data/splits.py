@@ -26,7 +26,7 @@ from sklearn.model_selection import ShuffleSplit
 from zoo.data.encoding import encode
 from zoo.data.errors import DataError, DataWarning, problem_list
 from zoo.data.validation import head_kinds, merge_duplicates
-from zoo.heads import as_heads
+from zoo.models.heads import as_heads
 
 
 def _class_counts(df: pd.DataFrame, name: str) -> collections.Counter:

@@ -29,7 +29,7 @@ from zoo.data.encoding import ON_ERROR, Encoded, encode, label_problems_message
 from zoo.data.errors import DataError, DataWarning, problem_list
 from zoo.data.images import ImageCheck, check_images
 from zoo.data.sources import FILE_COLUMN, resolve_paths
-from zoo.heads import HEAD_KINDS, as_heads
+from zoo.models.heads import HEAD_KINDS, as_heads
 
 
 def head_kinds(heads) -> dict:

@@ -1,0 +1,7 @@
+"""`python -m zoo.cli`: the `zoo` command."""
+
+import sys
+
+from zoo.cli.app import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""`zoo evaluate`: a saved model on labelled images -> per-head metrics, optionally tuned thresholds.
+
+Example:
+    $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
+"""
+
+from __future__ import annotations
+
+from zoo.cli.choices import ON_ERROR, THRESHOLD_METRICS, TTA_MODES
+from zoo.cli.sources import add_source_arguments
+
+
+def add_parser(commands) -> None:
+    """Adds `zoo evaluate` to the command's subparsers."""
+    evaluate = commands.add_parser("evaluate", help="report per-head metrics of a saved model on labelled images")
+    evaluate.add_argument("model", help=".keras or .h5 model file")
+    add_source_arguments(evaluate)
+    evaluate.add_argument("--threshold", type=float, help="one threshold for every sigmoid head")
+    evaluate.add_argument("--tune-thresholds", choices=THRESHOLD_METRICS,
+                          help="tune per-class thresholds on these images first")
+    evaluate.add_argument("--save", action="store_true", help="with --tune-thresholds: store them in the model file")
+    evaluate.add_argument("--allow-empty", action="store_true",
+                          help="images without any label are valid negatives of multilabel heads")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--tta", choices=TTA_MODES,
+                          help="test-time augmentation: average each image's probabilities with its mirror's "
+                               "(flip; flip+crops adds 5 crops); thresholds are tuned on the same probabilities")
+    evaluate.add_argument("--on-error", choices=ON_ERROR, default="raise")
+    evaluate.add_argument("--output", help="CSV file for the report")
+    evaluate.set_defaults(run=run)
+
+
+def run(args) -> None:
+    """`zoo evaluate`: model + labelled images -> report table and CSV."""
+    import zoo
+    from zoo import data
+    from zoo.models.metadata import heads_of
+    from zoo.training.run import training_overlap
+
+    from zoo.cli.reports import print_report, report_frame
+    from zoo.cli.sources import load_source
+
+    model = zoo.load_model(args.model, compile=False)
+    heads = heads_of(model)
+    df, _ = load_source(args)
+    dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
+                                batch_size=args.batch_size, shuffle=False, on_error=args.on_error,
+                                allow_empty=args.allow_empty)
+    overlap, total = training_overlap(args.model, dataset.zoo_files)
+    if overlap:
+        print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
+              f"flatter the model. Evaluate on images it has not seen.")
+    batches = zoo.training.progress.track_batches(dataset, "evaluate")
+    tta = getattr(args, "tta", None)
+    predictions = zoo.evaluation.report.predict_with_targets(model, batches, **({"tta": tta} if tta else {}))
+    if args.tune_thresholds:
+        tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
+        print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
+        if args.save:
+            zoo.save_model(model, args.model)
+            print(f"thresholds saved in {args.model}")
+    thresholds = {h.name: args.threshold for h in heads if h.kind != "multiclass"} if args.threshold is not None else None
+    report = zoo.evaluate(model, thresholds=thresholds, predictions=predictions)
+    print_report(report)
+    if args.output:
+        report_frame(report).to_csv(args.output, index=False)
+        print(f"\nreport written to {args.output}")

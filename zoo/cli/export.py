@@ -1,0 +1,26 @@
+"""`zoo export`: a model with its label names as a SavedModel, ONNX or LiteRT file.
+
+Example:
+    $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
+"""
+
+from __future__ import annotations
+
+
+def add_parser(commands) -> None:
+    """Adds `zoo export` to the command's subparsers."""
+    export = commands.add_parser(
+        "export", help="export a model with its label names: SavedModel (TF Serving), ONNX or LiteRT")
+    export.add_argument("model", help=".keras or .h5 model file")
+    export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"])
+    export.add_argument("--output", required=True, help="SavedModel folder, .onnx or .tflite file (replaced whole)")
+    export.add_argument("--quantize", choices=["dynamic"], help="litert: int8 weights, float activations")
+    export.set_defaults(run=run)
+
+
+def run(args) -> None:
+    """Writes the export and names it."""
+    from zoo.io.export import export
+
+    written = export(args.model, args.output, format=args.format, quantize=args.quantize)
+    print(f"{args.format} export written to {written}")

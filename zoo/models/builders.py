@@ -1,0 +1,206 @@
+"""Functional-API builders: a shared trunk with several heads, or one branch per head.
+
+Example:
+    >>> import zoo
+    >>> from zoo.models.builders import build_shared_trunk
+    >>> model = build_shared_trunk("small_cnn", [zoo.Head("tags", ["a", "b"])], (32, 32, 3))
+    >>> model.output_names
+    ['tags']
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+from keras import layers
+
+from zoo.models.backbones import build_backbone, resolve_weights
+from zoo.models.heads import Head
+from zoo.models.metadata import heads_of, make_metadata, set_metadata
+
+POOLINGS = ("avg", "max", "flatten")
+
+
+def _pool(x, pooling, name):
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name=name)(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name=name)(x)
+    if pooling == "flatten":
+        return layers.Flatten(name=name)(x)
+    raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
+
+
+def _neck(x, units, dropout, prefix):
+    if units:
+        x = layers.Dense(units, activation="relu", name=f"{prefix}_dense")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
+    return x
+
+
+def _per_head(value, head_name, argument):
+    """Reads a per-branch option given once for all heads or as a dict by head."""
+    if isinstance(value, dict):
+        if head_name not in value:
+            raise ValueError(
+                f"`{argument}` has no entry for head {head_name!r}. Received: {argument}={value!r}"
+            )
+        return value[head_name]
+    return value
+
+
+def build_shared_trunk(
+    backbone: str,
+    heads: list[Head],
+    input_shape,
+    weights=None,
+    pooling: str = "avg",
+    neck_units: int | None = None,
+    dropout: float = 0.0,
+    freeze_backbone: bool = False,
+    name: str = "shared_trunk",
+) -> keras.Model:
+    """One backbone, pooled features shared by every head.
+
+    Args:
+        backbone: Backbone name from `zoo.list_backbones()`.
+        heads: The heads; each becomes an output named after it.
+        input_shape: (height, width, 3) of raw 0..255 images.
+        weights: Backbone weights: None, "auto", "imagenet" or a path (see
+            `zoo.models.backbones.resolve_weights`); what was loaded is recorded in the
+            model's metadata (`zoo.model_info(model)["pretrained"]`).
+        pooling: "avg", "max" or "flatten".
+        neck_units: Optional shared Dense+ReLU width after pooling.
+        dropout: Dropout rate after pooling (and neck).
+        freeze_backbone: Make the backbone non-trainable (its BatchNorm layers
+            then run in inference mode).
+        name: Model name.
+
+    Returns:
+        An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
+    """
+    inputs = keras.Input(input_shape, name="image")
+    start = resolve_weights(backbone, weights, input_shape)
+    trunk = build_backbone(backbone, input_shape, start["file"])
+    trunk.trainable = not freeze_backbone
+    x = _pool(trunk(inputs), pooling, "pool")
+    x = _neck(x, neck_units, dropout, "neck")
+    model = keras.Model(inputs, {h.name: h.build(x) for h in heads}, name=name)
+    set_metadata(
+        model,
+        make_metadata(heads, input_shape, architecture=name, backbone=backbone, branches={trunk.name: backbone},
+                      feature_layers=["pool"], pretrained={trunk.name: start}),
+    )
+    return model
+
+
+def build_branches(
+    backbones,
+    heads: list[Head],
+    input_shape,
+    weights=None,
+    pooling="avg",
+    neck_units=None,
+    dropout=0.0,
+    frozen=(),
+    name: str = "branches",
+) -> keras.Model:
+    """One backbone branch per head, all reading the same input image.
+
+    Per-branch options (`backbones`, `weights`, `pooling`, `neck_units`,
+    `dropout`) take one value for every branch or a dict keyed by head name.
+
+    Args:
+        backbones: Backbone name(s).
+        heads: The heads; head `h` gets a branch whose backbone model is named
+            `f"{h.name}_{backbone}"`.
+        input_shape: (height, width, 3) of raw 0..255 images.
+        weights: Backbone weights per branch: None, "auto", "imagenet" or a path;
+            recorded in the model's metadata like `build_shared_trunk` does.
+        pooling: "avg", "max" or "flatten" per branch.
+        neck_units: Dense+ReLU width after pooling per branch (None: none).
+        dropout: Dropout rate after the neck per branch.
+        frozen: Head names whose backbone is made non-trainable.
+        name: Model name.
+
+    Returns:
+        An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
+    """
+    unknown = set(frozen) - {h.name for h in heads}
+    if unknown:
+        raise ValueError(f"`frozen` names unknown heads {sorted(unknown)}. Received: frozen={frozen!r}")
+    inputs = keras.Input(input_shape, name="image")
+    outputs, branches, pretrained = {}, {}, {}
+    for head in heads:
+        backbone = _per_head(backbones, head.name, "backbones")
+        start = resolve_weights(backbone, _per_head(weights, head.name, "weights"), input_shape)
+        trunk = build_backbone(backbone, input_shape, start["file"], f"{head.name}_{backbone}")
+        trunk.trainable = head.name not in frozen
+        branches[trunk.name] = backbone
+        pretrained[trunk.name] = start
+        x = _pool(trunk(inputs), _per_head(pooling, head.name, "pooling"), f"{head.name}_pool")
+        x = _neck(
+            x,
+            _per_head(neck_units, head.name, "neck_units"),
+            _per_head(dropout, head.name, "dropout"),
+            f"{head.name}_neck",
+        )
+        outputs[head.name] = head.build(x)
+    model = keras.Model(inputs, outputs, name=name)
+    backbone_by_head = {h.name: _per_head(backbones, h.name, "backbones") for h in heads}
+    set_metadata(
+        model,
+        make_metadata(heads, input_shape, architecture=name, backbone=backbone_by_head, branches=branches,
+                      feature_layers=[f"{h.name}_pool" for h in heads], pretrained=pretrained),
+    )
+    return model
+
+
+def compile_model(
+    model: keras.Model,
+    heads: list[Head] | None = None,
+    optimizer=None,
+    learning_rate: float = 1e-3,
+    loss_weights: dict | None = None,
+    losses: dict | None = None,
+    jit_compile: bool | None = None,
+    **compile_kwargs,
+) -> keras.Model:
+    """Compiles a multi-head model with per-head losses, loss weights and metrics.
+
+    Args:
+        model: A model whose outputs are named after `heads`.
+        heads: The heads (default: read from the model's metadata).
+        optimizer: A keras optimizer (default: Adam at `learning_rate`).
+        learning_rate: Used when `optimizer` is None.
+        loss_weights: {head: weight}; missing heads use `Head.loss_weight`.
+        losses: {head: loss} overriding each kind's default loss.
+        jit_compile: Compile the train step with XLA. Default: off on TensorFlow
+            (on CPU its compile time outweighs its gain for short runs), on with
+            JAX (whose only fast path is XLA).
+        **compile_kwargs: Passed to `model.compile` (`jit_compile`, ...).
+
+    Returns:
+        The same model, compiled.
+    """
+    heads = heads or heads_of(model)
+    unknown = set(loss_weights or {}) | set(losses or {})
+    unknown -= {h.name for h in heads}
+    if unknown:
+        raise ValueError(f"Loss options name unknown heads: {sorted(unknown)}")
+    if jit_compile is None:
+        jit_compile = keras.backend.backend() == "jax"
+    strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        optimizer = optimizer or keras.optimizers.Adam(learning_rate)
+    model.compile(
+        optimizer=optimizer,
+        loss={h.name: (losses or {}).get(h.name) or h.loss() for h in heads},
+        loss_weights={h.name: float((loss_weights or {}).get(h.name, h.loss_weight)) for h in heads},
+        metrics={h.name: h.metrics() for h in heads},
+        jit_compile=jit_compile,
+        **compile_kwargs,
+    )
+    return model

@@ -1,0 +1,17 @@
+"""Training: stages, losses, metrics, callbacks and the planned `zoo train` run.
+
+- `finetune`: trainable parts and staged fitting (`Stage`, `fit_staged`);
+- `losses`, `metrics`, `callbacks`: what `compile` and `fit` are given;
+- `feature_cache`: frozen-backbone features computed once;
+- `scale`: mixed precision and distribution strategies; `distributed`: multi-worker runs;
+- `plan`, `run`, `backup`, `progress`: the data-driven plan and a run that survives a kill.
+
+Example:
+    >>> import zoo.training
+    >>> zoo.training.plan.target_epochs(1600)
+    63
+"""
+
+from zoo._lazy import submodule_getattr
+
+__getattr__ = submodule_getattr(__name__)

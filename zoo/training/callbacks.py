@@ -1,0 +1,172 @@
+"""Training callbacks: epoch-end validation metrics, atomic checkpoints, NaN stop.
+
+Example:
+    >>> callbacks = zoo.training.callbacks.standard_callbacks("run1", validation_data)  # doctest: +SKIP
+    >>> model.fit(train_data, epochs=30, callbacks=callbacks)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo.evaluation.report import evaluate
+from zoo.models.metadata import get_metadata, heads_of, set_metadata
+from zoo.io.saving import read_metadata, save_model
+
+logger = logging.getLogger(__name__)
+
+
+class ValidationMetrics(keras.callbacks.Callback):
+    """Adds scikit-learn F1, precision and recall per head to the epoch logs.
+
+    Predictions and targets come from the same pass over `validation_data`, so
+    they stay aligned whatever the dataset's order. Keys look like
+    `val_tags_micro_f1`, so `ModelCheckpoint`, `EarlyStopping` and `CSVLogger`
+    placed after this callback can use them. `val_score` is the mean over heads
+    of accuracy (multiclass) and mAP (multilabel, binary): one threshold-free
+    figure to pick the best epoch by. An epoch whose loss is not finite is
+    skipped (`StopOnNaN` ends the run).
+
+    Args:
+        validation_data: Batches of (images, {head: targets}).
+        prefix: Prefix of the log keys.
+        verbose: Print one line per epoch.
+    """
+
+    def __init__(self, validation_data, prefix: str = "val_", verbose: bool = False):
+        super().__init__()
+        self.validation_data = validation_data
+        self.prefix = prefix
+        self.verbose = verbose
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        if not np.isfinite(float(logs.get("loss", 0.0))):
+            return  # StopOnNaN reports it; the predictions are NaN too
+        report = evaluate(self.model, self.validation_data)
+        scores = []
+        for head in heads_of(self.model):
+            if head.kind == "multiclass":
+                keys = ("accuracy", "macro_f1")
+                scores.append(report[head.name]["summary"]["accuracy"])
+            else:
+                keys = ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "mAP")
+                scores.append(report[head.name]["summary"]["mAP"])
+            for key in keys:
+                logs[f"{self.prefix}{head.name}_{key}"] = report[head.name]["summary"][key]
+        logs[f"{self.prefix}score"] = float(np.nanmean(scores))
+        if self.verbose:
+            figures = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k.startswith(self.prefix))
+            print(f"epoch {epoch + 1}: {figures}")
+
+
+class SafeModelCheckpoint(keras.callbacks.Callback):
+    """Saves the model with `zoo.save_model` (atomic, metadata included).
+
+    Args:
+        filepath: `.keras` or `.h5` path; may contain `{epoch}`.
+        monitor: Log key to compare epochs by.
+        mode: "min", "max" or "auto" (max for accuracy/f1/auc/map/score keys).
+        save_best_only: Save only when `monitor` improves.
+        best: The best value so far (a resumed run passes the saved one, so
+            that a worse epoch never replaces the best model).
+    """
+
+    def __init__(self, filepath, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True,
+                 best: float | None = None):
+        super().__init__()
+        if mode not in ("min", "max", "auto"):
+            raise ValueError(f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}")
+        if mode == "auto":
+            last = monitor.lower().rsplit("_", 1)[-1]  # a head may be named "scores": read the figure's own name
+            mode = "min" if last in ("loss", "error") else "max" if any(
+                k in last for k in ("acc", "f1", "auc", "map", "match", "precision", "recall", "score")) else "min"
+        self.filepath, self.monitor, self.mode, self.save_best_only = str(filepath), monitor, mode, save_best_only
+        self.best = best if best is not None else (-math.inf if mode == "max" else math.inf)
+        self.best_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if not np.isfinite(float(logs.get("loss", 0.0))):
+            return
+        path = self.filepath.format(epoch=epoch + 1)
+        if not self.save_best_only:
+            save_model(self.model, path)
+            return
+        if self.monitor not in logs:
+            raise KeyError(
+                f"SafeModelCheckpoint monitors {self.monitor!r}, which is not in the logs "
+                f"{sorted(logs)}. Received: monitor={self.monitor!r}"
+            )
+        value = float(logs[self.monitor])
+        if (value > self.best) if self.mode == "max" else (value < self.best):
+            self.best, self.best_epoch = value, epoch + 1
+            metadata = get_metadata(self.model)
+            if metadata is not None:  # saved with the model, so a resumed run knows the value to beat
+                set_metadata(self.model, {**metadata, "best": {self.monitor: value, "epoch": epoch + 1}})
+            save_model(self.model, path)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite loss, saying where and what to try.
+
+    Args:
+        log: Log the error; False where the caller reports `stopped_at` itself.
+    """
+
+    def __init__(self, log: bool = True):
+        super().__init__()
+        self.log = log
+        self.stopped_at = None
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.stopped_at = (self._epoch + 1, batch + 1)
+            self.model.stop_training = True
+            if self.log:
+                logger.error(
+                    "Training stopped: the loss became %s at epoch %d, batch %d. Lower the learning rate, "
+                    "check the inputs for NaN, or use a loss with clipping.", loss, *self.stopped_at,
+                )
+
+
+def standard_callbacks(output_dir, validation_data=None, monitor: str | None = None, backup: bool = True) -> list:
+    """Validation metrics, NaN stop, best-model checkpoint, CSV log and resume.
+
+    Args:
+        output_dir: Folder for `best.keras`, `history.csv` and `backup/`.
+        validation_data: Enables `ValidationMetrics` and the checkpoint's default
+            monitor `val_loss`.
+        monitor: Checkpoint monitor (default `val_loss`, or `loss` without
+            validation data).
+        backup: Add `keras.callbacks.BackupAndRestore`: rerunning the same
+            `fit` after an interruption resumes at the next epoch.
+
+    Returns:
+        A list for `model.fit(callbacks=...)`.
+    """
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    callbacks = []
+    if validation_data is not None:
+        callbacks.append(ValidationMetrics(validation_data))
+    callbacks.append(StopOnNaN())
+    monitor = monitor or ("val_loss" if validation_data is not None else "loss")
+    best_file = output_dir / "best.keras"
+    # After an interruption the best model so far is on disk: a resumed fit must beat it.
+    saved = (read_metadata(best_file) or {}).get("best", {}) if backup and best_file.is_file() else {}
+    callbacks.append(SafeModelCheckpoint(best_file, monitor, best=saved.get(monitor)))
+    callbacks.append(keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True))
+    if backup:
+        callbacks.append(keras.callbacks.BackupAndRestore(str(output_dir / "backup")))
+    return callbacks

@@ -1,0 +1,272 @@
+"""One `zoo train` run: plan, train in stages with backups, restore the best epoch, report.
+
+Running the same command again after an interruption continues from the last
+finished epoch: the plan and the best value so far are read back from the output
+folder, and the split is checked against the one the run began with.
+
+Example:
+    $ zoo train --folders clothing --separator _ --heads color type
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RUN_FILE = "run.json"
+PLAN_FILE = "plan.json"
+SPLIT_FILE = "split.csv"
+BACKUP_FOLDER = "backup"
+BEST_MODEL = "best.keras"
+MONITOR = "val_score"
+PROBE_SIDES = (48, 96)
+# Arguments that change what a run computes; the others (progress, output) may differ on resume.
+_OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard"}
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or continue; the message says what to do."""
+
+
+def run_arguments(args) -> dict:
+    """The arguments that define a run, as JSON-ready values."""
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(vars(args).items())
+            if k not in _OUTPUT_ONLY and not callable(v)}
+
+
+def previous_run(output: Path, args) -> dict | None:
+    """The unfinished run to continue in `output`, or None to start one.
+
+    Raises:
+        RunError: `output` holds a finished run, or one made by other arguments,
+            and `--restart` was not given.
+    """
+    run_file = output / RUN_FILE
+    if not run_file.is_file():
+        return None
+    run = json.loads(run_file.read_text())
+    if args.restart:
+        shutil.rmtree(output / BACKUP_FOLDER, ignore_errors=True)
+        (output / BEST_MODEL).unlink(missing_ok=True)
+        return None
+    if run.get("finished"):
+        raise RunError(f"--output {output} holds a finished run; choose another --output, or pass --restart "
+                       f"to train again there. Received: --output {output}")
+    if run["arguments"] != run_arguments(args):
+        changed = sorted(k for k in set(run["arguments"]) | set(run_arguments(args))
+                         if run["arguments"].get(k) != run_arguments(args).get(k))
+        raise RunError(f"--output {output} holds an unfinished run made with other arguments ({', '.join(changed)}); "
+                       f"run the same command to continue it, choose another --output, or pass --restart.")
+    return run
+
+
+def write_run(output: Path, args, finished: bool) -> None:
+    """Records the run's arguments (and whether it finished) in the output folder."""
+    (output / RUN_FILE).write_text(json.dumps({"arguments": run_arguments(args), "finished": finished}, indent=2))
+
+
+def _boundary_heads(model) -> dict:
+    """{head or branch: top-block boundary} for every backbone holding pretrained weights."""
+    from zoo.models.backbones import get_backbone_spec
+    from zoo.training.finetune import pretrained_branches
+    from zoo.models.metadata import model_info
+
+    heads = list(model_info(model)["heads"])
+    boundaries = {}
+    for backbone, pretrained in pretrained_branches(model).items():
+        if pretrained:
+            owner = next((h for h in heads if backbone.name.startswith(f"{h}_")), heads[0])
+            name = model_info(model)["branches"][backbone.name]
+            boundaries[owner] = next(iter(get_backbone_spec(name).boundaries))
+    return boundaries
+
+
+def make_plan(args, model, heads, train_paths, validation_count: int, began: float, stages=()):
+    """The data-driven plan (see `zoo.training.plan`); each flag the user gave fixes one choice, the rest fit around it.
+
+    `began` is the wall clock (`time.perf_counter`) at the command's start; without a
+    GPU the budget counts this process's processor time from its start instead.
+    `stages` are the user's `--stage`s (`zoo.Stage`), which replace the planned ones.
+    """
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from zoo.data.augment import build_augmenter
+    from zoo.training.plan import Plan, budget_clock, choose_plan, measure_step_seconds, median_image_size
+
+    if args.plan:
+        return Plan.load(args.plan)
+    default_side = int(min(zoo.model_info(model)["input_shape"][:2]))
+    gpu = _has_gpu()
+    clock = budget_clock(gpu)
+    batch_size = args.batch_size or (64 if gpu else 32)
+
+    def probe(side):
+        keras.backend.clear_session(free_memory=False)
+        with zoo.training.scale.mixed_precision(args.precision):
+            return zoo.build(args.model, heads=heads, input_shape=(side, side, 3), weights=None,
+                             freeze_backbone=False)
+
+    fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
+    augment = None
+    if not args.no_augment:
+        augmenter = build_augmenter(True, args.seed)
+        augment = tf.function(lambda images: augmenter(images, tf.constant(args.seed, tf.int64)))
+    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(
+        probe, PROBE_SIDES, batch_size, augment=augment, clock=clock)
+    stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
+    plan = choose_plan(
+        train_images=len(train_paths), validation_images=validation_count,
+        median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
+        seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
+        pretrained_boundaries=_boundary_heads(model),
+        budget_seconds=max(args.budget * 60 - (clock() - (began if gpu else 0.0)), 0.0),
+        batch_size=batch_size, augment=not args.no_augment or args.augment,
+        image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
+    )
+    plan.measured["gpu"] = gpu
+    plan.measured["clock"] = "wall" if gpu else "processor"
+    plan.budget_seconds = args.budget * 60
+    if stages:  # the user's stages replace the planned ones, with as many epochs in all
+        plan.stages = stages
+    elif args.learning_rate:
+        ratio = args.learning_rate / plan.stages[0]["learning_rate"]
+        for stage in plan.stages:
+            stage["learning_rate"] *= ratio
+    return plan
+
+
+def _stage_dict(stage, number: int) -> dict:
+    import dataclasses
+
+    fields = dataclasses.asdict(stage)
+    fields["name"] = fields["name"] or f"stage{number}"
+    return fields
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None):
+    """Validation metrics, NaN stop, the best model, backups with the history log, TensorBoard."""
+    import keras
+
+    from zoo.training.backup import RunBackup
+    from zoo.training.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics
+    from zoo.training.progress import EpochProgress
+
+    best = (resumed or {}).get("best")
+    best_file = output / BEST_MODEL
+    if resumed is not None and best_file.is_file():  # saved after the backup, it may hold a better epoch
+        best = max(best if best is not None else -np.inf, _best_of(best_file))
+    checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
+    stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
+    backup = RunBackup(output / BACKUP_FOLDER, [(s["name"], s["epochs"]) for s in plan.stages],
+                       checkpoint=checkpoint, history_csv=output / "history.csv",
+                       rows=(resumed or {}).get("rows", ()))
+    callbacks = [ValidationMetrics(validation_data), stop, checkpoint, backup,
+                 EpochProgress(plan.epochs, metrics=("loss", "val_loss", MONITOR), prefix="  ")]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(tensorboard)))
+    return callbacks, stop, backup
+
+
+def _best_of(best_file: Path) -> float:
+    """The monitored value stored in a best-model file (saved with it, atomically)."""
+    from zoo.io.saving import read_metadata
+
+    value = (read_metadata(best_file) or {}).get("best", {}).get(MONITOR)
+    return float(value) if value is not None else -np.inf
+
+
+def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses):
+    """Trains the plan's stages with backups; returns the history rows of every epoch."""
+    import zoo
+    from zoo.training.backup import restore_weights
+    from zoo.training.finetune import Stage
+
+    callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard)
+    stages = [Stage(**stage) for stage in plan.stages]
+    done = (resumed or {}).get("epoch", 0)
+    if done:
+        print(f"Continuing the interrupted run in {output} after epoch {done} of {plan.epochs} "
+              f"(--restart starts over)")
+    zoo.fit_staged(
+        model, train_data, validation_data, stages=stages, callbacks=callbacks, losses=losses,
+        verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
+        restore=(lambda m, within: restore_weights(m, resumed["weights"], within)) if done else None,
+    )
+    if done >= plan.epochs:  # killed after the last epoch's backup: no stage ran to restore it
+        restore_weights(model, resumed["weights"], with_optimizer=False)
+    if stop.stopped_at is not None:
+        epoch, batch = stop.stopped_at
+        raise RunError(f"training stopped: the loss became NaN at epoch {epoch}, batch {batch}. Lower the "
+                       f"learning rate (--learning-rate), check the images, or choose another --loss, and "
+                       f"add --restart to start over with the new arguments.")
+    return backup.rows
+
+
+def restore_best(model, output: Path) -> int | None:
+    """Loads the best validation epoch's weights; returns that epoch."""
+    import zoo
+
+    best_file = output / BEST_MODEL
+    if not best_file.is_file():
+        return None
+    best = zoo.load_model(best_file, compile=False)
+    model.set_weights(best.get_weights())
+    return (zoo.io.saving.read_metadata(best_file) or {}).get("best", {}).get("epoch")
+
+
+def write_split(output: Path, train_paths, validation_paths) -> None:
+    """`split.csv`: every image file and its split, for `zoo evaluate`'s overlap warning."""
+    resolved = [str(Path(p).resolve()) for p in (*train_paths, *validation_paths)]
+    frame = pd.DataFrame({"file": resolved,
+                          "split": ["train"] * len(train_paths) + ["validation"] * len(validation_paths)})
+    frame.to_csv(output / SPLIT_FILE, index=False)
+
+
+def check_same_split(output: Path, train_paths, validation_paths) -> None:
+    """Raises `RunError` when a resumed run would train or validate on other images than it began with."""
+    split = pd.read_csv(output / SPLIT_FILE)
+    for name, paths in (("train", train_paths), ("validation", validation_paths)):
+        before = set(split.loc[split["split"] == name, "file"])
+        now = {str(Path(p).resolve()) for p in paths}
+        if before != now:
+            raise RunError(f"the {name} images differ from those the interrupted run in {output} began with "
+                           f"({len(now - before)} new, {len(before - now)} gone); run with --restart, or "
+                           f"choose another --output.")
+
+
+def training_overlap(model_path, paths) -> tuple[int, int]:
+    """(how many of `paths` were training images of the run that wrote `model_path`, how many paths)."""
+    split_file = Path(model_path).resolve().parent / SPLIT_FILE
+    if not split_file.is_file():
+        return 0, len(paths)
+    split = pd.read_csv(split_file)
+    trained = {str(Path(p).resolve()) for p in split.loc[split["split"] == "train", "file"]}
+    return sum(str(Path(p).resolve()) in trained for p in paths), len(paths)
+
+
+def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
+    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong."""
+    from zoo.data import decode_predictions, make_dataset
+    from zoo.evaluation.plots import plot_prediction_sheet
+
+    rows = validation_rows.iloc[:limit]
+    size = tuple(model.input_shape[1:3])
+    images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
+                                              batch_size=limit)))
+    probabilities = predictions[0]
+    true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
+    guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
+    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)
