@@ -16,20 +16,9 @@ from zoo.data.images import ImageCheck, check_images, decode_rgb
 from zoo.data.imbalance import class_weights, positive_weights, sample_weights
 from zoo.data.mixing import MIX_MODES, Mixing, with_mixing
 from zoo.data.pipeline import images_dataset, make_dataset, resize_image
-from zoo.data.sources import (
-    FILE_COLUMN,
-    MISSING_VALUES,
-    LabelFormat,
-    add_extension,
-    detect_label_format,
-    from_csv,
-    from_dataframe,
-    from_folders,
-    from_onehot_csv,
-    from_voc,
-    is_missing,
-    resolve_paths,
-)
+from zoo.data.label_format import MISSING_VALUES, LabelFormat, detect_label_format, is_missing
+from zoo.data.sources import from_folders, from_onehot_csv, from_voc
+from zoo.data.tables import FILE_COLUMN, add_extension, from_csv, from_dataframe, resolve_paths
 from zoo.data.splits import RareClassReport, drop_rare_classes, label_counts, rare_classes, train_validation_split
 from zoo.data.synthetic import garment_image, make_garments
 from zoo.data.validation import (

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from zoo.data.errors import DataError, problem_list
-from zoo.data.sources import FILE_COLUMN
+from zoo.data.tables import FILE_COLUMN
 from zoo.models.heads import Head
 
 ON_ERROR = ("raise", "skip")

@@ -1,22 +1,20 @@
-"""Label sources: every classic layout to one DataFrame shape.
+"""Label sources beside tables: one-hot CSVs, Pascal VOC annotations and class folders.
 
-The shape: a `filename` column (absolute, or relative to a `directory`) and one
-column per head holding a tuple of label names.
+Each gives the normalized DataFrame of `zoo.data.tables` (a `filename` column
+and one column of label tuples per head); tables themselves are read there.
 
 Example:
-    >>> import pandas as pd
-    >>> from zoo.data import sources
-    >>> df = pd.DataFrame({"filename": ["a.jpg"], "tags": [["sea", "sunset"]]})
-    >>> sources.from_dataframe(df, ["tags"])["tags"][0]
-    ('sea', 'sunset')
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "black_jeans").mkdir()
+    >>> _ = (root / "black_jeans" / "1.jpg").write_bytes(b"")
+    >>> df = from_folders(root, heads=("color", "type"), separator="_")
+    >>> df["color"][0], df["type"][0]
+    (('black',), ('jeans',))
 """
 
 from __future__ import annotations
 
-import ast
-import collections
-import dataclasses
-import os
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Sequence
@@ -25,411 +23,9 @@ import numpy as np
 import pandas as pd
 
 from zoo.data.errors import DataError, problem_list
+from zoo.data.tables import FILE_COLUMN, add_extension, check_columns, csv_line
 
-FILE_COLUMN = "filename"
-# Whole cells with one of these texts (any case, surrounding spaces ignored) hold no label.
-MISSING_VALUES = frozenset({"", "nan", "na", "n/a", "#n/a", "<na>", "null", "none", "nat"})
-NEVER_SPLIT = ""
-WHITESPACE = " "
-PUNCTUATION = (",", ";", "|")
-LIST_TYPES = (list, tuple, set, np.ndarray)
-# Punctuation splits a column where at most a tenth of the split cells (and at least this many clean
-# ones) hold a part found in no other cell: a label seen once, inside a list.
-MOSTLY_LISTS_MIN = 10
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
-
-
-def is_missing(value) -> bool:
-    """True for a whole cell that holds no label: None, NaN, or text such as "", "NA", "N/A", "null".
-
-    Args:
-        value: One cell.
-
-    Returns:
-        Whether the cell counts as missing.
-
-    Example:
-        >>> is_missing(" NaN "), is_missing("N/A"), is_missing("['N/A']"), is_missing("Navy Blue")
-        (True, True, False, False)
-    """
-    if isinstance(value, str):
-        return value.strip().lower() in MISSING_VALUES
-    if isinstance(value, LIST_TYPES):
-        return False
-    return value is None or bool(pd.isna(value))
-
-
-def split_labels(text: str, delimiter: str) -> tuple:
-    """Splits one cell on `delimiter` (" ": any run of whitespace; "": never), dropping empty parts.
-
-    Example:
-        >>> split_labels("desert, mountains", ","), split_labels("a  b", " "), split_labels("Navy Blue", "")
-        (('desert', 'mountains'), ('a', 'b'), ('Navy Blue',))
-    """
-    if delimiter == NEVER_SPLIT:
-        parts = [text]
-    elif delimiter == WHITESPACE:
-        parts = text.split()
-    else:
-        parts = text.split(delimiter)
-    return tuple(part.strip() for part in parts if part.strip())
-
-
-def _literal_list(text: str):
-    """The labels of a Python list or tuple literal such as "['Comedy', 'Drama']", else None."""
-    text = text.strip()
-    if (text[:1], text[-1:]) not in (("[", "]"), ("(", ")")):
-        return None
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-    if not isinstance(value, (list, tuple)):
-        return None
-    if not all(isinstance(item, (str, int, float)) for item in value):
-        return None
-    return tuple(str(item).strip() for item in value if str(item).strip())
-
-
-@dataclasses.dataclass(frozen=True)
-class LabelFormat:
-    """How the cells of one label column are written.
-
-    Attributes:
-        kind: "single" (one label per cell), "delimited" (labels joined by
-            `delimiter`) or "literal" (Python list literals).
-        delimiter: The separator of a "delimited" column (" " is any
-            whitespace); "" otherwise.
-    """
-
-    kind: str
-    delimiter: str = NEVER_SPLIT
-
-    @property
-    def multivalued(self) -> bool:
-        """Whether a cell may hold several labels."""
-        return self.kind != "single"
-
-
-@dataclasses.dataclass
-class _Evidence:
-    """Cells that split on a candidate delimiter, sorted by what their parts say."""
-
-    multi: list
-    as_list: list  # every part also stands alone as a whole cell
-    as_label: list  # some part is found nowhere else: the cell reads as one label
-
-
-def _evidence(cells, delimiter) -> _Evidence:
-    parts = {cell: split_labels(cell, delimiter) for cell in dict.fromkeys(cells)}
-    standalone = {split[0] for split in parts.values() if len(split) == 1}
-    cells_with = collections.Counter(part for split in parts.values() for part in set(split))
-    multi = [cell for cell, split in parts.items() if len(split) > 1]
-    as_list = [cell for cell in multi if all(p in standalone for p in parts[cell])]
-    as_label = [
-        cell for cell in multi if any(p not in standalone and cells_with[p] < 2 for p in parts[cell])
-    ]
-    return _Evidence(multi, as_list, as_label)
-
-
-def _unsure(column, source, cells, delimiter, reason, first) -> DataError:
-    """The error for cells that may or may not be lists; `first` maps a cell to where it is."""
-    shown = problem_list(f"{first[cell]}: {cell!r}" for cell in cells)
-    return DataError(
-        f"{source}, column {column!r}: cannot tell whether cells are lists joined by "
-        f"{delimiter!r} or single labels: {reason}\n{shown}\n"
-        f"Pass delimiter={delimiter!r} (--delimiter {delimiter!r}) to split them, or "
-        f"delimiter='' (--delimiter '') to keep every cell as one label. Received: delimiter=None"
-    )
-
-
-def _mostly_lists(evidence: _Evidence) -> bool:
-    """No cell reads as one label, or a few among many that split cleanly (a label seen once)."""
-    clean = len(evidence.multi) - len(evidence.as_label)
-    few = clean >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
-    return not evidence.as_label or few
-
-
-def _whitespace_lists(evidence: _Evidence) -> bool:
-    """Most split cells split into labels that stand alone, and (almost) none reads as one label."""
-    if 2 * len(evidence.as_list) < len(evidence.multi):
-        return False
-    few = len(evidence.as_list) >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
-    return not evidence.as_label or few
-
-
-def detect_label_format(cells, column: str = "labels", source: str = "The table", locate=None) -> LabelFormat:
-    """Decides how a label column is written, from all of its (non-missing) text cells.
-
-    A cell of Python list literals makes a "literal" column (every cell must
-    be one). Otherwise ",", ";", "|" and whitespace are tried in this order. A
-    candidate splits the column when the parts of the cells it splits also
-    stand as whole cells ("carton milk_bottle" beside "carton" and
-    "milk_bottle"). Punctuation also passes when every part recurs in other
-    cells, allowing a few cells (a tenth, among at least 10 clean ones) with a
-    part seen once. Whitespace needs the parts of most split cells to stand
-    alone, and a part found in no other cell ("Navy" of "Navy Blue") marks a
-    multi-word single label. Where the cells disagree, or say too little, a
-    `DataError` shows them and names the `delimiter` to pass.
-
-    Args:
-        cells: The text cells of one column.
-        column: The column name, for messages.
-        source: The table, for messages ("CSV labels.csv").
-        locate: Maps the position of a cell to where it is ("line 3 (a.jpg)").
-
-    Returns:
-        A `LabelFormat`.
-
-    Example:
-        >>> detect_label_format(["desert", "mountains", "desert,mountains"])
-        LabelFormat(kind='delimited', delimiter=',')
-        >>> detect_label_format(["Blue", "Navy Blue", "Black"]).kind
-        'single'
-        >>> detect_label_format(["['Comedy', 'Drama']", "['Drama']"]).kind
-        'literal'
-    """
-    locate = locate or (lambda position: f"row {position}")
-    first = {}  # each distinct cell -> where it first occurs
-    for position, cell in enumerate(str(cell) for cell in cells):
-        first.setdefault(cell, locate(position))
-    if any(_literal_list(cell) is not None for cell in first):
-        return _literal_format(first, column, source)
-    return _punctuation_format(first, column, source) or _whitespace_format(first, column, source)
-
-
-def _literal_format(first: dict, column: str, source: str) -> LabelFormat:
-    """"literal" when every cell is a list literal; a `DataError` naming the others otherwise."""
-    plain = [cell for cell in first if _literal_list(cell) is None]
-    if plain:
-        example = next(cell for cell in first if cell not in plain)
-        raise DataError(
-            f"{source}, column {column!r}: some cells are Python lists such as {example!r} "
-            f"and some are not:\n{problem_list(f'{first[c]}: {c!r}' for c in plain)}"
-            "\nWrite every cell as a list, or pass delimiter='' (--delimiter '') to keep every "
-            "cell as written. Received: delimiter=None"
-        )
-    return LabelFormat("literal")
-
-
-def _punctuation_format(first: dict, column: str, source: str):
-    """The first of ",", ";", "|" that splits the cells into lists; None when none is in them."""
-    suspicious = None
-    for delimiter in PUNCTUATION:
-        evidence = _evidence(first, delimiter)
-        if not evidence.multi:
-            continue
-        if _mostly_lists(evidence):
-            return LabelFormat("delimited", delimiter)
-        suspicious = suspicious or (delimiter, evidence)
-    if suspicious is None:
-        return None
-    delimiter, evidence = suspicious
-    reason = "some parts stand nowhere else as labels of their own"
-    raise _unsure(column, source, evidence.as_label, delimiter, reason, first)
-
-
-def _whitespace_format(first: dict, column: str, source: str) -> LabelFormat:
-    """Whitespace-delimited lists, multi-word single labels, or a `DataError` when unsure."""
-    evidence = _evidence(first, WHITESPACE)
-    if not evidence.multi or (evidence.as_label and not evidence.as_list):
-        return LabelFormat("single")
-    if _whitespace_lists(evidence):
-        return LabelFormat("delimited", WHITESPACE)
-    if evidence.as_label:
-        shown = evidence.as_label + evidence.as_list
-        reason = "some split into labels that stand alone, others hold words found nowhere else"
-    else:
-        shown = evidence.multi
-        reason = "too few of them split into words that also stand alone as labels"
-    raise _unsure(column, source, shown, WHITESPACE, reason, first)
-
-
-def _cell_labels(value, label_format: LabelFormat, where: str, column: str) -> tuple:
-    """One non-missing cell -> tuple of label names."""
-    if isinstance(value, LIST_TYPES):
-        return tuple(str(v).strip() for v in value)
-    if isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool):
-        return (str(value),)
-    if not isinstance(value, str):
-        raise DataError(
-            f"{where}, column {column!r}: labels must be a list, tuple or string. "
-            f"Received: {value!r} ({type(value).__name__})"
-        )
-    if label_format.kind == "literal":
-        return _literal_list(value)
-    return split_labels(value, label_format.delimiter)
-
-
-def _missing_error(source, column, rows, values) -> DataError:
-    lines = [f"{where}: {value!r}" for where, value in zip(rows, values)]
-    return DataError(
-        f"{source}, column {column!r}: {len(rows)} cell(s) hold no label (a missing value such as "
-        f"'', 'NaN', 'NA', 'N/A', 'null' or 'None'):\n{problem_list(lines)}\n"
-        "Fill them in or drop those rows; for a multilabel head where no label is a valid answer, "
-        "pass allow_empty=True (--allow-empty to zoo train) to read them as no label. Received: allow_empty=False"
-    )
-
-
-def _column_format(values, texts, column, source, locate, delimiter) -> LabelFormat:
-    if delimiter is not None:
-        return LabelFormat("delimited" if delimiter else "single", delimiter)
-    return detect_label_format([values[i] for i in texts], column, source, lambda k: locate(texts[k]))
-
-
-def _parse_column(values, column, source, locate, delimiter, allow_empty):
-    """(labels per row, LabelFormat, multivalued) for one column."""
-    values = list(values)
-    missing = {i for i, value in enumerate(values) if is_missing(value)}
-    present = [i for i in range(len(values)) if i not in missing]
-    texts = [i for i in present if isinstance(values[i], str)]
-    label_format = _column_format(values, texts, column, source, locate, delimiter)
-    labels = [
-        () if i in missing else _cell_labels(value, label_format, locate(i), column)
-        for i, value in enumerate(values)
-    ]
-    if label_format.kind != "literal":  # a cell of delimiters only (",") holds no label either
-        missing |= {i for i in texts if not labels[i]}
-    if missing and not allow_empty:
-        rows = sorted(missing)
-        raise _missing_error(source, column, [locate(i) for i in rows], [values[i] for i in rows])
-    multivalued = label_format.multivalued or any(isinstance(values[i], LIST_TYPES) for i in present)
-    return labels, label_format, multivalued
-
-
-def _check_columns(df: pd.DataFrame, columns, source: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{source} has no column(s) {missing}. Columns present: {list(df.columns)}"
-        )
-
-
-def _normalize(df, mapping, file_column, delimiter, allow_empty, source, locate):
-    _check_columns(df, [file_column, *mapping], source)
-    files = df[file_column].astype(str).to_numpy()
-    out = pd.DataFrame({FILE_COLUMN: files})
-    formats, multivalued = {}, {}
-    for column, head in mapping.items():
-        column_delimiter = delimiter.get(column, delimiter.get(head)) if isinstance(delimiter, dict) else delimiter
-        labels, formats[head], multivalued[head] = _parse_column(
-            df[column].tolist(), column, source, lambda i: f"{locate(i)} ({files[i]})", column_delimiter, allow_empty
-        )
-        out[head] = labels
-    out.attrs["multivalued"] = multivalued
-    out.attrs["label_formats"] = formats
-    return out
-
-
-def from_dataframe(
-    df: pd.DataFrame,
-    label_columns: Sequence[str] | dict,
-    file_column: str = FILE_COLUMN,
-    delimiter=None,
-    allow_empty: bool = False,
-) -> pd.DataFrame:
-    """Normalizes a DataFrame whose label columns hold lists, tuples or delimited strings.
-
-    Args:
-        df: The table.
-        label_columns: Label columns; a dict renames them to head names
-            (`{"labels": "tags"}`).
-        file_column: Column with image paths.
-        delimiter: Separator of labels in string cells: None detects it per
-            column (see `detect_label_format`), "" never splits, " " splits on
-            any whitespace; a dict gives one per column.
-        allow_empty: Read missing cells (NaN, "", "NA", "null", ...) as no
-            label; False raises a `DataError` naming them.
-
-    Returns:
-        A DataFrame with `filename` and one tuple-of-labels column per head;
-        `attrs["multivalued"]` says per head whether its cells hold lists.
-
-    Example:
-        >>> df = pd.DataFrame({"file": ["a.jpg", "b.jpg", "c.jpg"], "tags": ["sea;sunset", "sea", "sunset"]})
-        >>> out = from_dataframe(df, ["tags"], file_column="file")
-        >>> out["tags"].tolist(), out.attrs["multivalued"]
-        ([('sea', 'sunset'), ('sea',), ('sunset',)], {'tags': True})
-    """
-    mapping = dict(label_columns) if isinstance(label_columns, dict) else {c: c for c in label_columns}
-    positions = list(df.index)
-    return _normalize(
-        df, mapping, file_column, delimiter, allow_empty, "The DataFrame", lambda i: f"row {positions[i]}"
-    )
-
-
-def add_extension(df: pd.DataFrame, extension: str) -> pd.DataFrame:
-    """Appends `extension` to file names that have none (the Planet/Kaggle layout)."""
-    extension = extension if extension.startswith(".") else f".{extension}"
-    out = df.copy()
-    out[FILE_COLUMN] = [f if Path(f).suffix else f + extension for f in out[FILE_COLUMN]]
-    return out
-
-
-def _csv_line(position: int) -> str:
-    return f"line {position + 2}"  # line 1 is the header
-
-
-def from_csv(
-    path,
-    label_column: str = "labels",
-    file_column: str = FILE_COLUMN,
-    delimiter: str | dict | None = None,
-    head: str | None = None,
-    extension: str | None = None,
-    label_columns: Sequence[str] | dict | None = None,
-    allow_empty: bool = False,
-) -> pd.DataFrame:
-    """Reads a CSV with a file column and one or more label columns, cells as written.
-
-    Each label column becomes one head. Per column, the cells are read as one
-    label each ("Navy Blue"), as delimited lists ("desert,mountains",
-    "carton milk_bottle") or as Python list literals ("['Comedy', 'Drama']");
-    see `detect_label_format`. Whole cells such as "", "NaN", "NA", "N/A",
-    "null" or "None" are missing values, never class names.
-
-    Args:
-        path: The CSV file.
-        label_column: Column with the labels (when `label_columns` is None).
-        file_column: Column with image names.
-        delimiter: None detects the format of every column; a string is used
-            for every column ("," for comma-joined, " " for any whitespace,
-            "" never splits); a dict gives one per column.
-        head: Head name for `label_column` (default: the column name).
-        extension: Appended to file names without one (".jpg").
-        label_columns: Several label columns, one head each; a dict renames
-            them to head names (`{"articleType": "type"}`).
-        allow_empty: Read missing cells as no label (multilabel heads only);
-            False raises a `DataError` naming every such cell.
-
-    Returns:
-        The normalized DataFrame. `attrs["multivalued"]` maps every head to
-        whether its cells hold lists (a multilabel head) or one label each
-        (a multiclass head); `attrs["label_formats"]` holds what was detected.
-
-    Raises:
-        DataError: Missing cells, or a column whose format cannot be told;
-            the message names the cells and the argument to pass.
-
-    Example:
-        >>> import pathlib, tempfile
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
-        >>> _ = path.write_text('file,scene,colour\\n1.jpg,"desert,sea",Navy Blue\\n2.jpg,sea,Blue\\n3.jpg,desert,Red\\n')
-        >>> df = from_csv(path, file_column="file", label_columns=["scene", "colour"])
-        >>> df["scene"].tolist(), df["colour"].tolist()
-        ([('desert', 'sea'), ('sea',), ('desert',)], [('Navy Blue',), ('Blue',), ('Red',)])
-        >>> df.attrs["multivalued"]
-        {'scene': True, 'colour': False}
-    """
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if label_columns is None:
-        mapping = {label_column: head or label_column}
-    elif isinstance(label_columns, dict):
-        mapping = dict(label_columns)
-    else:
-        mapping = {column: column for column in label_columns}
-    out = _normalize(df, mapping, file_column, delimiter, allow_empty, f"CSV {path}", _csv_line)
-    return add_extension(out, extension) if extension else out
 
 
 def _is_onehot(column: pd.Series) -> bool:
@@ -454,7 +50,7 @@ def _onehot_columns(df: pd.DataFrame, file_column: str, path) -> tuple[list, lis
     others = [c for c in df.columns if c != file_column]
     onehot = [c for c in others if _is_onehot(df[c])]
     stray = [
-        f"{_csv_line(row)} ({df[file_column].iloc[row]}), column {c!r}: Received: {df[c].iloc[row]}"
+        f"{csv_line(row)} ({df[file_column].iloc[row]}), column {c!r}: Received: {df[c].iloc[row]}"
         for c in others
         if c not in onehot
         for row in _nearly_onehot(df[c])
@@ -484,7 +80,7 @@ def _check_onehot_values(df, label_columns, file_column, path) -> None:
         value = values.iloc[row, column]
         what = "missing value" if missing[row, column] else "one-hot values must be 0 or 1"
         lines.append(
-            f"{_csv_line(row)} ({df[file_column].iloc[row]}), column {label_columns[column]!r}: "
+            f"{csv_line(row)} ({df[file_column].iloc[row]}), column {label_columns[column]!r}: "
             f"{what}. Received: {value}"
         )
     raise DataError(f"CSV {path}: {len(lines)} bad one-hot cell(s):\n{problem_list(lines)}")
@@ -522,12 +118,12 @@ def from_onehot_csv(
         ([('sea',), ('sea', 'desert')], ['note'])
     """
     df = pd.read_csv(path, dtype={file_column: str})
-    _check_columns(df, [file_column], f"CSV {path}")
+    check_columns(df, [file_column], f"CSV {path}")
     if label_columns is None:
         label_columns, ignored = _onehot_columns(df, file_column, path)
     else:
         label_columns = list(label_columns)
-        _check_columns(df, label_columns, f"CSV {path}")
+        check_columns(df, label_columns, f"CSV {path}")
         ignored = []
     _check_onehot_values(df, label_columns, file_column, path)
     matrix = df[label_columns].to_numpy().astype(bool)
@@ -615,15 +211,3 @@ def from_folders(
         for image in _image_files(folder):
             rows.append({FILE_COLUMN: str(image), **{h: (p,) for h, p in zip(heads, parts)}})
     return pd.DataFrame(rows)
-
-
-def resolve_paths(df: pd.DataFrame, directory=None) -> list[str]:
-    """Absolute paths of `df.filename`, joined to `directory` where relative."""
-    base = Path(directory) if directory is not None else None
-    paths = []
-    for name in df[FILE_COLUMN]:
-        path = Path(os.fspath(name)).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        paths.append(str(path))
-    return paths

@@ -28,7 +28,7 @@ import pandas as pd
 from zoo.data.encoding import ON_ERROR, Encoded, encode, label_problems_message
 from zoo.data.errors import DataError, DataWarning, problem_list
 from zoo.data.images import ImageCheck, check_images
-from zoo.data.sources import FILE_COLUMN, resolve_paths
+from zoo.data.tables import FILE_COLUMN, resolve_paths
 from zoo.models.heads import HEAD_KINDS, as_heads
 
 

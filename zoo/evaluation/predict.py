@@ -17,7 +17,8 @@ import tensorflow as tf
 
 from zoo.data.encoding import decode_predictions
 from zoo.data.pipeline import make_dataset, resize_image
-from zoo.data.sources import FILE_COLUMN, IMAGE_EXTENSIONS
+from zoo.data.sources import IMAGE_EXTENSIONS
+from zoo.data.tables import FILE_COLUMN
 from zoo.io.export.runtimes import load_any
 from zoo.models.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.models.metadata import heads_of, model_info
