@@ -12,7 +12,8 @@ from zoo.data.augment import DEFAULT_AUGMENTATION, Augmentation, build_augmenter
 from zoo.data.compat import SplitOutputs, flow_from_dataframe, split_outputs
 from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_dataframe, learn_classes
 from zoo.data.errors import DataError, DataWarning
-from zoo.data.images import ImageCheck, check_images, decode_rgb
+from zoo.data.image_checks import ImageCheck, check_images
+from zoo.data.images import decode_rgb
 from zoo.data.imbalance import class_weights, positive_weights, sample_weights
 from zoo.data.mixing import MIX_MODES, Mixing, with_mixing
 from zoo.data.pipeline import images_dataset, make_dataset, resize_image

@@ -22,7 +22,7 @@ import pandas as pd
 import tensorflow as tf
 
 from zoo.data.encoding import learn_classes
-from zoo.data.images import check_images
+from zoo.data.image_checks import check_images
 from zoo.data.pipeline import DataError, images_dataset, make_dataset
 from zoo.data.tables import FILE_COLUMN, from_dataframe, resolve_paths
 from zoo.models.heads import Head, as_heads

@@ -25,7 +25,7 @@ from sklearn.model_selection import ShuffleSplit
 
 from zoo.data.encoding import encode
 from zoo.data.errors import DataError, DataWarning, problem_list
-from zoo.data.validation import head_kinds, merge_duplicates
+from zoo.data.duplicates import head_kinds, merge_duplicates
 from zoo.models.heads import as_heads
 
 
