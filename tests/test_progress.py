@@ -3,7 +3,8 @@ import io
 import keras
 import numpy as np
 
-from zoo.training.progress import EpochProgress, Progress, format_duration, keras_progress, timing, track
+from zoo.training.progress import Progress, format_duration, timing, track
+from zoo.training.progress_callbacks import EpochProgress, keras_progress
 
 
 class Clock:

@@ -98,7 +98,8 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
 
     import zoo
     from zoo.data.augment import build_augmenter
-    from zoo.training.plan import Plan, budget_clock, choose_plan, measure_step_seconds, median_image_size
+    from zoo.training.plan import Plan, choose_plan
+    from zoo.training.speed import budget_clock, measure_step_seconds, median_image_size
 
     if args.plan:
         return Plan.load(args.plan)
@@ -162,7 +163,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
 
     from zoo.training.backup import RunBackup
     from zoo.training.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics
-    from zoo.training.progress import EpochProgress
+    from zoo.training.progress_callbacks import EpochProgress
 
     best = (resumed or {}).get("best")
     best_file = output / BEST_MODEL
