@@ -2,8 +2,8 @@
 
 For each set, each command runs as its own process; the table gives per head the
 main figure (accuracy for multiclass heads, micro-F1 and mAP for multilabel heads)
-on the validation split, the CPU and wall seconds of the whole command, and the
-plan the run chose. Both commands of a set use the same split (same seed).
+on the validation split, the CPU and wall seconds of the whole command, the
+processor time of its training beside the plan's estimate, and the plan chosen. Both commands of a set use the same split (same seed).
 
     python benchmarks/defaults.py                      # every set, no-flag runs only
     python benchmarks/defaults.py --sets miml --tuned  # with the hand-chosen flags beside it
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -77,9 +78,11 @@ def run(command: list, output: Path) -> dict:
             figures.append(f"{head} F1 {row['micro_f1']:.3f} mAP {row['mAP']:.4f} hamming {row['hamming_loss']:.4f}")
         else:
             figures.append(f"{head} acc {row['accuracy']:.3f}")
+    trained = re.search(r"^Trained in .*, processor time (\S+)", result.stdout, re.MULTILINE)
     size = "x".join(map(str, plan["image_size"]))
     stages = "+".join(str(s["epochs"]) for s in plan["stages"])
     return {"figures": "; ".join(figures), "cpu_s": round(cpu), "wall_s": round(wall),
+            "training cpu": trained.group(1) if trained else "", "estimated": f"{plan['estimated_seconds'] / 60:.1f} min",
             "plan": f"{size}, {stages} epochs, batch {plan['batch_size']}, aug {'on' if plan['augment'] else 'off'}"}
 
 
@@ -107,7 +110,7 @@ def main() -> None:
                     print_table(rows[-1:], list(rows[-1]))
                     sys.stdout.flush()
     print()
-    print_table(rows, ["set", "run", "seed", "figures", "cpu_s", "wall_s", "plan"])
+    print_table(rows, ["set", "run", "seed", "figures", "cpu_s", "wall_s", "training cpu", "estimated", "plan"])
 
 
 if __name__ == "__main__":
