@@ -93,10 +93,12 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", choices=list(sources), default=list(sources))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--tuned", action="store_true", help="also run the hand-chosen flags, where known")
+    parser.add_argument("--keep", type=Path, help="keep every run's output folder here (default: a temporary folder)")
     args = parser.parse_args()
 
     rows = []
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = args.keep or temporary
         for name in args.sets:
             source = label_sources(args.data)[name]
             variants = {"no flags": []}
