@@ -7,7 +7,7 @@ from sklearn import metrics as skm
 import zoo
 from zoo.evaluation.report import multiclass_head_report, sigmoid_head_report
 from zoo.training.losses import AsymmetricLoss, WeightedBinaryCrossentropy, make_loss
-from zoo.training.metrics import ExactMatchAccuracy
+from zoo.models.metrics import ExactMatchAccuracy
 from zoo.evaluation.thresholds import best_thresholds, cross_fitted_report, cross_fitted_thresholds
 
 Y_TRUE = np.array([[1, 0, 0, 1], [1, 0, 1, 1], [0, 1, 0, 0], [0, 1, 1, 0], [1, 1, 0, 0]], "float32")

@@ -3,8 +3,8 @@ import io
 import keras
 import numpy as np
 
-from zoo.training.progress import Progress, format_duration, timing, track
-from zoo.training.progress_callbacks import EpochProgress, keras_progress
+from zoo.io.progress import Progress, format_duration, timing, track
+from zoo.io.progress_callbacks import EpochProgress, keras_progress
 
 
 class Clock:
@@ -77,7 +77,7 @@ def test_keras_progress_never_uses_the_keras_bar_off_a_terminal():
 def test_batches_of_a_dataset_are_tracked_from_its_cardinality():
     import tensorflow as tf
 
-    from zoo.training.progress import track_batches
+    from zoo.io.progress import track_batches
 
     stream = io.StringIO()
     dataset = tf.data.Dataset.range(24).batch(2)

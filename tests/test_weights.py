@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.io import weights
+from zoo.models import weights
 from zoo.models.backbones import build_backbone
 
 VGG_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"

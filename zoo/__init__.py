@@ -25,8 +25,8 @@ __version__ = "0.1.0"
 # Loaded with the package on first use, in this order; they register every custom Keras object.
 _EAGER_MODULES = (
     "zoo.models.backbones", "zoo.training.callbacks", "zoo.evaluation.plots", "zoo.training.scale",
-    "zoo.io.weights", "zoo.models.builders", "zoo.evaluation.report", "zoo.models.heads", "zoo.models.layers",
-    "zoo.training.losses", "zoo.models.metadata", "zoo.training.metrics", "zoo.models.architectures",
+    "zoo.models.weights", "zoo.models.builders", "zoo.evaluation.report", "zoo.models.heads", "zoo.models.layers",
+    "zoo.training.losses", "zoo.models.metadata", "zoo.models.metrics", "zoo.models.architectures",
     "zoo.models.registry", "zoo.io.saving", "zoo.evaluation.thresholds",
 )
 
@@ -36,7 +36,7 @@ _MODULES = {
     "callbacks": "zoo.training.callbacks",
     "plots": "zoo.evaluation.plots",
     "scale": "zoo.training.scale",
-    "weights": "zoo.io.weights",
+    "weights": "zoo.models.weights",
 }
 
 _ATTRIBUTES = {

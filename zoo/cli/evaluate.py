@@ -50,7 +50,7 @@ def run(args) -> None:
     if overlap:
         print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
               f"flatter the model. Evaluate on images it has not seen.")
-    batches = zoo.training.progress.track_batches(dataset, "evaluate")
+    batches = zoo.io.progress.track_batches(dataset, "evaluate")
     tta = getattr(args, "tta", None)
     predictions = zoo.evaluation.report.predict_with_targets(model, batches, **({"tta": tta} if tta else {}))
     if args.tune_thresholds:

@@ -103,7 +103,7 @@ def run(args) -> None:
     from zoo.io.model_card import write_model_card
     from zoo.training.plan import Plan
     from zoo.training.finetune import parse_stage
-    from zoo.training.progress import format_duration
+    from zoo.io.progress import format_duration
 
     from zoo.cli.reports import print_summary, report_frame
     from zoo.cli.sources import checked_rows, load_source

@@ -15,7 +15,7 @@ def add_parser(commands) -> None:
 
 def run(args) -> None:
     """Prints each known weight file and whether it was found."""
-    from zoo.io import weights
+    from zoo.models import weights
 
     folders = weights.search_dirs()
     print("Weight files are looked up in: " + ", ".join(str(f) for f in folders))

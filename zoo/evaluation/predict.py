@@ -22,7 +22,7 @@ from zoo.data.tables import FILE_COLUMN
 from zoo.io.export.runtimes import load_any
 from zoo.models.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
 from zoo.models.metadata import heads_of, model_info
-from zoo.training.progress_callbacks import keras_progress
+from zoo.io.progress_callbacks import keras_progress
 from zoo.evaluation.tta import check_tta, predict_tta
 
 PROGRESS_BAR_BATCHES = 10

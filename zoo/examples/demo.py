@@ -19,8 +19,8 @@ from zoo.training.finetune import Stage, fit_staged
 from zoo.models.metadata import heads_of
 from zoo.models.architectures import build
 from zoo.evaluation.plots import plot_history, plot_prediction_sheet
-from zoo.training.progress import format_duration
-from zoo.training.progress_callbacks import EpochProgress
+from zoo.io.progress import format_duration
+from zoo.io.progress_callbacks import EpochProgress
 from zoo.io.saving import load_model, save_model
 
 STEPS = 4

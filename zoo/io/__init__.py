@@ -1,9 +1,9 @@
-"""Files: saving and loading models with their labels, weights, export and model cards.
+"""Files and the terminal: models saved with their labels, exports, model cards, progress.
 
 - `saving`: `.keras` and `.h5` files written atomically (`zoo.save_model`, `zoo.load_model`);
-- `weights`: pretrained weight files, a local weights folder and hash checks;
 - `export`: SavedModel, ONNX and LiteRT files and their runtimes (`zoo.export`);
-- `model_card`: the human-readable card written beside a model.
+- `model_card`: the human-readable card written beside a model;
+- `progress`, `progress_callbacks`: elapsed time and time left, on a terminal or in a log.
 
 Example:
     >>> import zoo.io

@@ -2,7 +2,9 @@
 
 - `registry`, `catalog`: the architectures and backbones by name (the catalog is plain
   data, readable without Keras);
-- `backbones`: the feature extractors; `heads`, `layers`: output heads and custom layers;
+- `backbones`: the feature extractors; `weights`: their pretrained weight files (a local
+  folder, hash checks, the download);
+- `heads`, `layers`, `metrics`: output heads, custom layers, the metrics heads compile with;
 - `builders`: the Functional-API builders (a shared trunk, one branch per head);
 - `architectures`: `zoo.build` and `register_model`;
 - `metadata`: the model card each model carries (heads, input shape, branches, plan).

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 import keras
 
-from zoo.training.metrics import ExactMatchAccuracy
+from zoo.models.metrics import ExactMatchAccuracy
 
 HEAD_KINDS = ("multilabel", "multiclass", "binary")
 _ACTIVATIONS = {"multilabel": "sigmoid", "multiclass": "softmax", "binary": "sigmoid"}

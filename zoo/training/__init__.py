@@ -1,10 +1,10 @@
-"""Training: stages, losses, metrics, callbacks and the planned `zoo train` run.
+"""Training: trainable parts, stages, losses, callbacks and the planned `zoo train` run.
 
-- `finetune`: trainable parts and staged fitting (`Stage`, `fit_staged`);
-- `losses`, `metrics`, `callbacks`: what `compile` and `fit` are given;
+- `trainable`: which parts train; `finetune`: staged fitting (`Stage`, `fit_staged`);
+- `losses`, `callbacks`: what `compile` and `fit` are given;
 - `feature_cache`: frozen-backbone features computed once;
 - `scale`: mixed precision and distribution strategies; `distributed`: multi-worker runs;
-- `plan`, `run`, `backup`, `progress`: the data-driven plan and a run that survives a kill.
+- `plan`, `speed`, `run`, `backup`: the data-driven plan and a run that survives a kill.
 
 Example:
     >>> import zoo.training

@@ -163,7 +163,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
 
     from zoo.training.backup import RunBackup
     from zoo.training.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics
-    from zoo.training.progress_callbacks import EpochProgress
+    from zoo.io.progress_callbacks import EpochProgress
 
     best = (resumed or {}).get("best")
     best_file = output / BEST_MODEL

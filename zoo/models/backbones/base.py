@@ -8,7 +8,7 @@ from typing import Callable
 
 import keras
 
-from zoo.io import weights as weights_lib
+from zoo.models import weights as weights_lib
 from zoo.models.registry import BACKBONES
 
 

@@ -1,7 +1,7 @@
 """Known weight files: manifest lookup, local folders, hash checks, download.
 
 Example:
-    >>> from zoo.io import weights
+    >>> from zoo.models import weights
     >>> weights.find_record("vgg16")["file_name"]
     'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'
 """
@@ -27,7 +27,7 @@ class WeightsNotFoundError(FileNotFoundError):
 @functools.lru_cache(maxsize=None)
 def _manifest_file() -> Path:
     """`weights/manifest.json` of a source checkout, else the installed `zoo/_weights/` copy."""
-    package = Path(__file__).resolve().parents[1]  # zoo/, this module being zoo/io/weights.py
+    package = Path(__file__).resolve().parents[1]  # zoo/, this module being zoo/models/weights.py
     for candidate in (package.parent / "weights", package / "_weights"):
         if (candidate / "manifest.json").is_file():
             return candidate / "manifest.json"

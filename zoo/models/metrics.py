@@ -2,7 +2,7 @@
 
 Example:
     >>> import numpy as np
-    >>> from zoo.training.metrics import exact_match_accuracy
+    >>> from zoo.models.metrics import exact_match_accuracy
     >>> y_true = np.array([[1, 0], [0, 1]], "float32")
     >>> y_pred = np.array([[0.9, 0.2], [0.6, 0.7]], "float32")
     >>> float(np.mean(exact_match_accuracy(y_true, y_pred)))

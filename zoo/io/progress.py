@@ -161,9 +161,9 @@ _MOVED = ("BatchProgress", "EpochProgress", "keras_progress")
 
 
 def __getattr__(name):
-    """The Keras callbacks, at home in `zoo.training.progress_callbacks`, still importable from here."""
+    """The Keras callbacks, at home in `zoo.io.progress_callbacks`, still importable from here."""
     if name not in _MOVED:
-        raise AttributeError(f"module 'zoo.training.progress' has no attribute {name!r}")
-    from zoo.training import progress_callbacks
+        raise AttributeError(f"module 'zoo.io.progress' has no attribute {name!r}")
+    from zoo.io import progress_callbacks
 
     return getattr(progress_callbacks, name)

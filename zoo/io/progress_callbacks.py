@@ -1,4 +1,4 @@
-"""Keras callbacks that report through `zoo.training.progress`: per epoch, per batch.
+"""Keras callbacks that report through `zoo.io.progress`: per epoch, per batch.
 
 Example:
     >>> import io
@@ -15,7 +15,7 @@ import time
 
 import keras
 
-from zoo.training.progress import Progress, format_duration, is_terminal
+from zoo.io.progress import Progress, format_duration, is_terminal
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -32,7 +32,7 @@ class EpochProgress(keras.callbacks.Callback):
         clock: Seconds since some fixed point (default: `time.monotonic`).
 
     Example:
-        >>> from zoo.training.progress_callbacks import EpochProgress
+        >>> from zoo.io.progress_callbacks import EpochProgress
         >>> history = zoo.fit_staged(model, train, validation, stages=stages,  # doctest: +SKIP
         ...                          callbacks=[EpochProgress(sum(s.epochs for s in stages))], verbose=0)
         epoch 1/16  loss 1.93  val_loss 1.71  elapsed 0:09, left ~2:15
