@@ -6,7 +6,7 @@ expects is the first layer of the backbone, so callers never apply it by hand.
 Example:
     >>> import numpy as np
     >>> from zoo.models.layers import ImagePreprocessing
-    >>> ImagePreprocessing("tf")(np.full((1, 2, 2, 3), 255.0)).numpy().max()
+    >>> float(ImagePreprocessing("tf")(np.full((1, 2, 2, 3), 255.0)).numpy().max())
     1.0
 """
 
