@@ -142,7 +142,7 @@ def run(args) -> None:
     else:
         print("Measuring this machine's training speed to plan the run...")
         stages = [parse_stage(spec, [h.name for h in heads]) for spec in args.stage]
-        plan = run.make_plan(args, model, heads, train_paths, len(validation_rows), began, stages)
+        plan = run.make_plan(args, model, heads, train_rows, len(validation_rows), began, stages)
         plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
         run.write_run(output, args, finished=False)

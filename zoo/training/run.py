@@ -25,6 +25,7 @@ BACKUP_FOLDER = "backup"
 BEST_MODEL = "best.keras"
 MONITOR = "val_score"
 PROBE_SIDES = (48, 96)
+PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
 # Arguments that change what a run computes; the others (progress, output) may differ on resume.
 _OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard"}
 
@@ -86,7 +87,7 @@ def _boundary_heads(model) -> dict:
     return boundaries
 
 
-def make_plan(args, model, heads, train_paths, validation_count: int, began: float, stages=()):
+def make_plan(args, model, heads, train_rows, validation_count: int, began: float, stages=()):
     """The data-driven plan (see `zoo.training.plan`); each flag the user gave fixes one choice, the rest fit around it.
 
     `began` is the wall clock (`time.perf_counter`) at the command's start; without a
@@ -94,12 +95,11 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
     `stages` are the user's `--stage`s (`zoo.Stage`), which replace the planned ones.
     """
     import keras
-    import tensorflow as tf
 
     import zoo
-    from zoo.data.augment import build_augmenter
+    from zoo import data
     from zoo.training.plan import Plan, choose_plan
-    from zoo.training.speed import budget_clock, measure_step_seconds, median_image_size
+    from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
 
     if args.plan:
         return Plan.load(args.plan)
@@ -114,13 +114,18 @@ def make_plan(args, model, heads, train_paths, validation_count: int, began: flo
             return zoo.build(args.model, heads=heads, input_shape=(side, side, 3), weights=None,
                              freeze_backbone=False)
 
+    sample = train_rows.sample(min(len(train_rows), PROBE_BATCHES * batch_size), random_state=args.seed)
+    augment = data.with_mixing(None if args.no_augment else True, getattr(args, "mix", None))
+
+    def batches(side):
+        return data.make_dataset(sample, heads, directory=args.images, image_size=(side, side), batch_size=batch_size,
+                                 augment=augment, seed=args.seed, cache=True, check="header",
+                                 allow_empty=args.allow_empty)
+
     fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
-    augment = None
-    if not args.no_augment:
-        augmenter = build_augmenter(True, args.seed)
-        augment = tf.function(lambda images: augmenter(images, tf.constant(args.seed, tf.int64)))
-    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_step_seconds(
-        probe, PROBE_SIDES, batch_size, augment=augment, clock=clock)
+    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
+        probe, batches, PROBE_SIDES, clock=clock)
+    train_paths = data.resolve_paths(train_rows, args.images)
     stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
     plan = choose_plan(
         train_images=len(train_paths), validation_images=validation_count,

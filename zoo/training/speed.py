@@ -58,67 +58,84 @@ def median_image_size(paths, sample: int = 200, seed: int = 0) -> tuple:
     return tuple(int(v) for v in np.median(np.asarray(sizes), axis=0))
 
 
-def measure_step_seconds(build_model, sides=(48, 96), batch_size: int = 32, steps: int = 6,
-                         augment=None, clock=time.perf_counter) -> tuple:
-    """Times training on random images at two sizes.
+def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf_counter,
+                           epochs: int = 4) -> tuple:
+    """Times training epochs on a sample of the real training pipeline at two sizes.
 
-    A line through the two per-image step times separates the part that grows
-    with the number of pixels from the part that does not; a short `fit` with
-    validation and a weights backup gives the fixed cost of every epoch.
+    Each size trains a few epochs on the same sample, as the run will: decoded
+    images from memory, augmentation, the `fit` loop. A line through the two
+    per-image costs separates the part that grows with the number of pixels
+    from the part that does not; a short `fit` with validation and a weights
+    backup gives the fixed cost of every epoch.
 
     Args:
         build_model: `side -> compiled keras.Model` with input (side, side, 3).
+        batches: `side -> dataset` of `(images, targets)` batches of a sample of
+            the training images at (side, side), kept in memory after one pass.
         sides: The two square sides timed.
-        batch_size: Images per step.
-        steps: Timed steps per size (after one untimed warm-up step); the
-            fastest counts, being the least disturbed by other work.
-        augment: Optional `images -> images` run before each timed step, as
-            the training pipeline augments every batch on the same processors.
         clock: What a second is counted on (see `budget_clock`).
+        epochs: Epochs per size; the first (which builds the step) is not counted.
 
     Returns:
         (seconds per pixel and image, seconds per image, seconds per epoch).
+
+    Example:
+        >>> import numpy as np, tensorflow as tf, zoo
+        >>> def build(side):
+        ...     return zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(side, side, 3))
+        >>> def batches(side):
+        ...     images = np.zeros((16, side, side, 3), "float32")
+        ...     targets = {"tags": np.zeros((16, 2), "float32")}
+        ...     return tf.data.Dataset.from_tensor_slices((images, targets)).batch(8).cache()
+        >>> per_pixel, per_image, per_epoch = measure_training_speed(build, batches, sides=(16, 32), epochs=2)
+        >>> per_pixel > 0 and per_image >= 0 and per_epoch >= 0
+        True
     """
     per_image = []
     for side in sides:
         model = build_model(side)
-        images = np.random.default_rng(0).uniform(0, 255, (batch_size, side, side, 3)).astype("float32")
-        targets = {name: np.zeros((batch_size, int(output.shape[-1])), "float32")
-                   for name, output in zip(model.output_names, model.outputs)}
-        prepare = augment or (lambda batch: batch)
-        model.train_on_batch(prepare(images), targets)
-        times = []
-        for _ in range(steps):
-            start = clock()
-            model.train_on_batch(prepare(images), targets)
-            times.append(clock() - start)
-        step = min(times)  # the least disturbed by other work on the machine
-        per_image.append(step / batch_size)
+        data = batches(side)
+        count = sum(int(images.shape[0]) for images, _ in data)  # fills the cache: decoding happens once
+        timer = _EpochTimer(clock)
+        model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], shuffle=False)
+        per_image.append(float(np.median(timer.seconds[1:])) / count)
+    step = per_image[-1] * count / max(int(data.cardinality()), 1)
     pixels = [side * side for side in sides]
     slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
     overhead = max(per_image[0] - slope * pixels[0], 0.0)
-    return slope, overhead, _epoch_seconds(model, images, targets, step, clock)
+    return slope, overhead, _epoch_seconds(model, data.take(1), step, clock)
 
 
-def _epoch_seconds(model, images, targets, step_seconds: float, clock, epochs: int = 4) -> float:
+def _epoch_seconds(model, batch, step_seconds: float, clock, epochs: int = 4) -> float:
     """Seconds per epoch that do not depend on the number of images: loop, validation start, backup."""
     with tempfile.TemporaryDirectory() as folder:
         backup = _TimedBackup(Path(folder) / "probe.weights.h5", clock)
-        model.fit(images, targets, validation_data=(images, targets), epochs=epochs, verbose=0, callbacks=[backup])
+        model.fit(batch, validation_data=batch, epochs=epochs, verbose=0, callbacks=[backup], shuffle=False)
     per_epoch = min(backup.seconds[1:])  # the first epoch also builds the validation step
     return max(per_epoch - step_seconds * (1 + FORWARD_COST), 0.0)
 
 
-class _TimedBackup(keras.callbacks.Callback):
-    """Saves the weights at every epoch end, as a run's backup does, and times each epoch."""
+class _EpochTimer(keras.callbacks.Callback):
+    """The `clock` seconds of every epoch."""
 
-    def __init__(self, path, clock):
+    def __init__(self, clock):
         super().__init__()
-        self.path, self.clock, self.seconds, self.start = path, clock, [], None
+        self.clock, self.seconds, self.start = clock, [], None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.model.save_weights(self.path)
         self.seconds.append(self.clock() - self.start)
+
+
+class _TimedBackup(_EpochTimer):
+    """Saves the weights at every epoch end, as a run's backup does, and times each epoch."""
+
+    def __init__(self, path, clock):
+        super().__init__(clock)
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.save_weights(self.path)
+        super().on_epoch_end(epoch, logs)
