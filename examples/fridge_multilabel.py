@@ -31,10 +31,10 @@ def main(argv=None) -> dict:
     model = zoo.build("multilabel_small", heads=heads, input_shape=(*size, 3))
     model.fit(train_data, validation_data=validation_data, epochs=epochs, verbose=0 if args.quick else 2)
 
-    predictions = zoo.evaluation.report.predict_with_targets(model, validation_data)
-    before = zoo.evaluate(model, predictions=predictions)["objects"]["summary"]
-    tuned = zoo.tune_thresholds(model, metric="exact_match", predictions=predictions)
-    after = zoo.evaluate(model, predictions=predictions)["objects"]["summary"]  # with the tuned thresholds
+    predictions = zoo.Predictions.of(model, validation_data)
+    before = zoo.evaluate(model, predictions)["objects"]["summary"]
+    tuned = zoo.tune_thresholds(model, predictions, metric="exact_match")
+    after = zoo.evaluate(model, predictions)["objects"]["summary"]  # with the tuned thresholds
     print(f"classes: {list(heads[0].classes)}; {len(train)} training, {len(validation)} validation images")
     print(f"threshold 0.5:   hamming loss {before['hamming_loss']:.3f}, zero-one loss {1 - before['exact_match']:.3f}")
     print(f"tuned {tuned['objects']}: hamming loss {after['hamming_loss']:.3f}, "

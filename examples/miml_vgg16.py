@@ -44,7 +44,8 @@ def main(argv=None) -> pd.DataFrame:
             zoo.models.metadata.set_metadata(model, zoo.model_info(base))
             model.compile(keras.optimizers.Adam(1e-3), {"scene": loss})
             model.fit(train_data, epochs=epochs, verbose=0)
-            probabilities, targets = zoo.evaluation.report.predict_with_targets(model, validation_data)
+            predictions = zoo.Predictions.of(model, validation_data)
+            probabilities, targets = predictions.probabilities, predictions.targets
             predicted = (probabilities["scene"] > 0.5).astype(int)
             rows.append({
                 "activation": activation, "loss": loss,

@@ -30,6 +30,12 @@ def test_validation_metrics_align_predictions_with_targets_of_a_shuffled_dataset
     assert logs["val_tags_micro_f1"] == pytest.approx(expected)
     assert logs["val_kind_accuracy"] == pytest.approx(
         skm.accuracy_score(targets["kind"].argmax(1), predicted["kind"].argmax(1)))
+    assert logs["val_score"] == pytest.approx(np.mean([logs["val_tags_mAP"], logs["val_kind_accuracy"]]))
+    assert {"val_kind_macro_f1", "val_tags_macro_f1", "val_tags_micro_precision"} <= set(logs)
+    kept = callback.predictions  # the epoch's one pass
+    assert len(kept) == 12 and [h.name for h in kept.heads] == ["tags", "kind"]
+    pd.testing.assert_frame_equal(zoo.summary_table(zoo.evaluate(model, kept)),
+                                  zoo.summary_table(zoo.evaluate(model, shuffled)))
 
 
 def test_checkpoint_saves_best_atomically_with_metadata(tmp_path):

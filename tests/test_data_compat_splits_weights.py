@@ -50,8 +50,9 @@ def test_flow_from_dataframe_validation_split_is_complementary(table):
                   validation_split=0.25, shuffle=False)
     training = flow_from_dataframe(df, subset="training", **kwargs)
     validation = flow_from_dataframe(df, subset="validation", **kwargs)
-    assert len(training.zoo_files) == 6 and len(validation.zoo_files) == 2
-    assert not set(training.zoo_files) & set(validation.zoo_files)
+    assert len(training.files) == 6 and len(validation.files) == 2
+    assert not set(training.files) & set(validation.files)
+    assert training.replay is None  # its batches are rescaled: the feature cache cannot replay them
     with pytest.raises(ValueError, match="Received: subset='train'"):
         flow_from_dataframe(df, subset="train", **{**kwargs})
 

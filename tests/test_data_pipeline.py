@@ -1,4 +1,5 @@
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -159,8 +160,10 @@ def test_skip_counts_and_lists_bad_rows(folder, caplog):
                     ignore_index=True)
     with caplog.at_level(logging.WARNING):
         dataset = make_dataset(bad, HEADS, directory=directory, image_size=(8, 8), on_error="skip", shuffle=False)
-    assert len(dataset.zoo_skipped) == 2
-    assert any("unknown" in s for s in dataset.zoo_skipped) and any("missing.jpg" in s for s in dataset.zoo_skipped)
+    assert len(dataset.skipped) == 2
+    assert any("unknown" in s for s in dataset.skipped) and any("missing.jpg: file not found" in s
+                                                                for s in dataset.skipped)
+    assert [Path(f).name for f in dataset.files] == [Path(f).name for f in df["filename"]]
     assert "Skipped 2 of 8 rows" in caplog.text
     assert sum(b[0].shape[0] for b in dataset) == 6
 

@@ -150,5 +150,45 @@ def test_feature_cache_is_used_only_when_safe(tmp_path):
     augmented = zoo.data.make_dataset(df, heads, image_size=(32, 32), augment=True)
     assert can_cache_features(model, plain)
     assert not can_cache_features(model, augmented)
+    assert not can_cache_features(model, plain.map(lambda images, targets: (images, targets)))
     zoo.unfreeze_from(model, "stage4")
     assert not can_cache_features(model, plain)
+
+
+def _heads_stage(train, validation=None):
+    heads = [zoo.Head("tags", ["a", "b", "c"])]
+    model = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3), freeze_backbone=True, weights=None)
+    return zoo.fit_staged(model, train, validation, stages=[zoo.Stage(epochs=1, trainable="heads", name="heads")],
+                          verbose=0)
+
+
+def test_fit_staged_caches_features_of_the_image_dataset(tmp_path, caplog, monkeypatch):
+    from zoo.training import finetune
+
+    df = _image_folder(tmp_path)
+    heads = [zoo.Head("tags", ["a", "b", "c"])]
+    train = zoo.data.make_dataset(df, heads, image_size=(32, 32), batch_size=4)
+    validation = zoo.data.make_dataset(df, heads, image_size=(32, 32), batch_size=4, shuffle=False)
+    extracted = []
+    original = finetune.cached_features
+    monkeypatch.setattr(finetune, "cached_features", lambda *a: extracted.append(a[1]) or original(*a))
+    with caplog.at_level("WARNING"):
+        history = _heads_stage(train, validation)
+    assert history.feature_cache == {"heads": "used"}
+    assert extracted == [train, validation]
+    assert "cached backbone features" not in caplog.text
+
+
+def test_after_a_user_map_fit_staged_says_the_feature_cache_is_off(tmp_path, caplog):
+    df = _image_folder(tmp_path)
+    heads = [zoo.Head("tags", ["a", "b", "c"])]
+    train = zoo.data.make_dataset(df, heads, image_size=(32, 32), batch_size=4)
+    mapped = train.map(lambda images, targets: (images, {"tags": targets["tags"] * 0.9 + 0.05}))  # label smoothing
+    with caplog.at_level("WARNING", logger="zoo.training.finetune"):
+        history = _heads_stage(mapped)
+    reason = history.feature_cache["heads"]
+    assert reason.startswith("the training data is a plain tf.data.Dataset, not the ImageDataset")
+    assert "Stage 1 (heads) does not train the heads on cached backbone features" in caplog.text
+    assert reason in caplog.text and np.isfinite(history.history["loss"]).all()
+    rescaled = train.derive(mapped)  # same files, but no replay of the function
+    assert "has no replay plan" in _heads_stage(rescaled).feature_cache["heads"]

@@ -22,7 +22,7 @@ def _image(path):
 def _skipped(files, **options):
     """The dataset's skip list for these files, read with on_error="skip"."""
     dataset = make_dataset(pd.DataFrame({"filename": files}), None, image_size=(4, 4), on_error="skip", **options)
-    return dataset.zoo_skipped, dataset.zoo_files
+    return list(dataset.skipped), list(dataset.files)
 
 
 @pytest.fixture

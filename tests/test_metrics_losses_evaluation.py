@@ -153,16 +153,23 @@ def test_reports_from_one_prediction_pass_match_reports_from_the_dataset():
     images = rng.uniform(0, 255, (24, 32, 32, 3)).astype("float32")
     targets = {"tags": rng.integers(0, 2, (24, 3)).astype("float32")}
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(8)
-    predictions = predict_with_targets(model, dataset)
-    pd.testing.assert_frame_equal(zoo.summary_table(zoo.evaluate(model, predictions=predictions)),
+    predictions = zoo.Predictions.of(model, dataset)
+    pd.testing.assert_frame_equal(zoo.summary_table(zoo.evaluate(model, predictions)),
                                   zoo.summary_table(zoo.evaluate(model, dataset)))
     pd.testing.assert_frame_equal(
-        zoo.summary_table(cross_fitted_report(model, metric="hamming", predictions=predictions)),
+        zoo.summary_table(cross_fitted_report(model, predictions, "hamming")),
         zoo.summary_table(cross_fitted_report(model, dataset, "hamming")),
     )
-    assert zoo.tune_thresholds(model, predictions=predictions) == zoo.tune_thresholds(model, dataset)
-    with pytest.raises(ValueError, match="Received neither"):
+    assert zoo.tune_thresholds(model, predictions) == zoo.tune_thresholds(model, dataset)
+    # The older keyword forms still work: a (probabilities, targets) tuple, or dataset=.
+    pair = predict_with_targets(model, dataset)
+    pd.testing.assert_frame_equal(zoo.summary_table(zoo.evaluate(model, predictions=pair)),
+                                  zoo.summary_table(zoo.evaluate(model, dataset=dataset)))
+    assert zoo.tune_thresholds(model, predictions=predictions) == zoo.tune_thresholds(model, dataset=dataset)
+    with pytest.raises(ValueError, match=r"zoo.Predictions.of\(model, dataset\).*Received neither"):
         zoo.evaluate(model)
+    with pytest.raises(ValueError, match="Received: 2 of data, dataset= and predictions="):
+        zoo.evaluate(model, dataset, predictions=predictions)
 
 
 def test_tuned_thresholds_are_stored_and_survive_save(tmp_path):

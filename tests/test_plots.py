@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
+from sklearn import metrics as skm
 
 import zoo
 from zoo.evaluation.report import multiclass_head_report, sigmoid_head_report
@@ -32,6 +34,25 @@ def test_every_plot_writes_an_image(tmp_path):
                                    tmp_path / "grid.png"),
     ]
     assert all(_is_png(p) for p in paths)
+
+
+def test_threshold_curves_of_predictions_have_one_panel_per_thresholded_head(tmp_path):
+    rng = np.random.default_rng(0)
+    heads = [zoo.Head("tags", ["a", "b"]), zoo.Head("kind", ["x", "y"], kind="multiclass"), zoo.Head("sea", ["sea"],
+                                                                                                    kind="binary")]
+    targets = {"tags": rng.integers(0, 2, (20, 2)), "kind": np.eye(2)[rng.integers(0, 2, 20)],
+               "sea": rng.integers(0, 2, (20, 1))}
+    probabilities = {name: rng.random(value.shape) for name, value in targets.items()}
+    predictions = zoo.Predictions(probabilities, targets, heads)
+    figure = zoo.evaluation.plots.threshold_curves_figure(predictions)
+    assert [axes.get_title() for axes in figure.axes] == ["tags", "sea"]
+    micro_f1 = figure.axes[0].lines[0].get_ydata()
+    at_half = skm.f1_score(targets["tags"], probabilities["tags"] > 0.5, average="micro", zero_division=0)
+    assert micro_f1[49] == pytest.approx(at_half)  # the curve's 50th point is threshold 0.5
+    assert _is_png(zoo.evaluation.plots.plot_threshold_curves(predictions, tmp_path / "t.png"))
+    only_kind = zoo.Predictions({"kind": targets["kind"]}, {"kind": targets["kind"]}, [heads[1]])
+    with pytest.raises(ValueError, match="No multilabel or binary head"):
+        zoo.evaluation.plots.threshold_curves_figure(only_kind)
 
 
 def _texts(figure):

@@ -56,8 +56,11 @@ def test_flip_probabilities_are_the_mean_over_images_and_mirrors():
     targets = {"tags": np.zeros((4, 3), "float32"), "scene": np.eye(2, dtype="float32")[[0, 1, 0, 1]],
                "people": np.ones((4, 1), "float32")}
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(3)
-    probabilities, seen = predict_with_targets(model, dataset, tta="flip")
-    np.testing.assert_allclose(probabilities["scene"], averaged["scene"], atol=1e-6)
+    predictions = zoo.Predictions.of(model, dataset, tta="flip")
+    np.testing.assert_allclose(predictions.probabilities["scene"], averaged["scene"], atol=1e-6)
+    np.testing.assert_array_equal(predictions.targets["scene"], targets["scene"])
+    probabilities, seen = predict_with_targets(model, dataset, tta="flip")  # the older tuple form
+    np.testing.assert_array_equal(probabilities["scene"], predictions.probabilities["scene"])
     np.testing.assert_array_equal(seen["scene"], targets["scene"])
     with pytest.raises(ValueError, match="Received: tta='mirror'"):
         zoo.Predictor(model, tta="mirror")

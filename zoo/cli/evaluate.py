@@ -34,6 +34,7 @@ def run(args) -> None:
     """`zoo evaluate`: model + labelled images -> report table and CSV."""
     import zoo
     from zoo import data
+    from zoo.models.heads import thresholded
     from zoo.models.metadata import heads_of
     from zoo.training.run import training_overlap
 
@@ -46,21 +47,21 @@ def run(args) -> None:
     dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error,
                                 allow_empty=args.allow_empty)
-    overlap, total = training_overlap(args.model, dataset.zoo_files)
+    overlap, total = training_overlap(args.model, dataset.files)
     if overlap:
         print(f"Warning: {overlap} of the {total} images were in this model's training split; their figures "
               f"flatter the model. Evaluate on images it has not seen.")
     batches = zoo.io.progress.track_batches(dataset, "evaluate")
     tta = getattr(args, "tta", None)
-    predictions = zoo.evaluation.report.predict_with_targets(model, batches, **({"tta": tta} if tta else {}))
+    predictions = zoo.Predictions.of(model, batches, tta=tta)
     if args.tune_thresholds:
-        tuned = zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
+        tuned = zoo.tune_thresholds(model, predictions, metric=args.tune_thresholds)
         print(f"tuned thresholds ({args.tune_thresholds}): {tuned}")
         if args.save:
             zoo.save_model(model, args.model)
             print(f"thresholds saved in {args.model}")
-    thresholds = {h.name: args.threshold for h in heads if h.kind != "multiclass"} if args.threshold is not None else None
-    report = zoo.evaluate(model, thresholds=thresholds, predictions=predictions)
+    thresholds = {h.name: args.threshold for h in thresholded(heads)} if args.threshold is not None else None
+    report = zoo.evaluate(model, predictions, thresholds=thresholds)
     print_report(report)
     if args.output:
         report_frame(report).to_csv(args.output, index=False)

@@ -51,6 +51,7 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
     import numpy as np
     import pandas as pd
 
+    from zoo.models.heads import thresholded
     from zoo.models.metadata import heads_of
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
@@ -60,10 +61,9 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
         for name, part in final.items():
             print(f"\n{name}:")
             print(part["per_class"].to_string(index=False))
-    for head in heads_of(model):
-        if head.kind != "multiclass" and args.tune_thresholds:
-            pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
-            print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
+    for head in thresholded(heads_of(model)) if args.tune_thresholds else ():
+        pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
+        print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
     print(f"\nDone in {took}. Written to {output}/: {', '.join(written)}")
     source = shlex.join(source_flags(args))
     model_path, onnx = shlex.quote(str(model_path)), shlex.quote(str(output / "model.onnx"))

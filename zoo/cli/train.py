@@ -78,11 +78,12 @@ MEMORY_CACHE_BYTES = 2 * 2**30
 def training_losses(name: str, heads, train_rows) -> dict | None:
     """`--loss` for every multilabel and binary head; weighted_bce's weights come from `train_rows`."""
     from zoo import data
+    from zoo.models.heads import thresholded
     from zoo.training.losses import make_loss
 
     if name == "bce":
         return None
-    sigmoid_heads = [h for h in heads if h.kind != "multiclass"]
+    sigmoid_heads = thresholded(heads)
     if name != "weighted_bce":
         return {h.name: make_loss(name) for h in sigmoid_heads}
     targets = data.encode(train_rows, sigmoid_heads, allow_empty=True).targets
@@ -172,20 +173,20 @@ def run(args) -> None:
         print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
     zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
 
-    predictions = zoo.evaluation.report.predict_with_targets(model, validation_data)  # one pass serves every report
+    predictions = zoo.Predictions.of(model, validation_data)  # one pass serves every report
     written = ["plan.json", "split.csv", "label_counts.csv", "label_counts.png", "history.csv", "history.png",
                run.BEST_MODEL]
     reports = {}
     if args.tune_thresholds:
-        reports["threshold 0.5"] = zoo.evaluate(model, predictions=predictions)
+        reports["threshold 0.5"] = zoo.evaluate(model, predictions)
         report_frame(reports["threshold 0.5"]).to_csv(output / "report_threshold_0.5.csv", index=False)
         # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
         reports["tuned, cross-fitted"] = zoo.evaluation.thresholds.cross_fitted_report(
-            model, metric=args.tune_thresholds, predictions=predictions)
+            model, predictions, metric=args.tune_thresholds)
         report_frame(reports["tuned, cross-fitted"]).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
-        zoo.tune_thresholds(model, metric=args.tune_thresholds, predictions=predictions)
+        zoo.tune_thresholds(model, predictions, metric=args.tune_thresholds)
         written += ["report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"]
-    report = zoo.evaluate(model, predictions=predictions)
+    report = zoo.evaluate(model, predictions)
     reports["tuned on these images" if args.tune_thresholds else "validation"] = report
     report_frame(report).to_csv(output / "report.csv", index=False)
     for name, part in report.items():

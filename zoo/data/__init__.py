@@ -6,10 +6,13 @@ Example:
     >>> heads = zoo.data.heads_from_dataframe(df, {"objects": "multilabel"})  # doctest: +SKIP
     >>> df = zoo.data.validate(df, heads, directory="images").rows  # doctest: +SKIP
     >>> dataset = zoo.data.make_dataset(df, heads, directory="images", image_size=(96, 96))  # doctest: +SKIP
+    >>> dataset.skipped, len(dataset.files)  # doctest: +SKIP
+    ((), 120)
 """
 
 from zoo.data.augment import DEFAULT_AUGMENTATION, Augmentation, build_augmenter
 from zoo.data.compat import SplitOutputs, flow_from_dataframe, split_outputs
+from zoo.data.dataset import ImageDataset, Replay
 from zoo.data.encoding import Encoded, decode_predictions, encode, heads_from_dataframe, learn_classes
 from zoo.data.errors import DataError, DataWarning
 from zoo.data.image_checks import ImageCheck, check_images
@@ -40,9 +43,11 @@ __all__ = [
     "Encoded",
     "FILE_COLUMN",
     "ImageCheck",
+    "ImageDataset",
     "LabelFormat",
     "MISSING_VALUES",
     "RareClassReport",
+    "Replay",
     "RowCheck",
     "SplitOutputs",
     "Validation",

@@ -1,8 +1,8 @@
 """For code migrating from the classic Keras recipes.
 
 `flow_from_dataframe` keeps the familiar `ImageDataGenerator` arguments (gone from
-Keras 3) and returns a `tf.data.Dataset`; `split_outputs` turns batches with one
-concatenated label vector into per-head targets.
+Keras 3) and returns a `tf.data.Dataset` (a `zoo.data.ImageDataset`); `split_outputs`
+turns batches with one concatenated label vector into per-head targets.
 
 Example:
     >>> import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from zoo.data.dataset import ImageDataset
 from zoo.data.encoding import learn_classes
 from zoo.data.image_checks import check_images
 from zoo.data.pipeline import DataError, images_dataset, make_dataset
@@ -58,7 +59,7 @@ def flow_from_dataframe(
     rescale: float | None = None,
     augment=None,
     on_error: str = "raise",
-) -> tf.data.Dataset:
+) -> ImageDataset:
     """`ImageDataGenerator(rescale=..., validation_split=...).flow_from_dataframe(...)`, as tf.data.
 
     Args:
@@ -81,7 +82,10 @@ def flow_from_dataframe(
         on_error: "raise" or "skip" for bad files and labels.
 
     Returns:
-        A dataset of `(images, targets)`; images float32, 0..255 times `rescale`.
+        An `ImageDataset` of `(images, targets)`; images float32, 0..255 times
+        `rescale`. It lists its `files` and `skipped` rows; its batches are
+        rescaled and reshaped by a function of their own, so it has no `replay`
+        (`zoo.fit_staged` does not cache backbone features for it).
     """
     if class_mode not in CLASS_MODES:
         raise ValueError(f"`class_mode` must be one of {CLASS_MODES}. Received: class_mode={class_mode!r}")
@@ -113,7 +117,7 @@ def flow_from_dataframe(
             y = tf.argmax(y, axis=-1)
         return images * (rescale or 1.0), y
 
-    return _keep_attributes(dataset, dataset.map(finish))
+    return dataset.derive(dataset.map(finish))
 
 
 def _flow_raw(frame, directory, x_col, columns, class_mode, target_size, batch_size, shuffle, seed,
@@ -135,15 +139,8 @@ def _flow_raw(frame, directory, x_col, columns, class_mode, target_size, batch_s
     )
     scale = rescale or 1.0
     scaled = dataset.map(lambda x, *y: (x * scale, *y) if y else x * scale)
-    scaled.zoo_skipped = [f"{p}: {r}" for p, r in report.problems.items()]
-    scaled.zoo_files = list(np.asarray(report.paths)[keep])
-    return scaled
-
-
-def _keep_attributes(source, target):
-    target.zoo_skipped = source.zoo_skipped
-    target.zoo_files = source.zoo_files
-    return target
+    return ImageDataset(scaled, files=np.asarray(report.paths)[keep],
+                        skipped=[f"{p}: {r}" for p, r in report.problems.items()])
 
 
 def _split(y, sizes, names):

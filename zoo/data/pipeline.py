@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.augment import build_augmenter
+from zoo.data.dataset import ImageDataset, Replay
 from zoo.data.encoding import ON_ERROR
 from zoo.data.errors import DataError
 from zoo.data.images import decode_rgb
@@ -147,12 +148,12 @@ def make_dataset(
     drop_remainder: bool = False,
     antialias: bool = True,
     exif_transpose: bool = True,
-) -> tf.data.Dataset:
-    """Builds a `tf.data.Dataset` of `(images, {head: targets})` batches.
+) -> ImageDataset:
+    """Builds a dataset of `(images, {head: targets})` batches.
 
     Files are checked before anything else: every missing or unreadable file
     and every bad label is reported together, or, with `on_error="skip"`,
-    dropped and counted (`dataset.zoo_skipped` lists them, and a warning is logged).
+    dropped and counted (`skipped` lists them, and a warning is logged).
 
     Args:
         df: Normalized DataFrame (`zoo.data.sources`): `filename` + a labels
@@ -185,9 +186,23 @@ def make_dataset(
             "header" (with "none" no file is opened before training).
 
     Returns:
-        The dataset; images are float32 0..255 of shape (batch, h, w, 3), targets
-        float32. Its `zoo_skipped` attribute lists skipped rows and files, and
-        `zoo_files` the files it reads, in unshuffled order.
+        An `ImageDataset`: a `tf.data.Dataset` for `model.fit`, `predict` and
+        `evaluate`, whose images are float32 0..255 of shape (batch, h, w, 3)
+        and targets float32. Its `files` are the files it reads, in unshuffled
+        order, `skipped` the rows and files left out with their reasons, and
+        `replay` what `zoo.fit_staged`'s feature cache needs.
+
+    Example:
+        >>> import tempfile, pandas as pd
+        >>> from PIL import Image
+        >>> folder = tempfile.mkdtemp()
+        >>> Image.new("RGB", (8, 8)).save(f"{folder}/black.png")
+        >>> df = pd.DataFrame({"filename": ["black.png", "absent.png"], "tags": [("a",), ("b",)]})
+        >>> data = make_dataset(df, {"tags": ["a", "b"]}, directory=folder, image_size=(4, 4), on_error="skip")
+        >>> len(data), [f.endswith("black.png") for f in data.files], len(data.skipped)
+        (1, [True], 1)
+        >>> data.skipped[0].endswith("absent.png: file not found")
+        True
     """
     heads = as_heads(heads) if heads else []
     if on_error not in ON_ERROR:
@@ -212,35 +227,16 @@ def make_dataset(
                 h.name: np.asarray(sample_weights[h.name], "float32")[encoded.kept][ok] for h in heads
             }
             labels = (labels, weights)
-    dataset = images_dataset(
-        np.asarray(paths)[ok],
-        labels,
-        needs_pillow=report.needs_pillow[ok],
-        image_size=image_size,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        augment=augment,
-        seed=seed,
-        resize=resize,
-        cache=cache,
-        drop_remainder=drop_remainder,
-        antialias=antialias,
-        exif_transpose=exif_transpose,
-        checked=check == "full",
-    )
-    dataset.zoo_skipped = skipped
-    dataset.zoo_files = list(np.asarray(paths)[ok])
-    dataset.zoo_plan = {
-        "augmented": augment not in (None, False),
-        "shuffle": shuffle,
-        "seed": seed,
-        "batch_size": batch_size,
-        "drop_remainder": drop_remainder,
+    kept = np.asarray(paths)[ok]
+    decoding = {"needs_pillow": report.needs_pillow[ok], "image_size": image_size, "batch_size": batch_size,
+                "resize": resize, "antialias": antialias, "exif_transpose": exif_transpose,
+                "checked": check == "full"}
+    dataset = images_dataset(kept, labels, shuffle=shuffle, augment=augment, seed=seed, cache=cache,
+                             drop_remainder=drop_remainder, **decoding)
+    replay = Replay(
         # The same rows, decoded the same way, in file order and without augmentation.
-        "unshuffled": lambda: images_dataset(
-            np.asarray(paths)[ok], labels, needs_pillow=report.needs_pillow[ok], image_size=image_size,
-            batch_size=batch_size, shuffle=False, resize=resize, antialias=antialias,
-            exif_transpose=exif_transpose, checked=check == "full",
-        ),
-    }
-    return dataset
+        unshuffled=lambda: images_dataset(kept, labels, shuffle=False, **decoding),
+        shuffle=shuffle, seed=seed, batch_size=batch_size, drop_remainder=drop_remainder,
+        augmented=augment not in (None, False),
+    )
+    return ImageDataset(dataset, files=kept, skipped=skipped, replay=replay)

@@ -1,6 +1,8 @@
 """Plots saved to files: history, thresholds, confusion matrices, label counts, predictions.
 
-Uses matplotlib's object API (no pyplot state, no display needed).
+Uses matplotlib's object API (no pyplot state, no display needed). The threshold plots
+(`zoo.evaluation.threshold_plots`) and the prediction sheets (`zoo.evaluation.sheets`)
+are importable from here too.
 
 Example:
     >>> zoo.evaluation.plots.plot_history(history, "history.png")  # doctest: +SKIP
@@ -15,12 +17,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-
-def _save(figure: Figure, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, bbox_inches="tight")
-    return path
+from zoo.evaluation.figures import panels, rows_of_panels, save_figure
+from zoo.evaluation.sheets import plot_prediction_sheet, plot_predictions, prediction_sheet_figure  # noqa: F401
+from zoo.evaluation.threshold_plots import (  # noqa: F401
+    plot_threshold_curves,
+    plot_thresholds,
+    threshold_curves_figure,
+)
 
 
 def _history_frame(history) -> pd.DataFrame:
@@ -39,23 +42,6 @@ def _history_metrics(frame: pd.DataFrame) -> list[str]:
     return sorted(with_values, key=lambda n: (n != "loss", n))
 
 
-def _rows_of_panels(count: int, most: int = 4) -> list[int]:
-    """Panels per row, as even as possible: 5 -> [3, 2], 7 -> [4, 3], 8 -> [4, 4]."""
-    rows = -(-count // most)
-    return [count // rows + (1 if r < count % rows else 0) for r in range(rows)]
-
-
-def _panels(figure: Figure, per_row: list[int]) -> list:
-    """Axes laid out row by row; a shorter row is centred, so no grid cell stays empty."""
-    widest = max(per_row)
-    grid = figure.add_gridspec(len(per_row), 2 * widest)
-    panels = []
-    for row, count in enumerate(per_row):
-        offset = widest - count
-        panels += [figure.add_subplot(grid[row, offset + 2 * c: offset + 2 * c + 2]) for c in range(count)]
-    return panels
-
-
 def history_figure(history, heads=None) -> Figure:
     """The figure `plot_history` saves; see there.
 
@@ -68,14 +54,14 @@ def history_figure(history, heads=None) -> Figure:
     metrics = _history_metrics(frame)
     if heads:
         metrics = [m for m in metrics if m == "loss" or any(m.startswith(f"{h}_") for h in heads)]
-    per_row = _rows_of_panels(len(metrics)) if metrics else [1]
+    per_row = rows_of_panels(len(metrics)) if metrics else [1]
     widest = max(per_row)
     figure = Figure(figsize=(4 * widest, 3.2 * len(per_row)), layout="constrained")
     epochs = frame["epoch"] if "epoch" in frame else pd.Series(np.arange(1, len(frame) + 1))
     stages = frame["stage"].to_numpy() if "stage" in frame else None
     boundaries = [] if stages is None else list(np.flatnonzero(stages[1:] != stages[:-1]) + 1)
     legend = {}
-    for metric, axes in zip(metrics, _panels(figure, per_row)):
+    for metric, axes in zip(metrics, panels(figure, per_row)):
         if metric in frame and frame[metric].notna().any():
             axes.plot(epochs, frame[metric], marker=".", color="C0", label="train")
         if f"val_{metric}" in frame and frame[f"val_{metric}"].notna().any():
@@ -118,29 +104,7 @@ def plot_history(history, path, heads=None) -> Path:
     Example:
         >>> zoo.evaluation.plots.plot_history(history, "history.png")  # doctest: +SKIP
     """
-    return _save(history_figure(history, heads), path)
-
-
-def plot_thresholds(y_true, scores, path, title: str = "") -> Path:
-    """F1 (micro), exact match and hamming accuracy against one global threshold."""
-    from sklearn import metrics as skm
-
-    y_true = np.asarray(y_true).astype(int)
-    thresholds = np.linspace(0.01, 0.99, 99)
-    curves = {"micro F1": [], "exact match": [], "hamming accuracy": []}
-    for t in thresholds:
-        y_pred = (np.asarray(scores) > t).astype(int)
-        curves["micro F1"].append(skm.f1_score(y_true, y_pred, average="micro", zero_division=0))
-        curves["exact match"].append(skm.accuracy_score(y_true, y_pred))
-        curves["hamming accuracy"].append(1 - skm.hamming_loss(y_true, y_pred))
-    figure = Figure(figsize=(6, 4), layout="constrained")
-    axes = figure.add_subplot()
-    for name, values in curves.items():
-        axes.plot(thresholds, values, label=name)
-    axes.set_xlabel("threshold")
-    axes.set_title(title or "metrics against the decision threshold")
-    axes.legend()
-    return _save(figure, path)
+    return save_figure(history_figure(history, heads), path)
 
 
 def _text_color(image, value) -> str:
@@ -171,9 +135,9 @@ def confusion_figure(head_report: dict, title: str = "", split: str | None = Non
              np.array([[row["tn"], row["fp"]], [row["fn"], row["tp"]]]), ["no", "yes"])
             for _, row in per_class.iterrows()
         ]
-    per_row = _rows_of_panels(len(matrices), most=5)
+    per_row = rows_of_panels(len(matrices), most=5)
     figure = Figure(figsize=(3.2 * max(per_row), 3 * len(per_row) + 0.4), layout="constrained")
-    for (name, matrix, labels), axes in zip(matrices, _panels(figure, per_row)):
+    for (name, matrix, labels), axes in zip(matrices, panels(figure, per_row)):
         image = axes.imshow(matrix, cmap="Blues", vmin=0, aspect="auto")
         for (i, j), value in np.ndenumerate(matrix):
             axes.text(j, i, int(value), ha="center", va="center", color=_text_color(image, value))
@@ -214,7 +178,7 @@ def plot_confusion(head_report: dict, path, title: str = "", split: str | None =
         >>> zoo.evaluation.plots.plot_confusion(report["color"], "color.png", title="color",  # doctest: +SKIP
         ...                          split="validation")
     """
-    return _save(confusion_figure(head_report, title, split, threshold), path)
+    return save_figure(confusion_figure(head_report, title, split, threshold), path)
 
 
 def plot_label_counts(counts: pd.DataFrame, path) -> Path:
@@ -229,92 +193,4 @@ def plot_label_counts(counts: pd.DataFrame, path) -> Path:
     axes.set_xticks(positions + 0.4 - width / 2, [f"{h}:{c}" for h, c in counts.index], rotation=45, ha="right")
     axes.set_ylabel("images")
     axes.legend()
-    return _save(figure, path)
-
-
-def plot_predictions(images, true_labels, predicted_labels, path, columns: int = 4) -> Path:
-    """A grid of images titled with true and predicted label names.
-
-    Args:
-        images: (n, h, w, 3) array of 0..255 pixels.
-        true_labels: n strings (or None entries when unknown).
-        predicted_labels: n strings.
-    """
-    images = np.asarray(images)
-    rows = -(-len(images) // columns)
-    figure = Figure(figsize=(3 * columns, 3.3 * rows), layout="constrained")
-    for index, (image, truth, predicted) in enumerate(zip(images, true_labels, predicted_labels), start=1):
-        axes = figure.add_subplot(rows, columns, index)
-        axes.imshow(np.clip(image, 0, 255).astype(np.uint8))
-        right = truth is None or truth == predicted
-        axes.set_title(f"true: {truth}\npred: {predicted}" if truth is not None else f"pred: {predicted}",
-                       fontsize=9, color="black" if right else "red")
-        axes.axis("off")
-    return _save(figure, path)
-
-
-def _label_text(value) -> str:
-    if isinstance(value, (tuple, list, np.ndarray)):
-        return " ".join(str(v) for v in value) or "(none)"
-    return "(none)" if value is None or value == "" else str(value)
-
-
-def prediction_sheet_figure(images, files, true: dict, predicted: dict, columns: int = 5,
-                            title: str = "") -> Figure:
-    """The figure `plot_prediction_sheet` saves; see there.
-
-    Example:
-        >>> figure = prediction_sheet_figure(np.zeros((2, 8, 8, 3)), ["a.jpg", "b.jpg"],
-        ...                                  {"color": ["red", "blue"]}, {"color": ["red", "red"]})
-        >>> figure.get_suptitle()
-        'color 1/2 right'
-    """
-    images, files = np.asarray(images), list(files)
-    true, predicted = {h: list(v) for h, v in true.items()}, {h: list(v) for h, v in predicted.items()}
-    heads = list(predicted)
-    columns = max(1, min(columns, len(images)))
-    rows = max(1, -(-len(images) // columns))
-    figure = Figure(figsize=(2.6 * columns, (2.7 + 0.25 * len(heads)) * rows + 0.4), layout="constrained")
-    right = {head: 0 for head in heads}
-    for index, image in enumerate(images):
-        axes = figure.add_subplot(rows, columns, index + 1)
-        axes.imshow(np.clip(image, 0, 255).astype(np.uint8))
-        axes.set_xticks([])
-        axes.set_yticks([])
-        axes.set_title("/".join(Path(str(files[index])).parts[-2:]), fontsize=8)
-        lines = []
-        for head in heads:
-            guess, truth = _label_text(predicted[head][index]), _label_text(true[head][index])
-            ok = guess == truth
-            right[head] += ok
-            lines.append((f"{head}: {guess}" + ("" if ok else f" (true: {truth})"), "green" if ok else "red"))
-        for number, (text, color) in enumerate(lines):
-            axes.text(0.5, -0.03 - 0.085 * number, text, transform=axes.transAxes, ha="center", va="top",
-                      fontsize=8, color=color, fontweight="bold" if color == "red" else "normal")
-    summary = ", ".join(f"{head} {right[head]}/{len(images)} right" for head in heads)
-    figure.suptitle(f"{title}: {summary}" if title else summary)
-    return figure
-
-
-def plot_prediction_sheet(images, files, true: dict, predicted: dict, path, columns: int = 5,
-                          title: str = "validation predictions") -> Path:
-    """A contact sheet: each image with its file name and, per head, the prediction in green
-    when right or red with the true label when wrong; the heading counts the right ones.
-
-    Args:
-        images: (n, height, width, 3) array of 0..255 pixels.
-        files: n file names (shown with their last folder only).
-        true: {head: n true labels}: names, or tuples of names for multilabel heads.
-        predicted: {head: n predicted labels}, alike.
-        path: Output image file.
-        columns: Images per row.
-        title: Start of the heading.
-
-    Returns:
-        The path written.
-
-    Example:
-        >>> zoo.evaluation.plots.plot_prediction_sheet(images, files, {"color": truth}, {"color": guesses},  # doctest: +SKIP
-        ...                                 "predictions.png")
-    """
-    return _save(prediction_sheet_figure(images, files, true, predicted, columns, title), path)
+    return save_figure(figure, path)

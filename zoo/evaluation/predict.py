@@ -156,8 +156,8 @@ class Predictor:
         dataset = make_dataset(pd.DataFrame({FILE_COLUMN: files}), None, image_size=self.image_size,
                                batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error,
                                exif_transpose=self.exif_transpose)
-        self.skipped = dataset.zoo_skipped
-        return dataset, dataset.zoo_files
+        self.skipped = list(dataset.skipped)
+        return dataset, list(dataset.files)
 
     def predict_probabilities(self, inputs) -> tuple[dict, list | None]:
         """({head: probabilities}, identifiers) for files, folders, arrays or a dataset."""

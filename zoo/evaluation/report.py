@@ -7,9 +7,9 @@ Example:
 
     One prediction pass can serve several reports:
 
-    >>> predictions = zoo.evaluation.report.predict_with_targets(model, validation_data)  # doctest: +SKIP
-    >>> at_half = zoo.evaluate(model, predictions=predictions)  # doctest: +SKIP
-    >>> tuned = zoo.tune_thresholds(model, predictions=predictions)  # doctest: +SKIP
+    >>> predictions = zoo.Predictions.of(model, validation_data)  # doctest: +SKIP
+    >>> at_half = zoo.evaluate(model, predictions)  # doctest: +SKIP
+    >>> tuned = zoo.tune_thresholds(model, predictions)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,54 +18,39 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from zoo.evaluation.predictions import Predictions, predictions_for
 from zoo.models.heads import Head
 from zoo.models.metadata import heads_of
 
 
 def predict_with_targets(model, dataset, tta: str | None = None) -> tuple[dict, dict]:
-    """Predictions and targets from one pass over `dataset`, batch by batch.
-
-    Using the same batches for both keeps them aligned even when the dataset
-    reshuffles every pass. Pass the result as `predictions=` to `zoo.evaluate`
-    and `zoo.tune_thresholds` so that both see the same (augmented) probabilities.
-
-    Args:
-        model: A Keras model with dict (or list) outputs.
-        dataset: Batches of `(images, {head: targets}, ...)`.
-        tta: Test-time augmentation: None, "flip" or "flip+crops" (see `zoo.evaluation.tta`);
-            the probabilities are then averaged over each image's views.
+    """The older tuple form of `zoo.Predictions.of(model, dataset, tta)`.
 
     Returns:
         ({head: probabilities}, {head: targets}) as numpy arrays.
 
     Example:
-        >>> predictions = predict_with_targets(model, validation_data, tta="flip")  # doctest: +SKIP
-        >>> zoo.tune_thresholds(model, predictions=predictions)  # doctest: +SKIP
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> batches = [(np.zeros((3, 32, 32, 3)), {"tags": np.ones((3, 2))})]
+        >>> probabilities, targets = predict_with_targets(model, batches)
+        >>> probabilities["tags"].shape, targets["tags"].shape
+        ((3, 2), (3, 2))
     """
-    from zoo.evaluation.tta import check_tta, predict_tta
-
-    check_tta(tta)
-    predictions, targets = {}, {}
-    for batch in dataset:
-        images, labels = batch[0], batch[1]
-        outputs = predict_tta(model, images, tta)
-        for name, value in outputs.items():
-            predictions.setdefault(name, []).append(np.asarray(value))
-            targets.setdefault(name, []).append(np.asarray(labels[name]))
-    return ({k: np.concatenate(v) for k, v in predictions.items()},
-            {k: np.concatenate(v) for k, v in targets.items()})
+    return Predictions.of(model, dataset, tta).pair()
 
 
 def predictions_or_predict(model, dataset, predictions) -> tuple[dict, dict]:
-    """`predictions` when given, else `predict_with_targets(model, dataset)`.
+    """The older tuple form of `predictions_for(model, dataset, predictions=predictions)`.
 
-    Lets the functions that score a model on a dataset share one prediction pass.
+    Example:
+        >>> predictions_or_predict(None, None, ({"t": np.ones((1, 1))}, {"t": np.ones((1, 1))}))[0]["t"].shape
+        (1, 1)
     """
-    if predictions is not None:
+    if isinstance(predictions, tuple):
         return predictions
-    if dataset is None:
-        raise ValueError("Pass a `dataset` or `predictions` from `predict_with_targets`. Received neither.")
-    return predict_with_targets(model, dataset)
+    return predictions_for(model, dataset, predictions=predictions).pair()
 
 
 def _thresholds(head: Head, override, samples: int) -> np.ndarray:
@@ -78,6 +63,12 @@ def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
 
     `thresholds` may be one per class, or one row per sample (see
     `zoo.evaluation.thresholds.cross_fitted_report`); the table then shows each class's mean.
+
+    Example:
+        >>> report = sigmoid_head_report(Head("tags", ["a", "b"]), np.array([[1, 0], [1, 1]]),
+        ...                              np.array([[0.9, 0.2], [0.4, 0.8]]))
+        >>> report["summary"]["exact_match"], report["per_class"]["tp"].tolist()
+        (0.5, [1, 1])
     """
     y_true = np.asarray(y_true).astype(int)
     thresholds = _thresholds(head, thresholds, len(y_true))
@@ -111,7 +102,14 @@ def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
 
 
 def multiclass_head_report(head: Head, y_true, scores) -> dict:
-    """Report of a multiclass head: accuracy, F1 averages, per-class table, confusion matrix."""
+    """Report of a multiclass head: accuracy, F1 averages, per-class table, confusion matrix.
+
+    Example:
+        >>> report = multiclass_head_report(Head("kind", ["x", "y"], kind="multiclass"), np.eye(2)[[0, 1, 1]],
+        ...                                 np.eye(2)[[0, 1, 0]])
+        >>> round(report["summary"]["accuracy"], 3), report["confusion"].loc["y", "x"]
+        (0.667, np.int64(1))
+    """
     true_index = np.asarray(y_true).argmax(axis=1)
     predicted_index = np.asarray(scores).argmax(axis=1)
     labels = np.arange(len(head.classes))
@@ -132,31 +130,52 @@ def multiclass_head_report(head: Head, y_true, scores) -> dict:
     return {"summary": summary, "per_class": per_class, "confusion": confusion}
 
 
-def evaluate(model, dataset=None, thresholds: dict | None = None, predictions: tuple | None = None) -> dict:
-    """Evaluates every head of `model` on a `(images, {head: targets})` dataset.
+def head_report(head: Head, y_true, scores, thresholds=None) -> dict:
+    """`multiclass_head_report` or `sigmoid_head_report`, by the head's kind.
+
+    Example:
+        >>> head_report(Head("kind", ["x", "y"], kind="multiclass"), np.eye(2), np.eye(2))["summary"]["accuracy"]
+        1.0
+    """
+    if head.kind == "multiclass":
+        return multiclass_head_report(head, y_true, scores)
+    return sigmoid_head_report(head, y_true, scores, thresholds)
+
+
+def evaluate(model, data=None, thresholds: dict | None = None, *, dataset=None, predictions=None) -> dict:
+    """Evaluates every head of `model` on labelled data.
 
     Args:
-        model: A model with heads (zoo metadata, or inferred for plain models).
-        dataset: Batches of images and per-head targets.
+        model: A model with heads (zoo metadata, or inferred for plain models);
+            the thresholds it holds now decide its sigmoid heads.
+        data: Batches of `(images, {head: targets})`, or `zoo.Predictions` of
+            the model already computed (then nothing is predicted).
         thresholds: Optional {head: threshold(s)} overriding the stored ones.
-        predictions: `predict_with_targets(model, dataset)`, already computed;
-            given, `dataset` is not read.
+        dataset: The older name of `data`.
+        predictions: The older name of `data` for predictions: a `Predictions`
+            or a `({head: probabilities}, {head: targets})` tuple.
 
     Returns:
         {head: {"summary": {...}, "per_class": DataFrame[, "confusion": DataFrame]}}.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> batches = [(np.zeros((4, 32, 32, 3)), {"tags": np.eye(2)[[0, 1, 0, 1]]})]
+        >>> zoo.evaluate(model, zoo.Predictions.of(model, batches))["tags"]["summary"]["samples"]
+        4
     """
-    probabilities, targets = predictions_or_predict(model, dataset, predictions)
-    report = {}
-    for head in heads_of(model):
-        if head.kind == "multiclass":
-            report[head.name] = multiclass_head_report(head, targets[head.name], probabilities[head.name])
-        else:
-            report[head.name] = sigmoid_head_report(
-                head, targets[head.name], probabilities[head.name], (thresholds or {}).get(head.name)
-            )
-    return report
+    predictions = predictions_for(model, data, dataset=dataset, predictions=predictions)
+    return {head.name: head_report(head, y_true, scores, (thresholds or {}).get(head.name))
+            for head, y_true, scores in predictions.by_head(heads_of(model))}
 
 
 def summary_table(report: dict) -> pd.DataFrame:
-    """One row per head with its summary figures."""
+    """One row per head with its summary figures.
+
+    Example:
+        >>> summary_table({"tags": {"summary": {"samples": 4, "micro_f1": 0.5}}}).to_dict("index")
+        {'tags': {'samples': 4.0, 'micro_f1': 0.5}}
+    """
     return pd.DataFrame({name: part["summary"] for name, part in report.items()}).T

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as skm
 
-from zoo.evaluation.report import predictions_or_predict, sigmoid_head_report
+from zoo.evaluation.predictions import predictions_for
+from zoo.evaluation.report import sigmoid_head_report
 from zoo.models.metadata import heads_of, update_head
 
 METRICS = ("f1", "exact_match", "hamming")
@@ -83,8 +84,8 @@ def best_thresholds(y_true, scores, metric: str = "f1", per_class: bool = True, 
     return thresholds
 
 
-def tune_thresholds(model, dataset=None, metric: str = "f1", per_class: bool = True,
-                    predictions: tuple | None = None) -> dict:
+def tune_thresholds(model, data=None, metric: str = "f1", per_class: bool = True, *, dataset=None,
+                    predictions=None) -> dict:
     """Tunes the thresholds of every sigmoid head and stores them in the model.
 
     The thresholds travel with `zoo.save_model` and are used by `zoo.evaluate`
@@ -92,22 +93,32 @@ def tune_thresholds(model, dataset=None, metric: str = "f1", per_class: bool = T
 
     Args:
         model: A zoo model.
-        dataset: Validation batches of images and per-head targets.
+        data: Validation batches of images and per-head targets, or
+            `zoo.Predictions` of the model already computed.
         metric: "f1", "exact_match" or "hamming".
         per_class: One threshold per class, or one per head.
-        predictions: `zoo.evaluation.report.predict_with_targets(model, dataset)`,
-            already computed; given, `dataset` is not read.
+        dataset: The older name of `data`.
+        predictions: The older name of `data` for predictions (a `Predictions`
+            or a `({head: probabilities}, {head: targets})` tuple).
 
     Returns:
         {head: list of thresholds}.
+
+    Example:
+        >>> import zoo
+        >>> tags = zoo.Head("tags", ["a"])
+        >>> model = zoo.build("multilabel_small", heads=[tags], input_shape=(32, 32, 3), weights=None)
+        >>> predictions = zoo.Predictions({"tags": np.array([[0.9], [0.35], [0.3], [0.1]])},
+        ...                               {"tags": np.array([[1], [1], [0], [0]])}, [tags])
+        >>> zoo.tune_thresholds(model, predictions)
+        {'tags': [0.325]}
+        >>> zoo.model_info(model)["heads"]["tags"]["threshold"]
+        [0.325]
     """
-    probabilities, targets = predictions_or_predict(model, dataset, predictions)
+    predictions = predictions_for(model, data, dataset=dataset, predictions=predictions)
     tuned = {}
-    for head in heads_of(model):
-        if head.kind == "multiclass":
-            continue
-        values = best_thresholds(targets[head.name], probabilities[head.name], metric, per_class)
-        tuned[head.name] = [round(float(v), 6) for v in values]
+    for head, y_true, scores in predictions.by_head(heads_of(model), thresholded_only=True):
+        tuned[head.name] = [round(float(v), 6) for v in best_thresholds(y_true, scores, metric, per_class)]
         update_head(model, head.name, threshold=tuned[head.name])
     return tuned
 
@@ -154,8 +165,8 @@ def cross_fitted_thresholds(y_true, scores, metric: str = "f1", per_class: bool 
     return thresholds
 
 
-def cross_fitted_report(model, dataset=None, metric: str = "f1", per_class: bool = True, folds: int = 2,
-                        seed: int = 0, predictions: tuple | None = None) -> dict:
+def cross_fitted_report(model, data=None, metric: str = "f1", per_class: bool = True, folds: int = 2,
+                        seed: int = 0, *, dataset=None, predictions=None) -> dict:
     """`zoo.evaluate`-style report of the sigmoid heads with cross-fitted thresholds.
 
     The honest companion of `tune_thresholds`: it estimates how thresholds tuned
@@ -163,23 +174,30 @@ def cross_fitted_report(model, dataset=None, metric: str = "f1", per_class: bool
 
     Args:
         model: A zoo model.
-        dataset: Batches of images and per-head targets.
+        data: Batches of images and per-head targets, or `zoo.Predictions` of
+            the model already computed.
         metric: See `best_thresholds`.
         per_class: See `best_thresholds`.
         folds: See `cross_fitted_thresholds`.
         seed: See `cross_fitted_thresholds`.
-        predictions: `zoo.evaluation.report.predict_with_targets(model, dataset)`,
-            already computed; given, `dataset` is not read.
+        dataset: The older name of `data`.
+        predictions: The older name of `data` for predictions.
 
     Returns:
         {head: {"summary": {...}, "per_class": DataFrame}} for the sigmoid heads.
+
+    Example:
+        >>> import zoo
+        >>> tags = zoo.Head("tags", ["a", "b"])
+        >>> model = zoo.build("multilabel_small", heads=[tags], input_shape=(32, 32, 3), weights=None)
+        >>> predictions = zoo.Predictions({"tags": np.array([[0.4, 0.1], [0.2, 0.7]] * 4)},
+        ...                               {"tags": np.array([[1, 0], [0, 1]] * 4)}, [tags])
+        >>> cross_fitted_report(model, predictions)["tags"]["summary"]["exact_match"]
+        1.0
     """
-    probabilities, targets = predictions_or_predict(model, dataset, predictions)
-    report = {}
-    for head in heads_of(model):
-        if head.kind == "multiclass":
-            continue
-        thresholds = cross_fitted_thresholds(targets[head.name], probabilities[head.name], metric, per_class,
-                                             folds, seed)
-        report[head.name] = sigmoid_head_report(head, targets[head.name], probabilities[head.name], thresholds)
-    return report
+    predictions = predictions_for(model, data, dataset=dataset, predictions=predictions)
+    return {
+        head.name: sigmoid_head_report(head, y_true, scores,
+                                       cross_fitted_thresholds(y_true, scores, metric, per_class, folds, seed))
+        for head, y_true, scores in predictions.by_head(heads_of(model), thresholded_only=True)
+    }

@@ -148,7 +148,7 @@ def track_batches(dataset, label: str = "evaluate", min_batches: int = 10, **opt
         **options: `Progress` options (`stream`, `every`, `interactive`).
 
     Example:
-        >>> zoo.evaluation.report.predict_with_targets(model, track_batches(dataset))  # doctest: +SKIP
+        >>> zoo.Predictions.of(model, track_batches(dataset))  # doctest: +SKIP
     """
     total = int(dataset.cardinality())
     total = total if total >= 0 else None

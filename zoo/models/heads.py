@@ -169,3 +169,15 @@ def as_heads(heads, default_kind: str = "multilabel") -> list[Head]:
     if len(set(names)) != len(names):
         raise ValueError(f"Head names must be unique. Received: {names}")
     return heads
+
+
+def thresholded(heads) -> list[Head]:
+    """The heads whose decisions come from thresholds (multilabel and binary), in order.
+
+    Multiclass heads are decided by their top class and have no threshold to tune.
+
+    Example:
+        >>> [h.name for h in thresholded([Head("tags", ["a", "b"]), Head("kind", ["x", "y"], kind="multiclass")])]
+        ['tags']
+    """
+    return [h for h in (as_heads(heads) if heads else []) if h.kind != "multiclass"]

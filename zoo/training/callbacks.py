@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.evaluation.predictions import Predictions
 from zoo.evaluation.report import evaluate
 from zoo.models.metadata import get_metadata, heads_of, set_metadata
 from zoo.io.saving import read_metadata, save_model
@@ -21,21 +22,38 @@ from zoo.io.saving import read_metadata, save_model
 logger = logging.getLogger(__name__)
 
 
+# Summary figures logged per head kind, and the threshold-free one `val_score` averages.
+_LOGGED = {"multiclass": (("accuracy", "macro_f1"), "accuracy")}
+_LOGGED_SIGMOID = (("micro_f1", "macro_f1", "micro_precision", "micro_recall", "mAP"), "mAP")
+
+
 class ValidationMetrics(keras.callbacks.Callback):
     """Adds scikit-learn F1, precision and recall per head to the epoch logs.
 
-    Predictions and targets come from the same pass over `validation_data`, so
-    they stay aligned whatever the dataset's order. Keys look like
-    `val_tags_micro_f1`, so `ModelCheckpoint`, `EarlyStopping` and `CSVLogger`
-    placed after this callback can use them. `val_score` is the mean over heads
-    of accuracy (multiclass) and mAP (multilabel, binary): one threshold-free
-    figure to pick the best epoch by. An epoch whose loss is not finite is
-    skipped (`StopOnNaN` ends the run).
+    Each epoch's `zoo.Predictions` come from one pass over `validation_data`,
+    so probabilities and targets stay aligned whatever the dataset's order;
+    the last ones stay in `predictions`. Keys look like `val_tags_micro_f1`, so
+    `ModelCheckpoint`, `EarlyStopping` and `CSVLogger` placed after this
+    callback can use them. `val_score` is the mean over heads of accuracy
+    (multiclass) and mAP (multilabel, binary): one threshold-free figure to
+    pick the best epoch by. An epoch whose loss is not finite is skipped
+    (`StopOnNaN` ends the run).
 
     Args:
         validation_data: Batches of (images, {head: targets}).
         prefix: Prefix of the log keys.
         verbose: Print one line per epoch.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> callback = ValidationMetrics([(np.zeros((2, 32, 32, 3)), {"tags": np.eye(2)})])
+        >>> callback.set_model(model)
+        >>> logs = {"loss": 0.5}
+        >>> callback.on_epoch_end(0, logs)
+        >>> sorted(logs)[:3], len(callback.predictions)
+        (['loss', 'val_score', 'val_tags_mAP'], 2)
     """
 
     def __init__(self, validation_data, prefix: str = "val_", verbose: bool = False):
@@ -43,22 +61,21 @@ class ValidationMetrics(keras.callbacks.Callback):
         self.validation_data = validation_data
         self.prefix = prefix
         self.verbose = verbose
+        self.predictions: Predictions | None = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         if not np.isfinite(float(logs.get("loss", 0.0))):
             return  # StopOnNaN reports it; the predictions are NaN too
-        report = evaluate(self.model, self.validation_data)
+        self.predictions = Predictions.of(self.model, self.validation_data)
+        report = evaluate(self.model, self.predictions)
         scores = []
         for head in heads_of(self.model):
-            if head.kind == "multiclass":
-                keys = ("accuracy", "macro_f1")
-                scores.append(report[head.name]["summary"]["accuracy"])
-            else:
-                keys = ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "mAP")
-                scores.append(report[head.name]["summary"]["mAP"])
+            keys, score = _LOGGED.get(head.kind, _LOGGED_SIGMOID)
+            summary = report[head.name]["summary"]
+            scores.append(summary[score])
             for key in keys:
-                logs[f"{self.prefix}{head.name}_{key}"] = report[head.name]["summary"][key]
+                logs[f"{self.prefix}{head.name}_{key}"] = summary[key]
         logs[f"{self.prefix}score"] = float(np.nanmean(scores))
         if self.verbose:
             figures = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k.startswith(self.prefix))

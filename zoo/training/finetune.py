@@ -17,7 +17,7 @@ import pandas as pd
 import tensorflow as tf
 
 from zoo.models.builders import compile_model
-from zoo.training.feature_cache import cached_features, can_cache_features, heads_model
+from zoo.training.feature_cache import cache_verdict, cached_features, heads_model
 from zoo.training.trainable import (  # noqa: F401  (freeze, unfreeze_from, trainable_summary: public here too)
     describe_branches, freeze, pretrained_branches, set_trainable, trainable_summary, unfreeze_from)
 
@@ -97,11 +97,21 @@ def _steps(train, batch_size=32):
 
 
 class StagedHistory:
-    """Merged history of all stages: `history[metric]` lists, plus `stage` per epoch."""
+    """Merged history of all stages: `history[metric]` lists, `stage` per epoch, and per stage
+    `feature_cache`: "used", or why the heads did not train on cached backbone features.
+
+    Example:
+        >>> history = StagedHistory()
+        >>> history.extend("heads", {"loss": [0.9, 0.7]})
+        >>> history.extend("all", {"loss": [0.5]})
+        >>> history.to_dataframe()[["epoch", "stage"]].values.tolist()
+        [[1, 'heads'], [2, 'heads'], [3, 'all']]
+    """
 
     def __init__(self):
         self.history: dict[str, list] = {}
         self.stage: list[str] = []
+        self.feature_cache: dict[str, str] = {}
 
     def extend(self, stage_name: str, history: dict) -> None:
         epochs = len(next(iter(history.values()), []))
@@ -160,7 +170,9 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
     A stage that trains only the heads on frozen backbones, without
     augmentation, runs the backbones once and trains the heads on their cached
     features: the same weights as the slow way (same order, same dropout draws),
-    many times faster per epoch.
+    many times faster per epoch. It needs the `ImageDataset`s of
+    `zoo.data.make_dataset` as they are; where a stage could use the cache but
+    the data cannot be replayed (e.g. after a `.map()`), a warning says so.
 
     Args:
         model: A zoo model (its heads are read from its metadata).
@@ -201,13 +213,20 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         start, epoch = epoch, epoch + stage.epochs
         if epoch <= initial_epoch:
             continue
+        name = stage.name or f"stage{number}"
         set_trainable(model, stage.trainable)
         log = log or (print if verbose in (1, 2) else None)
         for line in describe_branches(model) if log else ():
-            log(f"stage {number} ({stage.name or f'stage{number}'}): {line}")
+            log(f"stage {number} ({name}): {line}")
         cached = cache_features is True or (cache_features == "auto" and not callbacks)
         fitted, stage_train, stage_validation = model, train, validation
-        if cached and can_cache_features(model, train, validation):
+        reason, level = cache_verdict(model, train, validation) if cached else (
+            f"cache_features={cache_features!r}" + (" with callbacks" if callbacks else ""), logging.DEBUG)
+        merged.feature_cache[name] = reason or "used"
+        if reason is not None:
+            logger.log(level, "Stage %d (%s) does not train the heads on cached backbone features: %s.",
+                       number, name, reason)
+        else:
             extractor, fitted = heads_model(model)
             stage_train = cached_features(extractor, train)
             stage_validation = cached_features(extractor, validation) if validation is not None else None
@@ -229,7 +248,7 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
             verbose=verbose,
             shuffle=not isinstance(stage_train, tf.data.Dataset),
         )
-        merged.extend(stage.name or f"stage{number}", history.history)
+        merged.extend(name, history.history)
         if fitted.stop_training:
             break  # a callback (NaN loss, early stopping) ended the run
     return merged

@@ -264,7 +264,10 @@ def training_overlap(model_path, paths) -> tuple[int, int]:
 
 
 def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
-    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong."""
+    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong.
+
+    `predictions` are the `zoo.Predictions` of `validation_rows`, in their order.
+    """
     from zoo.data import decode_predictions, make_dataset
     from zoo.evaluation.plots import plot_prediction_sheet
 
@@ -272,7 +275,7 @@ def prediction_sheet(model, validation_rows, predictions, heads, path, directory
     size = tuple(model.input_shape[1:3])
     images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
                                               batch_size=limit)))
-    probabilities = predictions[0]
+    probabilities = predictions.probabilities
     true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
     guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
     plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)
