@@ -210,3 +210,13 @@ def test_custom_losses_survive_keras_file(tmp_path):
     zoo.save_model(model, tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert isinstance(loaded.loss["tags"], AsymmetricLoss) and loaded.loss["tags"].gamma_neg == 3.0
+
+
+def test_per_class_f1_thresholds_maximize_each_class_own_f1():
+    rng = np.random.default_rng(3)
+    y_true = (rng.random((60, 3)) < [0.2, 0.5, 0.8]).astype(int)
+    scores = np.clip(y_true * 0.3 + rng.random((60, 3)) * 0.7, 0, 1)
+    tuned = best_thresholds(y_true, scores, metric="f1", per_class=True)
+    for j in range(3):
+        best = max(skm.f1_score(y_true[:, j], scores[:, j] > t, zero_division=0) for t in np.unique(scores[:, j]))
+        assert skm.f1_score(y_true[:, j], scores[:, j] > tuned[j], zero_division=0) == pytest.approx(best)

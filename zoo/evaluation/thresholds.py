@@ -28,8 +28,8 @@ def _candidates(scores: np.ndarray) -> np.ndarray:
 
 
 def _score(metric, y_true, y_pred):
-    if metric == "f1":
-        return skm.f1_score(y_true, y_pred, average="micro", zero_division=0)
+    if metric == "f1":  # one label's own F1 for a 1-D column, micro F1 over a (samples, labels) matrix
+        return skm.f1_score(y_true, y_pred, average="binary" if y_true.ndim == 1 else "micro", zero_division=0)
     if metric == "exact_match":
         return np.mean(np.all(y_true == y_pred, axis=1))
     return np.mean(y_true == y_pred)
@@ -69,7 +69,7 @@ def best_thresholds(y_true, scores, metric: str = "f1", per_class: bool = True, 
         return np.full(labels, threshold)
     if metric in ("f1", "hamming"):  # both decompose over labels
         return np.array([
-            search(scores[:, j], lambda t, j=j: _score(metric, y_true[:, [j]], (scores[:, [j]] > t).astype(int)))
+            search(scores[:, j], lambda t, j=j: _score(metric, y_true[:, j], (scores[:, j] > t).astype(int)))
             for j in range(labels)
         ])
     thresholds = best_thresholds(y_true, scores, metric, per_class=False)
