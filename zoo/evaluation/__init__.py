@@ -16,13 +16,11 @@ Example:
 from zoo._lazy import submodule_getattr
 
 # The names of the former `zoo.evaluation` module, zoo.evaluation.report's now, still importable from here.
-_FORMER = ('evaluate', 'multiclass_head_report', 'predict_with_targets', 'predictions_or_predict', 'sigmoid_head_report', 'summary_table')
-_submodule = submodule_getattr(__name__)
-
-
-def __getattr__(name):
-    if name in _FORMER:
-        import importlib
-
-        return getattr(importlib.import_module("zoo.evaluation.report"), name)
-    return _submodule(name)
+__getattr__ = submodule_getattr(__name__, "zoo.evaluation.report", (
+    "evaluate",
+    "multiclass_head_report",
+    "predict_with_targets",
+    "predictions_or_predict",
+    "sigmoid_head_report",
+    "summary_table",
+))

@@ -18,13 +18,11 @@ Example:
 from zoo._lazy import submodule_getattr
 
 # The names of the former `zoo.models` module, zoo.models.architectures's now, still importable from here.
-_FORMER = ('Architecture', 'MODELS', 'build', 'describe_models', 'freeze_pretrained', 'register_model')
-_submodule = submodule_getattr(__name__)
-
-
-def __getattr__(name):
-    if name in _FORMER:
-        import importlib
-
-        return getattr(importlib.import_module("zoo.models.architectures"), name)
-    return _submodule(name)
+__getattr__ = submodule_getattr(__name__, "zoo.models.architectures", (
+    "Architecture",
+    "MODELS",
+    "build",
+    "describe_models",
+    "freeze_pretrained",
+    "register_model",
+))
