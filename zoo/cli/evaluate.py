@@ -44,7 +44,8 @@ def run(args) -> None:
     model = zoo.load_model(args.model, compile=False)
     heads = heads_of(model)
     df, _ = load_source(args)
-    dataset = data.make_dataset(df, heads, directory=args.images, image_size=tuple(zoo.model_info(model)["input_shape"][:2]),
+    size = tuple(zoo.model_info(model)["input_shape"][:2])
+    dataset = data.make_dataset(df, heads, directory=args.images, image_size=size,
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error,
                                 allow_empty=args.allow_empty)
     overlap, total = training_overlap(args.model, dataset.files)

@@ -20,7 +20,8 @@ def add_parser(commands) -> None:
     """Adds `zoo train` to the command's subparsers."""
     train = commands.add_parser("train", help="train a model on your labelled images, in stages")
     add_source_arguments(train)
-    train.add_argument("--model", default="multilabel_small", help="architecture from `zoo list` (default: %(default)s)")
+    train.add_argument("--model", default="multilabel_small",
+                       help="architecture from `zoo list` (default: %(default)s)")
     plan = train.add_argument_group(
         "plan (chosen from the data and this machine's speed to fit --budget; a flag overrides a choice)")
     plan.add_argument("--budget", type=float, default=10.0, metavar="MINUTES",

@@ -62,7 +62,8 @@ def _row_problem(head: Head, labels: tuple, index: dict, allow_empty: bool):
     if head.kind == "binary" and len(set(labels)) > 1:
         return f"head {head.name!r} is binary and takes at most one label, got {list(labels)}"
     if head.kind == "multilabel" and not labels and not allow_empty:
-        return f"no label for head {head.name!r} (pass allow_empty=True, or --allow-empty to zoo train, if that is a valid answer)"
+        return (f"no label for head {head.name!r} (pass allow_empty=True, or --allow-empty to zoo train, "
+                "if that is a valid answer)")
     return None
 
 

@@ -199,7 +199,8 @@ def from_csv(
     Example:
         >>> import pathlib, tempfile
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
-        >>> _ = path.write_text('file,scene,colour\\n1.jpg,"desert,sea",Navy Blue\\n2.jpg,sea,Blue\\n3.jpg,desert,Red\\n')
+        >>> _ = path.write_text('file,scene,colour\\n1.jpg,"desert,sea",Navy Blue\\n'
+        ...                     '2.jpg,sea,Blue\\n3.jpg,desert,Red\\n')
         >>> df = from_csv(path, file_column="file", label_columns=["scene", "colour"])
         >>> df["scene"].tolist(), df["colour"].tolist()
         ([('desert', 'sea'), ('sea',), ('desert',)], [('Navy Blue',), ('Blue',), ('Red',)])

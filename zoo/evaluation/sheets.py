@@ -111,7 +111,7 @@ def plot_prediction_sheet(images, files, true: dict, predicted: dict, path, colu
         The path written.
 
     Example:
-        >>> zoo.evaluation.plots.plot_prediction_sheet(images, files, {"color": truth}, {"color": guesses},  # doctest: +SKIP
+        >>> plot_prediction_sheet(images, files, {"color": truth}, {"color": guesses},  # doctest: +SKIP
         ...                                 "predictions.png")
     """
     return save_figure(prediction_sheet_figure(images, files, true, predicted, columns, title), path)

@@ -36,7 +36,8 @@ def _predict(model, df, image_size):
 
 def _accuracy(model, df, probabilities) -> dict:
     return {
-        head.name: float(np.mean([p == t for p, t in zip(decode_predictions(probabilities[head.name], head), df[head.name])]))
+        head.name: float(np.mean([guess == truth for guess, truth in
+                                  zip(decode_predictions(probabilities[head.name], head), df[head.name])]))
         for head in heads_of(model)
     }
 

@@ -7,6 +7,7 @@ Example:
 """
 
 from zoo.models.backbones import applications, compact_resnet, small_cnn  # noqa: F401  (registers)
-from zoo.models.backbones.base import BackboneSpec, build_backbone, get_backbone_spec, register_backbone, resolve_weights
+from zoo.models.backbones.base import (BackboneSpec, build_backbone, get_backbone_spec, register_backbone,
+                                       resolve_weights)
 
 __all__ = ["BackboneSpec", "build_backbone", "get_backbone_spec", "register_backbone", "resolve_weights"]
