@@ -15,13 +15,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.models.metadata import model_info, set_metadata
+from zoo.models.card import card_of, set_card
 
 
 def backbones_of(model: keras.Model) -> dict:
     """{backbone sub-model: registry name} for every backbone branch of a zoo model."""
-    branches = model_info(model).get("branches") or {}
-    return {model.get_layer(layer_name): backbone for layer_name, backbone in branches.items()}
+    return {model.get_layer(layer_name): backbone for layer_name, backbone in card_of(model).branches.items()}
 
 
 def all_backbones_frozen(model) -> bool:
@@ -38,7 +37,7 @@ def can_cache_features(model, train, validation=None) -> bool:
     """
     datasets = [d for d in (train, validation) if d is not None]
     return (
-        bool(model_info(model).get("feature_layers"))
+        bool(card_of(model).feature_layers)
         and all_backbones_frozen(model)
         and all(getattr(d, "zoo_plan", None) and not d.zoo_plan["augmented"] for d in datasets)
     )
@@ -63,8 +62,9 @@ def cached_features(extractor, dataset):
 
 def heads_model(model):
     """(feature extractor, model from the feature layers' inputs to the outputs), sharing weights."""
-    features = [model.get_layer(name).input for name in model_info(model)["feature_layers"]]
+    card = card_of(model)
+    features = [model.get_layer(name).input for name in card.feature_layers]
     extractor = keras.Model(model.inputs, features, name=f"{model.name}_features")
     heads = keras.Model(features, dict(zip(model.output_names, model.outputs)), name=f"{model.name}_heads")
-    set_metadata(heads, model_info(model))
+    set_card(heads, card)
     return extractor, heads
