@@ -41,7 +41,7 @@ def main(argv=None) -> pd.DataFrame:
             logits = base.get_layer("scene_logits").output
             output = keras.layers.Activation(activation, dtype="float32", name="scene")(logits)
             model = keras.Model(base.inputs, {"scene": output})
-            zoo.models.metadata.set_metadata(model, zoo.model_info(base))
+            zoo.models.card.set_card(model, zoo.models.card.card_of(base))
             model.compile(keras.optimizers.Adam(1e-3), {"scene": loss})
             model.fit(train_data, epochs=epochs, verbose=0)
             predictions = zoo.Predictions.of(model, validation_data)

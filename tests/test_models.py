@@ -107,6 +107,9 @@ def test_build_loads_a_whole_model_weights_file(tmp_path, images):
     loaded = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3), weights=str(path))
     assert_same_predictions(source, loaded, images)
     assert not loaded.get_layer("compact_resnet").trainable  # pretrained: frozen by default
+    card = zoo.models.card.card_of(loaded)
+    assert card.pretrained == {"compact_resnet": zoo.models.card.Pretrained("file", str(path))}
+    assert card.architecture == "multilabel_small"
 
 
 def test_build_rejects_imagenet_for_scratch_models_and_missing_files():

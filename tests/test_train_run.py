@@ -1,5 +1,6 @@
 """`zoo train` as a newcomer runs it: the freezing rule, the plan, resuming, the best model, NaN."""
 
+import dataclasses
 import json
 import os
 import re
@@ -192,8 +193,8 @@ def test_a_resumed_run_never_replaces_a_better_best_model(garments, tmp_path):
     output = tmp_path / "run"
     output.mkdir()
     model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
-    metadata = zoo.models.metadata.get_metadata(model)
-    zoo.models.metadata.set_metadata(model, {**metadata, "best": {"val_score": 0.9, "epoch": 5}})
+    card = zoo.models.card.card_of(model)
+    zoo.models.card.set_card(model, dataclasses.replace(card, best=zoo.models.card.Best("val_score", 0.9, 5)))
     zoo.save_model(model, output / "best.keras")
     plan = choose_plan(10, 2, (32, 32), 32, 0, 0, {}, budget_seconds=60)
     # The backup was written before epoch 5's better model: it remembers 0.8 only.
@@ -202,9 +203,10 @@ def test_a_resumed_run_never_replaces_a_better_best_model(garments, tmp_path):
     assert checkpoint.best == 0.9
     checkpoint.set_model(model)
     checkpoint.on_epoch_end(5, {"loss": 0.1, "val_score": 0.85})
-    assert zoo.io.saving.read_metadata(output / "best.keras")["best"] == {"val_score": 0.9, "epoch": 5}
+    assert zoo.io.saving.read_card(output / "best.keras").best == zoo.models.card.Best("val_score", 0.9, 5)
     checkpoint.on_epoch_end(6, {"loss": 0.1, "val_score": 0.95})
     assert zoo.io.saving.read_metadata(output / "best.keras")["best"] == {"val_score": 0.95, "epoch": 7}
+    assert zoo.io.saving.read_card(output / "best.keras").best == zoo.models.card.Best("val_score", 0.95, 7)
 
 
 def test_nan_loss_stops_with_one_message_and_status_1(garments, tmp_path, capsys):

@@ -34,18 +34,18 @@ def run(args) -> None:
     """`zoo evaluate`: model + labelled images -> report table and CSV."""
     import zoo
     from zoo import data
+    from zoo.models.card import card_of
     from zoo.models.heads import thresholded
-    from zoo.models.metadata import heads_of
     from zoo.training.run import training_overlap
 
     from zoo.cli.reports import print_report, report_frame
     from zoo.cli.sources import load_source
 
     model = zoo.load_model(args.model, compile=False)
-    heads = heads_of(model)
+    card = card_of(model)
+    heads = list(card.heads)
     df, _ = load_source(args)
-    size = tuple(zoo.model_info(model)["input_shape"][:2])
-    dataset = data.make_dataset(df, heads, directory=args.images, image_size=size,
+    dataset = data.make_dataset(df, heads, directory=args.images, image_size=card.input_shape[:2],
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error,
                                 allow_empty=args.allow_empty)
     overlap, total = training_overlap(args.model, dataset.files)

@@ -7,6 +7,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import time
 import warnings
@@ -101,7 +102,7 @@ def run(args) -> None:
     from zoo import data
     from zoo.training import run
     from zoo.training.backup import latest_backup
-    from zoo.models.metadata import get_metadata, set_metadata
+    from zoo.models.card import card_of, set_card
     from zoo.io.model_card import write_model_card
     from zoo.training.plan import Plan
     from zoo.training.finetune import parse_stage
@@ -195,7 +196,7 @@ def run(args) -> None:
         written.append(f"confusion_{name}.png")
     run.prediction_sheet(model, validation_rows, predictions, heads, output / "predictions.png", args.images)
     written.append("predictions.png")
-    set_metadata(model, {**get_metadata(model), "plan": plan.to_dict()})
+    set_card(model, dataclasses.replace(card_of(model), plan=plan.to_dict()))
     model_path = output / f"model.{args.format}"
     zoo.save_model(model, model_path)
     write_model_card(model, output, label_counts=counts, report=report, plan=plan.to_dict())

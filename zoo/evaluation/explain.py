@@ -23,7 +23,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.models.metadata import heads_of, model_info
+from zoo.models.card import card_of
+from zoo.models.metadata import heads_of
 
 SCORES = ("logit", "probability")
 
@@ -54,7 +55,7 @@ def backbone_layer(model, head: str):
         >>> backbone_layer(model, "tags").name
         'compact_resnet'
     """
-    branches = model_info(model).get("branches") or {}
+    branches = card_of(model).branches
     if not branches:
         raise ValueError(f"Model {model.name!r} names no backbone in its metadata; Grad-CAM needs a zoo model.")
     if len(branches) == 1:
@@ -127,7 +128,7 @@ def explain(model, images, head: str | None = None, class_name: str | None = Non
     images = np.asarray(images, dtype="float32")
     if images.ndim == 3:
         images = images[None]
-    expected = tuple(model_info(model)["input_shape"])
+    expected = card_of(model).input_shape
     if images.ndim != 4 or images.shape[1:] != expected:
         raise ValueError(f"`images` must be (n, {', '.join(map(str, expected))}). Received: shape {images.shape}")
     cam_model = gradcam_model(model, head.name, score)

@@ -21,8 +21,8 @@ from zoo.data.sources import IMAGE_EXTENSIONS
 from zoo.data.tables import FILE_COLUMN
 from zoo.io.export.runtimes import load_any
 from zoo.models.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
-from zoo.models.metadata import heads_of, model_info
 from zoo.io.progress_callbacks import keras_progress
+from zoo.models.card import card_of
 from zoo.evaluation.tta import check_tta, predict_tta
 
 PROGRESS_BAR_BATCHES = 10
@@ -133,8 +133,9 @@ class Predictor:
                  exif_transpose: bool = True, tta: str | None = None):
         self.tta = check_tta(tta)
         self.model = model_or_path if hasattr(model_or_path, "predict") else load_any(model_or_path)
-        self.heads = heads_of(self.model)
-        self.image_size = tuple(model_info(self.model)["input_shape"][:2])
+        card = card_of(self.model)
+        self.heads = list(card.heads)
+        self.image_size = card.input_shape[:2]
         self.batch_size, self.resize, self.on_error = batch_size, resize, on_error
         self.exif_transpose = exif_transpose
         self.skipped: list[str] = []

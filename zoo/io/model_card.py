@@ -19,10 +19,11 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
-from zoo.models.metadata import model_info
+from zoo.models.card import ModelCard, card_of
 
 MARKDOWN_FILE = "MODEL_CARD.md"
 JSON_FILE = "MODEL_CARD.json"
@@ -70,7 +71,7 @@ def model_card(model_or_info, label_counts=None, report: dict | None = None, pla
     """The facts of a model card as a JSON-ready dict.
 
     Args:
-        model_or_info: A keras.Model or its `zoo.model_info` dict.
+        model_or_info: A keras.Model, its `zoo.models.card.ModelCard`, or its `zoo.model_info` dict.
         label_counts: `zoo.data.label_counts(splits, heads)`: positives per
             (head, class) and split.
         report: `zoo.evaluate(model, dataset)`: per-head summaries and tables.
@@ -86,32 +87,35 @@ def model_card(model_or_info, label_counts=None, report: dict | None = None, pla
         >>> model_card({"architecture": "x", "input_shape": [32, 32, 3], "heads": {}})["input"]["shape"]
         [32, 32, 3]
     """
-    info = model_info(model_or_info) if hasattr(model_or_info, "layers") else dict(model_or_info)
-    pretrained = info.get("pretrained") or {}
+    if isinstance(model_or_info, ModelCard):
+        card = model_or_info
+    elif isinstance(model_or_info, Mapping):
+        card = ModelCard.from_dict(model_or_info)
+    else:
+        card = card_of(model_or_info)
     branches = [
         {"layer": layer, "backbone": backbone, "preprocessing": _preprocessing(backbone),
-         "started_from": (pretrained.get(layer) or {}).get("source", "unknown"),
-         "weights_file": (pretrained.get(layer) or {}).get("file")}
-        for layer, backbone in (info.get("branches") or {}).items()
+         "started_from": card.pretrained[layer].source if layer in card.pretrained else "unknown",
+         "weights_file": card.pretrained[layer].file if layer in card.pretrained else None}
+        for layer, backbone in card.branches.items()
     ]
     heads = []
-    for name, head in info.get("heads", {}).items():
-        units = 1 if head["kind"] == "binary" else len(head["classes"])
-        threshold = head.get("threshold", 0.5)
-        thresholds = [float(threshold)] * units if isinstance(threshold, (int, float)) else list(threshold)
-        heads.append({"name": name, "kind": head["kind"], "classes": list(head["classes"]),
-                      "thresholds": None if head["kind"] == "multiclass" else thresholds})
-    plan = plan if plan is not None else info.get("plan")
+    for head in card.heads:
+        threshold = head.threshold
+        thresholds = [float(threshold)] * head.units if isinstance(threshold, (int, float)) else list(threshold)
+        heads.append({"name": head.name, "kind": head.kind, "classes": list(head.classes),
+                      "thresholds": None if head.kind == "multiclass" else thresholds})
+    plan = plan if plan is not None else card.plan
     plan = plan.to_dict() if hasattr(plan, "to_dict") else plan
     evaluation = None
     if report is not None:
         evaluation = {head: {"summary": _plain(part["summary"]), "per_class": _plain(part.get("per_class"))}
                       for head, part in report.items()}
     return {
-        "architecture": info.get("architecture"),
-        "backbone": info.get("backbone"),
+        "architecture": card.architecture,
+        "backbone": dict(card.backbone) if isinstance(card.backbone, dict) else card.backbone,
         "branches": branches,
-        "input": {"shape": list(info.get("input_shape", [])), "pixels": PIXELS},
+        "input": {"shape": list(card.input_shape), "pixels": PIXELS},
         "heads": heads,
         "training_data": _counts(label_counts),
         "plan": _plain(plan),
@@ -196,7 +200,7 @@ def write_model_card(model, folder, label_counts=None, report: dict | None = Non
     """Writes `MODEL_CARD.md` and `MODEL_CARD.json` into `folder`.
 
     Args:
-        model: A keras.Model (or its `zoo.model_info` dict).
+        model: A keras.Model (or its `zoo.models.card.ModelCard` or `zoo.model_info` dict).
         folder: Where to write, usually the model file's folder.
         label_counts: `zoo.data.label_counts(splits, heads)`.
         report: `zoo.evaluate(model, dataset)`.

@@ -1,8 +1,8 @@
 """Save and load models with their label metadata, atomically.
 
-`.keras` files carry the metadata as an extra `zoo_metadata.json` entry in the zip;
-`.h5` files as a `zoo_metadata` attribute on the root group. Both stay loadable by
-plain Keras.
+`.keras` files carry the model's card (`zoo.models.card.ModelCard`, as JSON) as an
+extra `zoo_metadata.json` entry in the zip; `.h5` files as a `zoo_metadata` attribute
+on the root group. Both stay loadable by plain Keras.
 
 Example:
     >>> import zoo
@@ -30,7 +30,7 @@ import keras
 from keras.src.legacy.saving import legacy_h5_format
 
 from zoo.io import _keras2 as keras2_compat
-from zoo.models.metadata import get_metadata, set_metadata
+from zoo.models.card import ModelCard, card_of, set_card
 
 METADATA_ENTRY = "zoo_metadata.json"
 METADATA_ATTRIBUTE = "zoo_metadata"
@@ -51,13 +51,13 @@ def _model_format(path: Path) -> str:
     return "keras" if suffix == ".keras" else "h5"
 
 
-def _append_keras_metadata(path: Path, metadata: dict) -> None:
+def _append_keras_card(path: Path, card: ModelCard) -> None:
     with zipfile.ZipFile(path, "a") as archive:
-        archive.writestr(METADATA_ENTRY, json.dumps(metadata))
+        archive.writestr(METADATA_ENTRY, card.to_json())
 
 
-def _copy_h5_without_optimizer(source: Path, destination: Path, metadata: dict | None) -> None:
-    """Copies a Keras `.h5` file minus its optimizer state, adding zoo's metadata.
+def _copy_h5_without_optimizer(source: Path, destination: Path, card: ModelCard | None) -> None:
+    """Copies a Keras `.h5` file minus its optimizer state, adding the model's card.
 
     Copying, not deleting: HDF5 does not give back the space of a deleted group,
     so the file would keep the optimizer's bytes (twice the weights for Adam).
@@ -68,30 +68,38 @@ def _copy_h5_without_optimizer(source: Path, destination: Path, metadata: dict |
         for name in original:
             if name != "optimizer_weights":
                 original.copy(original[name], copy, name=name)
-        if metadata is not None:
-            copy.attrs[METADATA_ATTRIBUTE] = json.dumps(metadata)
+        if card is not None:
+            copy.attrs[METADATA_ATTRIBUTE] = card.to_json()
 
 
-def _read_metadata(path: Path, fmt: str) -> dict | None:
-    if fmt == "keras":
+def read_card(path) -> ModelCard | None:
+    """The model card stored in a `.keras` or `.h5` file, without loading the model.
+
+    Example:
+        >>> read_card("/tmp/tags.keras").head("tags").kind
+        'multilabel'
+    """
+    path = Path(path)
+    if _model_format(path) == "keras":
         with zipfile.ZipFile(path) as archive:
-            if METADATA_ENTRY in archive.namelist():
-                return json.loads(archive.read(METADATA_ENTRY))
-        return None
-    with h5py.File(path, "r") as f:
-        text = f.attrs.get(METADATA_ATTRIBUTE)
-    return json.loads(text) if text is not None else None
+            if METADATA_ENTRY not in archive.namelist():
+                return None
+            text = archive.read(METADATA_ENTRY)
+    else:
+        with h5py.File(path, "r") as f:
+            text = f.attrs.get(METADATA_ATTRIBUTE)
+    return ModelCard.from_json(text) if text is not None else None
 
 
 def read_metadata(path) -> dict | None:
-    """The zoo metadata stored in a `.keras` or `.h5` file, without loading the model.
+    """The model card stored in a `.keras` or `.h5` file as a dict (`ModelCard.to_dict`), or None.
 
     Example:
         >>> read_metadata("/tmp/tags.keras")["heads"]["tags"]["kind"]
         'multilabel'
     """
-    path = Path(path)
-    return _read_metadata(path, _model_format(path))
+    card = read_card(path)
+    return card.to_dict() if card is not None else None
 
 
 def _host() -> str:
@@ -164,7 +172,7 @@ def _umask() -> int:
 
 
 def save_model(model: keras.Model, path, card=False) -> None:
-    """Saves `model` and its metadata to a `.keras` or `.h5` file.
+    """Saves `model` and its metadata (its model card) to a `.keras` or `.h5` file.
 
     The file is written beside the destination and moved over it only when
     complete, so an existing file is never left half-written. Its temporaries,
@@ -190,15 +198,15 @@ def save_model(model: keras.Model, path, card=False) -> None:
     remove_abandoned_partials(path)
     temporary, full = _partial_path(path, ""), _partial_path(path, ".full")
     try:
-        metadata = get_metadata(model)
+        model_card = card_of(model, infer=False)
         if fmt == "keras":
             model.save(temporary)
-            if metadata is not None:
-                _append_keras_metadata(temporary, metadata)
+            if model_card is not None:
+                _append_keras_card(temporary, model_card)
         else:
             # What model.save() runs for .h5, without its warning that .h5 is legacy: the user chose it.
             legacy_h5_format.save_model_to_hdf5(model, str(full))
-            _copy_h5_without_optimizer(full, temporary, metadata)
+            _copy_h5_without_optimizer(full, temporary, model_card)
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     finally:
@@ -401,7 +409,7 @@ def load_model(
         model = _load_keras2_h5(path, compile, custom_objects, error)
     if fmt == "h5" and compile:
         _rebuild_mismatched_optimizer(model, path)
-    metadata = _read_metadata(path, fmt)
-    if metadata is not None:
-        set_metadata(model, metadata)
+    card = read_card(path)
+    if card is not None:
+        set_card(model, card)
     return model

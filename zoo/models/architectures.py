@@ -23,7 +23,7 @@ import keras
 from zoo.models.backbones import get_backbone_spec
 from zoo.models.builders import build_branches, build_shared_trunk, compile_model
 from zoo.models.heads import as_heads
-from zoo.models.metadata import get_metadata, set_metadata
+from zoo.models.card import Pretrained, card_of, set_card
 from zoo.models import catalog
 from zoo.models.registry import MODELS
 
@@ -136,7 +136,7 @@ def build(
             error when a file cannot be had), None (random initialization) or
             the path of a weights file saved from this same architecture
             (`model.save_weights`). What each backbone got is in
-            `zoo.model_info(model)["pretrained"]`.
+            `zoo.models.card.card_of(model).pretrained`.
         freeze_backbone: None (default): freeze exactly the backbones that got
             pretrained weights; a random backbone is never frozen. True: freeze
             the architecture's backbones whatever they hold; False: none.
@@ -164,12 +164,12 @@ def build(
             )
         model_weights, weights = os.fspath(weights), None
     model = architecture.build(heads, input_shape, weights, bool(freeze_backbone), **options)
-    metadata = get_metadata(model)
-    metadata["architecture"] = name
+    card = dataclasses.replace(card_of(model), architecture=name)
     if model_weights is not None:
         model.load_weights(model_weights)
-        metadata["pretrained"] = {layer: {"source": "file", "file": model_weights} for layer in metadata["branches"]}
-    set_metadata(model, metadata)
+        from_file = Pretrained("file", model_weights)
+        card = dataclasses.replace(card, pretrained={layer: from_file for layer in card.branches})
+    set_card(model, card)
     if freeze_backbone is None:
         freeze_pretrained(model)
     if compile:
@@ -191,8 +191,8 @@ def freeze_pretrained(model: keras.Model) -> list[str]:
         []
     """
     frozen = []
-    for layer_name, start in (get_metadata(model) or {}).get("pretrained", {}).items():
-        if start["source"] != "random":
+    for layer_name, start in card_of(model).pretrained.items():
+        if start.source != "random":
             model.get_layer(layer_name).trainable = False
             frozen.append(layer_name)
     return frozen

@@ -16,8 +16,9 @@ import keras
 from keras import layers
 
 from zoo.models.backbones import build_backbone, resolve_weights
+from zoo.models.card import ModelCard, Pretrained, set_card
 from zoo.models.heads import Head
-from zoo.models.metadata import heads_of, make_metadata, set_metadata
+from zoo.models.metadata import heads_of
 
 POOLINGS = ("avg", "max", "flatten")
 
@@ -70,7 +71,7 @@ def build_shared_trunk(
         input_shape: (height, width, 3) of raw 0..255 images.
         weights: Backbone weights: None, "auto", "imagenet" or a path (see
             `zoo.models.backbones.resolve_weights`); what was loaded is recorded in the
-            model's metadata (`zoo.model_info(model)["pretrained"]`).
+            model's card (`zoo.models.card.card_of(model).pretrained`).
         pooling: "avg", "max" or "flatten".
         neck_units: Optional shared Dense+ReLU width after pooling.
         dropout: Dropout rate after pooling (and neck).
@@ -88,11 +89,9 @@ def build_shared_trunk(
     x = _pool(trunk(inputs), pooling, "pool")
     x = _neck(x, neck_units, dropout, "neck")
     model = keras.Model(inputs, {h.name: h.build(x) for h in heads}, name=name)
-    set_metadata(
-        model,
-        make_metadata(heads, input_shape, architecture=name, backbone=backbone, branches={trunk.name: backbone},
-                      feature_layers=["pool"], pretrained={trunk.name: start}),
-    )
+    set_card(model, ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name, backbone=backbone,
+                              branches={trunk.name: backbone}, feature_layers=["pool"],
+                              pretrained={trunk.name: Pretrained.from_dict(start)}))
     return model
 
 
@@ -118,7 +117,7 @@ def build_branches(
             `f"{h.name}_{backbone}"`.
         input_shape: (height, width, 3) of raw 0..255 images.
         weights: Backbone weights per branch: None, "auto", "imagenet" or a path;
-            recorded in the model's metadata like `build_shared_trunk` does.
+            recorded in the model's card like `build_shared_trunk` does.
         pooling: "avg", "max" or "flatten" per branch.
         neck_units: Dense+ReLU width after pooling per branch (None: none).
         dropout: Dropout rate after the neck per branch.
@@ -139,7 +138,7 @@ def build_branches(
         trunk = build_backbone(backbone, input_shape, start["file"], f"{head.name}_{backbone}")
         trunk.trainable = head.name not in frozen
         branches[trunk.name] = backbone
-        pretrained[trunk.name] = start
+        pretrained[trunk.name] = Pretrained.from_dict(start)
         x = _pool(trunk(inputs), _per_head(pooling, head.name, "pooling"), f"{head.name}_pool")
         x = _neck(
             x,
@@ -150,11 +149,9 @@ def build_branches(
         outputs[head.name] = head.build(x)
     model = keras.Model(inputs, outputs, name=name)
     backbone_by_head = {h.name: _per_head(backbones, h.name, "backbones") for h in heads}
-    set_metadata(
-        model,
-        make_metadata(heads, input_shape, architecture=name, backbone=backbone_by_head, branches=branches,
-                      feature_layers=[f"{h.name}_pool" for h in heads], pretrained=pretrained),
-    )
+    set_card(model, ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name,
+                              backbone=backbone_by_head, branches=branches,
+                              feature_layers=[f"{h.name}_pool" for h in heads], pretrained=pretrained))
     return model
 
 
@@ -172,7 +169,7 @@ def compile_model(
 
     Args:
         model: A model whose outputs are named after `heads`.
-        heads: The heads (default: read from the model's metadata).
+        heads: The heads (default: read from the model's card).
         optimizer: A keras optimizer (default: Adam at `learning_rate`).
         learning_rate: Used when `optimizer` is None.
         loss_weights: {head: weight}; missing heads use `Head.loss_weight`.

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from pathlib import Path
@@ -16,8 +17,9 @@ import numpy as np
 
 from zoo.evaluation.predictions import Predictions
 from zoo.evaluation.report import evaluate
-from zoo.models.metadata import get_metadata, heads_of, set_metadata
-from zoo.io.saving import read_metadata, save_model
+from zoo.models.card import Best, card_of, set_card
+from zoo.models.metadata import heads_of
+from zoo.io.saving import read_card, save_model
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +125,9 @@ class SafeModelCheckpoint(keras.callbacks.Callback):
         value = float(logs[self.monitor])
         if (value > self.best) if self.mode == "max" else (value < self.best):
             self.best, self.best_epoch = value, epoch + 1
-            metadata = get_metadata(self.model)
-            if metadata is not None:  # saved with the model, so a resumed run knows the value to beat
-                set_metadata(self.model, {**metadata, "best": {self.monitor: value, "epoch": epoch + 1}})
+            card = card_of(self.model, infer=False)
+            if card is not None:  # saved with the model, so a resumed run knows the value to beat
+                set_card(self.model, dataclasses.replace(card, best=Best(self.monitor, value, epoch + 1)))
             save_model(self.model, path)
 
 
@@ -181,8 +183,10 @@ def standard_callbacks(output_dir, validation_data=None, monitor: str | None = N
     monitor = monitor or ("val_loss" if validation_data is not None else "loss")
     best_file = output_dir / "best.keras"
     # After an interruption the best model so far is on disk: a resumed fit must beat it.
-    saved = (read_metadata(best_file) or {}).get("best", {}) if backup and best_file.is_file() else {}
-    callbacks.append(SafeModelCheckpoint(best_file, monitor, best=saved.get(monitor)))
+    card = read_card(best_file) if backup and best_file.is_file() else None
+    saved = card.best if card is not None else None
+    best = saved.value if saved is not None and saved.monitor == monitor else None
+    callbacks.append(SafeModelCheckpoint(best_file, monitor, best=best))
     callbacks.append(keras.callbacks.CSVLogger(str(output_dir / "history.csv"), append=True))
     if backup:
         callbacks.append(keras.callbacks.BackupAndRestore(str(output_dir / "backup")))

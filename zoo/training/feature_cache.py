@@ -19,13 +19,12 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.dataset import ImageDataset
-from zoo.models.metadata import model_info, set_metadata
+from zoo.models.card import card_of, set_card
 
 
 def backbones_of(model: keras.Model) -> dict:
     """{backbone sub-model: registry name} for every backbone branch of a zoo model."""
-    branches = model_info(model).get("branches") or {}
-    return {model.get_layer(layer_name): backbone for layer_name, backbone in branches.items()}
+    return {model.get_layer(layer_name): backbone for layer_name, backbone in card_of(model).branches.items()}
 
 
 def all_backbones_frozen(model) -> bool:
@@ -54,7 +53,7 @@ def cache_verdict(model, train, validation=None) -> tuple[str | None, int]:
         >>> reason.startswith("the training data is a plain tf.data.Dataset"), level == logging.WARNING
         (True, True)
     """
-    if not model_info(model).get("feature_layers"):
+    if not card_of(model).feature_layers:
         return "the model names no feature layers", logging.DEBUG
     if not all_backbones_frozen(model):
         return "some backbone trains", logging.DEBUG
@@ -126,8 +125,9 @@ def cached_features(extractor, dataset):
 
 def heads_model(model):
     """(feature extractor, model from the feature layers' inputs to the outputs), sharing weights."""
-    features = [model.get_layer(name).input for name in model_info(model)["feature_layers"]]
+    card = card_of(model)
+    features = [model.get_layer(name).input for name in card.feature_layers]
     extractor = keras.Model(model.inputs, features, name=f"{model.name}_features")
     heads = keras.Model(features, dict(zip(model.output_names, model.outputs)), name=f"{model.name}_heads")
-    set_metadata(heads, model_info(model))
+    set_card(heads, card)
     return extractor, heads

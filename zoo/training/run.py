@@ -75,14 +75,15 @@ def _boundary_heads(model) -> dict:
     """{head or branch: top-block boundary} for every backbone holding pretrained weights."""
     from zoo.models.backbones import get_backbone_spec
     from zoo.training.finetune import pretrained_branches
-    from zoo.models.metadata import model_info
+    from zoo.models.card import card_of
 
-    heads = list(model_info(model)["heads"])
+    card = card_of(model)
+    heads = list(card.head_names)
     boundaries = {}
     for backbone, pretrained in pretrained_branches(model).items():
         if pretrained:
             owner = next((h for h in heads if backbone.name.startswith(f"{h}_")), heads[0])
-            name = model_info(model)["branches"][backbone.name]
+            name = card.branches[backbone.name]
             boundaries[owner] = next(iter(get_backbone_spec(name).boundaries))
     return boundaries
 
@@ -100,10 +101,11 @@ def make_plan(args, model, heads, train_rows, validation_count: int, began: floa
     from zoo import data
     from zoo.training.plan import Plan, choose_plan
     from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
+    from zoo.models.card import card_of
 
     if args.plan:
         return Plan.load(args.plan)
-    default_side = int(min(zoo.model_info(model)["input_shape"][:2]))
+    default_side = int(min(card_of(model).input_shape[:2]))
     gpu = _has_gpu()
     clock = budget_clock(gpu)
     batch_size = args.batch_size or (64 if gpu else 32)
@@ -188,10 +190,11 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
 
 def _best_of(best_file: Path) -> float:
     """The monitored value stored in a best-model file (saved with it, atomically)."""
-    from zoo.io.saving import read_metadata
+    from zoo.io.saving import read_card
 
-    value = (read_metadata(best_file) or {}).get("best", {}).get(MONITOR)
-    return float(value) if value is not None else -np.inf
+    card = read_card(best_file)
+    best = card.best if card is not None else None
+    return best.value if best is not None and best.monitor == MONITOR else -np.inf
 
 
 def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses):
@@ -230,7 +233,8 @@ def restore_best(model, output: Path) -> int | None:
         return None
     best = zoo.load_model(best_file, compile=False)
     model.set_weights(best.get_weights())
-    return (zoo.io.saving.read_metadata(best_file) or {}).get("best", {}).get("epoch")
+    card = zoo.io.saving.read_card(best_file)
+    return card.best.epoch if card is not None and card.best is not None else None
 
 
 def write_split(output: Path, train_paths, validation_paths) -> None:

@@ -20,7 +20,7 @@ import keras
 import pandas as pd
 
 from zoo.models.backbones import get_backbone_spec
-from zoo.models.metadata import model_info
+from zoo.models.card import Pretrained, card_of
 from zoo.training.feature_cache import backbones_of
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _select_branches(model, branch):
     if branch is None:
         return branches
     chosen = {m: b for m, b in branches.items() if m.name == branch or m.name.startswith(f"{branch}_")}
-    if not chosen and len(branches) == 1 and branch in model_info(model)["heads"]:
+    if not chosen and len(branches) == 1 and branch in card_of(model).head_names:
         chosen = branches  # a shared trunk serves every head
     if not chosen:
         names = [m.name for m in branches]
@@ -103,8 +103,8 @@ def unfreeze_from(
 
 def pretrained_branches(model: keras.Model) -> dict:
     """{backbone sub-model: True when it started from pretrained weights}."""
-    starts = model_info(model).get("pretrained") or {}
-    return {backbone: starts.get(backbone.name, {}).get("source", "random") != "random"
+    starts = card_of(model).pretrained
+    return {backbone: backbone.name in starts and starts[backbone.name].source != "random"
             for backbone in backbones_of(model)}
 
 
@@ -179,21 +179,20 @@ def describe_branches(model: keras.Model) -> list[str]:
         >>> describe_branches(model)
         ['tags: compact_resnet, random init, trained from scratch']
     """
-    info = model_info(model)
-    starts = info.get("pretrained") or {}
-    heads = list(info["heads"])
+    card = card_of(model)
+    heads = list(card.head_names)
     lines = []
     for backbone, name in backbones_of(model).items():
         owners = [h for h in heads if backbone.name.startswith(f"{h}_")] or heads
-        start = starts.get(backbone.name, {"source": "random"})
+        start = card.pretrained.get(backbone.name, Pretrained("random"))
         trainable = sum(int(keras.ops.size(w)) for w in backbone.trainable_weights)
         total = trainable + sum(int(keras.ops.size(w)) for w in backbone.non_trainable_weights)
-        if start["source"] == "random":
+        if start.source == "random":
             origin = "random init"
             state = "trained from scratch" if trainable else "FROZEN (random weights: only the layers after it learn)"
         else:
-            label = "ImageNet weights" if start["source"] == "imagenet" else "weights"
-            origin = f"{label} from {start['file']}"
+            label = "ImageNet weights" if start.source == "imagenet" else "weights"
+            origin = f"{label} from {start.file}"
             state = ("frozen" if not trainable else
                      "trained" if trainable >= 0.95 * total else f"top {100 * trainable / total:.0f}% trained")
         lines.append(f"{', '.join(owners)}: {name}, {origin}, {state}")

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -95,9 +94,9 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
         elif format == "onnx":
             write_onnx(model, temporary)
         else:
-            info = write_litert(model, temporary, quantize)
+            card = write_litert(model, temporary, quantize)
             labels = temporary_path(labels_path(path))
-            labels.write_text(json.dumps(info, indent=1))
+            labels.write_text(card.to_json(indent=1))
             replace(labels, labels_path(path))
         replace(temporary, path)
     finally:

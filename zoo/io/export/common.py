@@ -17,7 +17,7 @@ from pathlib import Path
 
 import keras
 
-from zoo.models.metadata import model_info
+from zoo.models.card import ModelCard, card_of
 
 FORMATS = ("saved_model", "onnx", "litert")
 QUANTIZATIONS = (None, "dynamic")
@@ -47,15 +47,15 @@ def require(module: str, format: str):
         ) from error
 
 
-def serving_model(model: keras.Model) -> tuple[keras.Model, dict]:
+def serving_model(model: keras.Model) -> tuple[keras.Model, ModelCard]:
     """A functional wrapper of `model` with input `images` and one output per head, by name.
 
     Models loaded from Keras 2 files return lists; the wrapper names each output
     after its head so that every format carries the head names.
     """
-    info = model_info(model)
-    names = list(info["heads"])
-    images = keras.Input(tuple(info["input_shape"]), name="images")
+    card = card_of(model)
+    names = list(card.head_names)
+    images = keras.Input(card.input_shape, name="images")
     outputs = model(images, training=False)
     if isinstance(outputs, dict):
         outputs = {name: outputs[name] for name in names}
@@ -65,7 +65,7 @@ def serving_model(model: keras.Model) -> tuple[keras.Model, dict]:
         outputs = dict(zip(order, outputs))
         outputs = {name: outputs[name] for name in names}
     outputs = {name: keras.layers.Identity(name=name)(tensor) for name, tensor in outputs.items()}
-    return keras.Model(images, outputs, name="zoo_serving"), info
+    return keras.Model(images, outputs, name="zoo_serving"), card
 
 
 def _layers(model) -> list:

@@ -1,7 +1,7 @@
-"""Exported models run by their own runtimes, with zoo's metadata, for `zoo.Predictor`.
+"""Exported models run by their own runtimes, with zoo's model card, for `zoo.Predictor`.
 
 Each runtime model has `predict(images_or_dataset)` returning
-`{head: probabilities}` and carries the export's metadata, so
+`{head: probabilities}` and carries the export's model card, so
 `zoo.model_info(runtime_model)` works on it as on a keras.Model.
 
 Example:
@@ -17,27 +17,26 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from zoo.io.export.common import METADATA_KEY, require
-from zoo.models.metadata import set_metadata
+from zoo.models.card import ModelCard, set_card
 
 
 class ExportedModel:
-    """Base of the runtime models: batching and metadata.
+    """Base of the runtime models: batching and the model card.
 
     Args:
         path: The exported file or folder.
-        metadata: The zoo metadata read from the export.
+        card: The model card read from the export.
     """
 
-    def __init__(self, path, metadata: dict):
+    def __init__(self, path, card: ModelCard):
         self.path = Path(path)
-        set_metadata(self, metadata)
-        self.output_names = list(metadata["heads"])
+        set_card(self, card)
+        self.output_names = list(card.head_names)
 
     def _run(self, images: np.ndarray) -> dict:
         raise NotImplementedError
@@ -69,7 +68,7 @@ class OnnxRuntimeModel(ExportedModel):
         custom = self.session.get_modelmeta().custom_metadata_map
         if METADATA_KEY not in custom:
             raise ValueError(f"{path} was not exported by zoo: no {METADATA_KEY!r} in its metadata_props.")
-        super().__init__(path, json.loads(custom[METADATA_KEY]))
+        super().__init__(path, ModelCard.from_json(custom[METADATA_KEY]))
         self._input = self.session.get_inputs()[0].name
         self._outputs = [o.name for o in self.session.get_outputs()]
 
@@ -88,7 +87,7 @@ class SavedModelRuntime(ExportedModel):
         metadata = Path(path) / SAVED_MODEL_METADATA
         if not metadata.is_file():
             raise ValueError(f"{path} was not exported by zoo: it has no {SAVED_MODEL_METADATA}.")
-        super().__init__(path, json.loads(metadata.read_text()))
+        super().__init__(path, ModelCard.from_json(metadata.read_text()))
         self.loaded = tf.saved_model.load(str(path))
         self.signature = self.loaded.signatures["serving_default"]
 
@@ -111,7 +110,7 @@ class LiteRTModel(ExportedModel):
         labels = labels_path(Path(path))
         if not labels.is_file():
             raise FileNotFoundError(f"{path} needs its labels file beside it: {labels}")
-        super().__init__(path, json.loads(labels.read_text()))
+        super().__init__(path, ModelCard.from_json(labels.read_text()))
         self.interpreter = litert.Interpreter(model_path=str(path), num_threads=num_threads)
         self.runner = self.interpreter.get_signature_runner()
 

@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import keras
 import numpy as np
 
 from zoo.io.export.common import METADATA_KEY, conversion_error, require, serving_model
+from zoo.models.card import ModelCard
 from zoo.models.heads import Head
 
 SAVED_MODEL_METADATA = Path("assets.extra") / f"{METADATA_KEY}.json"
@@ -42,10 +42,10 @@ class ExportNamesError(RuntimeError):
     """The exporter did not keep the head names on the outputs."""
 
 
-def _image_spec(info: dict, dtype):
+def _image_spec(card: ModelCard, dtype):
     import tensorflow as tf
 
-    return tf.TensorSpec((None, *info["input_shape"]), dtype, name="images")
+    return tf.TensorSpec((None, *card.input_shape), dtype, name="images")
 
 
 def label_strings(probabilities, head: Head):
@@ -75,12 +75,12 @@ def _python_nodes(path: Path) -> list:
     return [node for node in nodes if node.op in PYTHON_OPS]
 
 
-def write_saved_model(model: keras.Model, path: Path) -> dict:
+def write_saved_model(model: keras.Model, path: Path) -> ModelCard:
     """Writes a SavedModel folder for TF Serving (signatures in the module docstring)."""
     import tensorflow as tf
 
-    serving, info = serving_model(model)
-    heads = [Head.from_dict(h) for h in info["heads"].values()]
+    serving, card = serving_model(model)
+    heads = card.heads
 
     def probabilities(images):
         return serving(tf.cast(images, tf.float32), training=False)
@@ -91,7 +91,7 @@ def write_saved_model(model: keras.Model, path: Path) -> dict:
 
     archive = keras.export.ExportArchive()
     archive.track(serving)
-    float_spec, uint8_spec = _image_spec(info, tf.float32), _image_spec(info, tf.uint8)
+    float_spec, uint8_spec = _image_spec(card, tf.float32), _image_spec(card, tf.uint8)
     archive.add_endpoint("serving_default", lambda images: probabilities(images), input_signature=[float_spec])
     archive.add_endpoint("serving_uint8", lambda images: probabilities(images), input_signature=[uint8_spec])
     archive.add_endpoint("labels", lambda images: labels(images), input_signature=[float_spec])
@@ -102,52 +102,52 @@ def write_saved_model(model: keras.Model, path: Path) -> dict:
         raise conversion_error(model, "saved_model", [n.op for n in python_nodes],
                                "\n".join(n.name for n in python_nodes))
     (path / SAVED_MODEL_METADATA).parent.mkdir(exist_ok=True)
-    (path / SAVED_MODEL_METADATA).write_text(json.dumps(info, indent=1))
-    return info
+    (path / SAVED_MODEL_METADATA).write_text(card.to_json(indent=1))
+    return card
 
 
-def write_onnx(model: keras.Model, path: Path) -> dict:
+def write_onnx(model: keras.Model, path: Path) -> ModelCard:
     """Writes an ONNX file: input `images` (float32, 0..255), one output per head,
     the metadata as JSON in `metadata_props["zoo_metadata"]`."""
     onnx = require("onnx", "onnx")
     require("tf2onnx", "onnx")
     import tensorflow as tf
 
-    serving, info = serving_model(model)
-    serving.export(str(path), format="onnx", verbose=False, input_signature=[_image_spec(info, tf.float32)])
+    serving, card = serving_model(model)
+    serving.export(str(path), format="onnx", verbose=False, input_signature=[_image_spec(card, tf.float32)])
     proto = onnx.load(str(path))
     unknown = [node for node in proto.graph.node if not onnx.defs.has(node.op_type, node.domain)]
     if unknown:
         path.unlink()
         raise conversion_error(model, "onnx", [n.op_type for n in unknown], "\n".join(n.name for n in unknown))
     outputs = [output.name for output in proto.graph.output]
-    if sorted(outputs) != sorted(info["heads"]):
-        raise ExportNamesError(f"ONNX outputs {outputs} do not match the heads {list(info['heads'])}.")
+    if sorted(outputs) != sorted(card.head_names):
+        raise ExportNamesError(f"ONNX outputs {outputs} do not match the heads {list(card.head_names)}.")
     entry = proto.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, json.dumps(info)
+    entry.key, entry.value = METADATA_KEY, card.to_json()
     onnx.save(proto, str(path))
-    return info
+    return card
 
 
-def write_litert(model: keras.Model, path: Path, quantize: str | None = None) -> dict:
+def write_litert(model: keras.Model, path: Path, quantize: str | None = None) -> ModelCard:
     """Writes a `.tflite` file (built-in LiteRT ops only, so the plain interpreter
     runs it): float32 weights, or int8 weights with `quantize="dynamic"`."""
     import tensorflow as tf
 
-    serving, info = serving_model(model)
+    serving, card = serving_model(model)
     options = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
     if quantize == "dynamic":
         options["optimizations"] = [tf.lite.Optimize.DEFAULT]
     try:
         serving.export(str(path), format="litert", verbose=False,
-                       input_signature=[_image_spec(info, tf.float32)], **options)
+                       input_signature=[_image_spec(card, tf.float32)], **options)
     except Exception as error:
         text = str(error)
         ops = re.findall(r"'tf\.(\w+)' op is neither", text)
         if not ops:
             raise
         raise conversion_error(model, "litert", ops, text) from error
-    return info
+    return card
 
 
 def labels_path(path: Path) -> Path:
