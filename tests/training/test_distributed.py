@@ -14,7 +14,7 @@ import pytest
 from zoo.training import distributed
 
 JOB = Path(__file__).with_name("multi_worker_job.py")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start(args, tmp_path, name):

@@ -8,7 +8,7 @@ import tensorflow as tf
 from PIL import Image
 
 import zoo
-from helpers import heads_for
+from tests.harness import heads_for
 from zoo.cli import main
 from zoo.evaluation.report import predict_with_targets
 from zoo.evaluation.thresholds import best_thresholds

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from helpers import heads_for
+from tests.harness import heads_for
 from zoo.data.encoding import decode_predictions
 from zoo.io.export import ExportError, open_exported
 from zoo.models.metadata import heads_of, update_head

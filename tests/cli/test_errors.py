@@ -12,7 +12,7 @@ from PIL import Image
 from zoo.models import catalog
 from zoo.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_python(code):

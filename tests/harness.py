@@ -1,4 +1,4 @@
-"""Helpers shared by the model tests."""
+"""The shared test harness: valid targets for any zoo model, heads of every kind, prediction checks."""
 
 import numpy as np
 

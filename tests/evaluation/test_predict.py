@@ -128,7 +128,7 @@ def test_redirected_zoo_predict_writes_plain_progress_lines(model, tmp_path):
     for i in range(12):
         Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(tmp_path / f"{i:02d}.png")
     zoo.save_model(model, tmp_path / "m.keras")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-m", "zoo", "predict", str(tmp_path / "m.keras"), str(tmp_path),
                              "--batch-size", "1", "--top-k", "2", "--output", str(tmp_path / "p.csv")],
                             capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from helpers import assert_same_predictions
+from tests.harness import assert_same_predictions
 from zoo.io import _keras2 as keras2_compat
 
 HEADS = {"color": ["black", "blue", "red"], "type": ["dress", "jeans", "shirt"]}

@@ -25,7 +25,7 @@ from zoo.training.finetune import describe_branches, set_trainable
 from zoo.training.plan import Plan, choose_plan, shape_for, target_epochs
 from zoo.models.registry import list_models
 
-from helpers import heads_for
+from tests.harness import heads_for
 
 
 @pytest.fixture(scope="module")

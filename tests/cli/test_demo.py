@@ -9,7 +9,7 @@ import pandas as pd
 from zoo.cli import build_parser
 from zoo.examples.demo import run_demo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_runs_end_to_end_at_a_tiny_size(tmp_path):

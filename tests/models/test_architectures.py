@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from helpers import assert_same_predictions, heads_for, random_targets
+from tests.harness import assert_same_predictions, heads_for, random_targets
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
