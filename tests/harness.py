@@ -1,5 +1,7 @@
 """The shared test harness: valid targets for any zoo model, heads of every kind, prediction checks."""
 
+from pathlib import Path
+
 import numpy as np
 
 import zoo
@@ -38,3 +40,69 @@ def heads_for(architecture):
         zoo.Head("scene", ["day", "night"], kind="multiclass", hidden_units=8, dropout=0.1),
         zoo.Head("people", ["people"], kind="binary"),
     ]
+
+
+def run_model_test(name, images, folder, input_shape=(32, 32, 3)):
+    """Builds architecture `name` tiny and checks what every zoo model must do.
+
+    It trains a step, predicts one output per head with the right shape (multiclass rows summing
+    to 1), carries its card, survives `.h5` and `.keras` with the same predictions, card and
+    per-head losses, and trains again after loading. Returns the model.
+    """
+    model = zoo.build(name, heads=heads_for(name), input_shape=input_shape, weights=None)
+    model.run_eagerly = True  # tracing large train steps several times would dominate the suite
+    card = zoo.models.card.card_of(model)
+    assert sorted(model.output_names) == sorted(card.head_names)
+    assert list(card.input_shape) == list(input_shape) and card.architecture == name
+
+    logs = model.train_on_batch(images, random_targets(model, len(images)), return_dict=True)
+    assert np.isfinite(logs["loss"])
+    outputs = {k: np.asarray(v) for k, v in model(images).items()}
+    for head in card.heads:
+        assert outputs[head.name].shape == (len(images), 1 if head.kind == "binary" else len(head.classes))
+        if head.kind == "multiclass":
+            np.testing.assert_allclose(outputs[head.name].sum(axis=1), 1.0, atol=1e-5)
+
+    for suffix in (".h5", ".keras"):
+        path = Path(folder) / f"{name}{suffix}"
+        zoo.save_model(model, path)
+        loaded = zoo.load_model(path)
+        assert_same_predictions(model, loaded, images)
+        assert zoo.models.card.card_of(loaded) == card
+        loaded.run_eagerly = True
+        logs = loaded.train_on_batch(images, random_targets(loaded, len(images)), return_dict=True)
+        assert {f"{h}_loss" for h in card.head_names} <= set(logs)
+    return model
+
+
+def run_mixed_precision_test(name, images, policy="mixed_bfloat16", input_shape=(32, 32, 3)):
+    """Architecture `name` built under `policy` computes in half precision and outputs float32."""
+    import keras
+
+    with zoo.training.scale.mixed_precision(policy):
+        model = zoo.build(name, heads=heads_for(name), input_shape=input_shape, weights=None)
+    half = policy.split("_")[1]
+    assert any(layer.compute_dtype == half for layer in model._flatten_layers())
+    outputs = model(images)
+    assert {keras.backend.standardize_dtype(output.dtype) for output in outputs.values()} == {"float32"}
+    assert all(np.isfinite(np.asarray(output)).all() for output in outputs.values())
+
+
+def run_boundaries_test(name, input_shape=(32, 32, 3)):
+    """Each boundary of each branch of `name` unfreezes its first layer and every later one but
+    BatchNormalization, and no earlier layer."""
+    import keras
+
+    from zoo.models.backbones import get_backbone_spec
+    from zoo.training.feature_cache import backbones_of
+
+    model = zoo.build(name, heads=heads_for(name), input_shape=input_shape, weights=None)
+    for backbone, backbone_name in backbones_of(model).items():
+        names = [layer.name for layer in backbone.layers]
+        for boundary, first in get_backbone_spec(backbone_name).boundaries.items():
+            zoo.freeze(model)
+            zoo.unfreeze_from(model, boundary, branch=backbone.name)
+            start = names.index(first)
+            expected = [i >= start and not isinstance(layer, keras.layers.BatchNormalization)
+                        for i, layer in enumerate(backbone.layers)]
+            assert [layer.trainable for layer in backbone.layers] == expected, (backbone_name, boundary)

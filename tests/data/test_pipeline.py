@@ -127,16 +127,21 @@ def test_augmentation_is_seeded_and_keeps_range(folder):
     np.testing.assert_allclose(first(3), augmented)
 
 
-@pytest.mark.parametrize("resize, expected", [("stretch", (16, 16)), ("pad", (16, 16)), ("crop", (16, 16))])
-def test_resize_modes(tmp_path, resize, expected):
+# A 20x40 image, its left quarter red and the rest blue, resized to 16x16: (red columns of the middle row,
+# rows that are not black). Stretch keeps the quarter (16 / 4 = 4 columns); pad halves the height (8 rows
+# between black bands) and keeps the quarter; crop keeps the central 20x20, where there is no red.
+@pytest.mark.parametrize("resize, red_columns, image_rows", [("stretch", 4, 16), ("pad", 4, 8), ("crop", 0, 16)])
+def test_resize_modes(tmp_path, resize, red_columns, image_rows):
     image = np.zeros((20, 40, 3), np.uint8)
-    image[:, :, 0] = 255
+    image[:, :10, 0] = 255
+    image[:, 10:, 2] = 255
     Image.fromarray(image).save(tmp_path / "wide.png")
     df = pd.DataFrame({"filename": ["wide.png"], "t": [("a",)]})
     images = next(iter(make_dataset(df, {"t": ["a"]}, directory=tmp_path, image_size=(16, 16), resize=resize)))[0]
-    red_rows = images.numpy()[0, :, 8, 0] > 128
-    assert images.shape[1:3] == expected
-    assert red_rows.sum() == (8 if resize == "pad" else 16)
+    image = images.numpy()[0]
+    assert image.shape == (16, 16, 3)
+    assert (image[8, :, 0] > 128).sum() == red_columns
+    assert (image[:, 12].sum(axis=-1) > 128).sum() == image_rows
 
 
 def test_bad_files_are_reported_together(folder):

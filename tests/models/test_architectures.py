@@ -5,36 +5,23 @@ import numpy as np
 import pytest
 
 import zoo
-from tests.harness import assert_same_predictions, heads_for, random_targets
+from tests.harness import (assert_same_predictions, heads_for, random_targets, run_boundaries_test,
+                           run_mixed_precision_test, run_model_test)
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_model_trains_and_round_trips(name, images, tmp_path):
-    model = zoo.build(name, heads=heads_for(name), input_shape=(32, 32, 3), weights=None)
-    model.run_eagerly = True  # tracing large train steps three times would dominate the suite
-    info = zoo.model_info(model)
-    assert sorted(model.output_names) == sorted(info["heads"])
-    assert info["input_shape"] == [32, 32, 3] and info["architecture"] == name
+    run_model_test(name, images, tmp_path)
 
-    logs = model.train_on_batch(images, random_targets(model, len(images)), return_dict=True)
-    assert np.isfinite(logs["loss"])
-    predictions = {k: np.asarray(v) for k, v in model(images).items()}
-    for head_name, head in info["heads"].items():
-        expected_units = 1 if head["kind"] == "binary" else len(head["classes"])
-        assert predictions[head_name].shape == (4, expected_units)
-        if head["kind"] == "multiclass":
-            np.testing.assert_allclose(predictions[head_name].sum(axis=1), 1.0, atol=1e-5)
 
-    for suffix in (".h5", ".keras"):
-        path = tmp_path / f"model{suffix}"
-        zoo.save_model(model, path)
-        loaded = zoo.load_model(path)
-        assert_same_predictions(model, loaded, images)
-        assert zoo.model_info(loaded) == info
-        # The loaded model keeps training with the same per-head losses.
-        loaded.run_eagerly = True
-        logs = loaded.train_on_batch(images, random_targets(loaded, len(images)), return_dict=True)
-        assert {f"{h}_loss" for h in info["heads"]} <= set(logs)
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_model_computes_in_mixed_precision(name, images):
+    run_mixed_precision_test(name, images)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_model_unfreezes_from_every_boundary(name):
+    run_boundaries_test(name)
 
 
 def test_compiled_metrics_per_kind(images):
