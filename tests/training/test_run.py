@@ -307,3 +307,20 @@ def test_plan_repeats_exactly_and_takes_no_other_plan_flag(garments, tmp_path, c
     choose_plan(10, 2, (32, 32), 32, 0, 0, {}, budget_seconds=60).save(plan)
     assert main(["train", *_source(garments), "--plan", str(plan), "--epochs", "3"]) == 1
     assert "--plan repeats a plan exactly; it takes no --epochs" in capsys.readouterr().err
+
+
+def test_a_larger_input_keeps_at_least_the_set_share_of_the_target_epochs():
+    from zoo.training.plan import EPOCH_SHARE_FOR_SIZE
+
+    def plan(budget):  # 1000 images, 0 validation, a second per 10,000 pixels of an image, 64x64 at most
+        return choose_plan(1000, 0, (64, 64), 64, 1e-4, 0.0, {}, budget_seconds=budget / (1 - 0.05))
+
+    target = target_epochs(1000)  # 100
+    full_64 = target * 1000 * 64 * 64 * 1e-4 * 1.001  # a hair more, for rounding
+    assert (plan(full_64).image_size, plan(full_64).epochs) == ((64, 64), target)
+    # Just enough for the share at 64x64: the size stays and the epochs shrink to what fits.
+    share = plan(full_64 * EPOCH_SHARE_FOR_SIZE)
+    assert share.image_size == (64, 64) and share.epochs == int(target * EPOCH_SHARE_FOR_SIZE)
+    # Less than that: the next size down, 56x56, with the target epochs if they fit.
+    below = plan(full_64 * EPOCH_SHARE_FOR_SIZE * 0.98)
+    assert below.image_size == (56, 56) and below.epochs == target
