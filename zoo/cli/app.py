@@ -74,11 +74,19 @@ def _images_hint(error: Exception, args) -> str:
 MODEL_FILE_PATTERNS = ("*.keras", "*.h5", "*.hdf5")
 
 
+def _is_chief(args) -> bool:
+    """False for a `zoo train` worker other than the chief, which leaves --output to the chief."""
+    from zoo.cli.workers import cluster_of
+
+    cluster = cluster_of(args)
+    return cluster is None or cluster["task"]["index"] == 0
+
+
 def _run(args) -> None:
     """Runs the command; a `zoo train` that fails before writing any model or checkpoint file
     removes the output folder it created (never one that existed before)."""
     output = Path(args.output) if args.command == "train" else None
-    created = output is not None and not output.exists()
+    created = output is not None and not output.exists() and _is_chief(args)
     try:
         args.run(args)
     except BaseException:

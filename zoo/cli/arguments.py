@@ -22,6 +22,7 @@ import itertools
 import os
 from pathlib import Path
 
+from zoo.cli.workers import cluster_of
 from zoo.models import catalog
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -190,6 +191,11 @@ def _check_train(args) -> None:
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         raise UsageError(f"--output: exists and is not a folder: {str(output)!r}")
+    _positive("--worker-timeout", getattr(args, "worker_timeout", None), integer=False)
+    try:
+        cluster_of(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _check_model_file(path) -> None:

@@ -89,3 +89,89 @@ def side_by_side(reports: dict) -> pd.DataFrame:
     if "samples" in table:
         table["samples"] = table["samples"].astype(int)
     return table
+
+
+def finish_run(args, model, plan, rows, validation_data, prepared, output: Path, began: float) -> None:
+    """The end of `zoo train`: the best epoch's weights, the reports, plots, model card and the model file."""
+    import dataclasses
+    import shutil
+    import time
+
+    import pandas as pd
+
+    import zoo
+    from zoo.io.model_card import write_model_card
+    from zoo.io.progress import format_duration
+    from zoo.models.card import card_of, set_card
+    from zoo.training import run
+
+    heads, validation_rows, counts = prepared.heads, prepared.validation_rows, prepared.counts
+    best_epoch = restore_best(model, output)
+    if best_epoch is not None:
+        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
+    zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
+
+    predictions = zoo.Predictions.of(model, validation_data)  # one pass serves every report
+    written = ["plan.json", "split.csv", "label_counts.csv", "label_counts.png", "history.csv", "history.png",
+               run.BEST_MODEL]
+    reports = {}
+    if args.tune_thresholds:
+        reports["threshold 0.5"] = zoo.evaluate(model, predictions)
+        report_frame(reports["threshold 0.5"]).to_csv(output / "report_threshold_0.5.csv", index=False)
+        # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
+        reports["tuned, cross-fitted"] = zoo.evaluation.thresholds.cross_fitted_report(
+            model, predictions, metric=args.tune_thresholds)
+        report_frame(reports["tuned, cross-fitted"]).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
+        zoo.tune_thresholds(model, predictions, metric=args.tune_thresholds)
+        written += ["report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"]
+    report = zoo.evaluate(model, predictions)
+    reports["tuned on these images" if args.tune_thresholds else "validation"] = report
+    report_frame(report).to_csv(output / "report.csv", index=False)
+    for name, part in report.items():
+        zoo.evaluation.plots.plot_confusion(part, output / f"confusion_{name}.png", title=name, split="validation")
+        written.append(f"confusion_{name}.png")
+    prediction_sheet(model, validation_rows, predictions, heads, output / "predictions.png", args.images)
+    written.append("predictions.png")
+    set_card(model, dataclasses.replace(card_of(model), plan=plan.to_dict()))
+    model_path = output / f"model.{args.format}"
+    zoo.save_model(model, model_path)
+    write_model_card(model, output, label_counts=counts, report=report, plan=plan.to_dict())
+    written += ["MODEL_CARD.md", "MODEL_CARD.json"]
+    run.write_run(output, args, finished=True)
+    shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
+    written += [model_path.name, "report.csv"]
+    print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
+
+
+def restore_best(model, output: Path) -> int | None:
+    """Loads the best validation epoch's weights; returns that epoch."""
+    import zoo
+    from zoo.training.run import BEST_MODEL
+
+    best_file = output / BEST_MODEL
+    if not best_file.is_file():
+        return None
+    best = zoo.load_model(best_file, compile=False)
+    model.set_weights(best.get_weights())
+    card = zoo.io.saving.read_card(best_file)
+    return card.best.epoch if card is not None and card.best is not None else None
+
+
+def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
+    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong.
+
+    `predictions` are the `zoo.Predictions` of `validation_rows`, in their order.
+    """
+    import numpy as np
+
+    from zoo.data import decode_predictions, make_dataset
+    from zoo.evaluation.plots import plot_prediction_sheet
+
+    rows = validation_rows.iloc[:limit]
+    size = tuple(model.input_shape[1:3])
+    images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
+                                              batch_size=limit)))
+    probabilities = predictions.probabilities
+    true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
+    guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
+    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)

@@ -7,20 +7,19 @@ Example:
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import shutil
 import time
-import warnings
 from pathlib import Path
 
 from zoo.cli.choices import MIX_MODES, ON_ERROR, PRECISIONS, THRESHOLD_METRICS, TRAINING_LOSSES
 from zoo.cli.sources import add_source_arguments
+from zoo.cli.workers import add_arguments as add_worker_arguments
 
 
 def add_parser(commands) -> None:
     """Adds `zoo train` to the command's subparsers."""
     train = commands.add_parser("train", help="train a model on your labelled images, in stages")
     add_source_arguments(train)
+    add_worker_arguments(train)
     train.add_argument("--model", default="multilabel_small",
                        help="architecture from `zoo list` (default: %(default)s)")
     plan = train.add_argument_group(
@@ -94,26 +93,97 @@ def training_losses(name: str, heads, train_rows) -> dict | None:
 
 
 def run(args) -> None:
-    """`zoo train`: label source -> plan -> staged training with backups -> best model, report, plots."""
+    """`zoo train`: label source -> plan -> staged training with backups -> best model, report, plots.
+
+    On a cluster (`--workers`, or `TF_CONFIG`) every worker loads the same images and trains on
+    its part of each batch; the chief (worker 0) alone plans, reads and writes `--output`, and
+    sends the others the plan and the epoch a resumed run continues after.
+    """
+    from zoo.cli import workers
+
+    began = time.perf_counter()
+    cluster = workers.cluster_of(args)
+    strategy = workers.connect(cluster, args.worker_timeout) if cluster else None  # before any TensorFlow op
+    with workers.reporting_lost_workers(strategy):
+        _train(args, cluster, strategy, began)
+
+
+def _train(args, cluster, strategy, began: float) -> None:
+    import contextlib
+
     import keras
-    import pandas as pd
+
+    import zoo
+    from zoo.cli import workers
+    from zoo.cli.reports import finish_run
+    from zoo.io.progress import format_duration
+    from zoo.training import multi_worker, run
+    from zoo.training.plan import Plan
+
+    output = Path(args.output)
+    chief = cluster is None or cluster["task"]["index"] == 0
+    error, prepared = None, None
+    try:
+        prepared = _prepare(args, output, chief, began)
+    except Exception as caught:  # every worker learns that one stopped, instead of waiting for it
+        error = caught
+    workers.together(strategy, error)
+    heads, plan, resumed = prepared.heads, prepared.plan, prepared.resumed
+    if strategy is not None:
+        mine = workers.fingerprint(heads, prepared.train_rows, prepared.validation_rows)
+        shared = multi_worker.broadcast(strategy, {"plan": plan.to_dict(), "epoch": (resumed or {}).get("epoch", 0),
+                                                   "fingerprint": mine} if chief else None)
+        workers.together(strategy, None if shared["fingerprint"] == mine else run.RunError(
+            f"the heads or the training and validation images on worker {cluster['task']['index']} differ from "
+            f"the chief's; give every worker the same images and labels, and the same command."))
+        if not chief:
+            plan = Plan.from_dict(shared["plan"])
+            resumed = {"epoch": shared["epoch"]} if shared["epoch"] else None
+    keras.backend.clear_session(free_memory=False)
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        with zoo.training.scale.mixed_precision(args.precision):
+            model = zoo.build(args.model, heads=heads, weights=prepared.weights, input_shape=(*plan.image_size, 3))
+    print("Plan (plan.json; repeat it with --plan):\n  " + "\n  ".join(plan.describe()))
+
+    train_data, validation_data = _datasets(args, prepared, plan)
+    losses = training_losses(args.loss, heads, prepared.train_rows)
+    fit_began, fit_processor = time.perf_counter(), time.process_time()
+    rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses,
+                   multi_worker=strategy is not None, chief=chief)
+    print(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
+          f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
+          f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")
+    if not chief:
+        workers.together(strategy, None)  # the chief's report and model
+        print(f"Worker {cluster['task']['index']} done; the chief (worker 0, {cluster['cluster']['worker'][0]}) "
+              f"wrote the model and its report to its --output")
+        return
+    error = None
+    try:
+        with multi_worker.local(model):
+            finish_run(args, model, plan, rows, validation_data, prepared, output, began)
+    except Exception as caught:
+        error = caught
+    workers.together(strategy, error)
+
+
+def _prepare(args, output: Path, chief: bool, began: float):
+    """Labels, split and heads on every worker; on the chief (or one machine) also the output folder's
+    first files and the plan, made or read back with the backup to continue from."""
+    import types
+    import warnings
+
+    import keras
 
     import zoo
     from zoo import data
+    from zoo.cli.sources import checked_rows, load_source
     from zoo.training import run
     from zoo.training.backup import latest_backup
-    from zoo.models.card import card_of, set_card
-    from zoo.io.model_card import write_model_card
-    from zoo.training.plan import Plan
     from zoo.training.finetune import parse_stage
-    from zoo.io.progress import format_duration
+    from zoo.training.plan import Plan
 
-    from zoo.cli.reports import print_summary, report_frame
-    from zoo.cli.sources import checked_rows, load_source
-
-    began = time.perf_counter()
-    output = Path(args.output)
-    resumed_run = run.previous_run(output, args)
+    resumed_run = run.previous_run(output, args) if chief else None
     keras.utils.set_random_seed(args.seed)
     with warnings.catch_warnings(record=True) as caught:  # shown as plain lines, not source locations
         warnings.simplefilter("always", data.DataWarning)
@@ -124,84 +194,48 @@ def run(args) -> None:
         )
     for warning in caught:
         print(f"Warning: {warning.message}")
-    output.mkdir(parents=True, exist_ok=True)
     counts = data.label_counts({"train": train_rows, "validation": validation_rows}, heads)
-    counts.to_csv(output / "label_counts.csv")
-    zoo.evaluation.plots.plot_label_counts(counts, output / "label_counts.png")
+    if chief:
+        output.mkdir(parents=True, exist_ok=True)
+        counts.to_csv(output / "label_counts.csv")
+        zoo.evaluation.plots.plot_label_counts(counts, output / "label_counts.png")
     print(f"{len(train_rows)} training and {len(validation_rows)} validation images; heads: "
           + ", ".join(f"{h.name} ({h.kind}, {len(h.classes)} classes)" for h in heads))
-
-    weights = None if args.weights == "none" else args.weights
+    prepared = types.SimpleNamespace(df=df, heads=heads, train_rows=train_rows, validation_rows=validation_rows,
+                                     counts=counts, weights=None if args.weights == "none" else args.weights,
+                                     plan=None, resumed=None)
+    if not chief:
+        return prepared
     with zoo.training.scale.mixed_precision(args.precision):
-        model = zoo.build(args.model, heads=heads, weights=weights,
+        model = zoo.build(args.model, heads=heads, weights=prepared.weights,
                           input_shape=(*args.image_size, 3) if args.image_size else None)
     train_paths = data.resolve_paths(train_rows, args.images)
     validation_paths = data.resolve_paths(validation_rows, args.images)
-    resumed = None
     if resumed_run is not None:
         run.check_same_split(output, train_paths, validation_paths)
-        plan = Plan.load(output / run.PLAN_FILE)
-        resumed = latest_backup(output / run.BACKUP_FOLDER)
+        prepared.plan = Plan.load(output / run.PLAN_FILE)
+        prepared.resumed = latest_backup(output / run.BACKUP_FOLDER)
     else:
         print("Measuring this machine's training speed to plan the run...")
         stages = [parse_stage(spec, [h.name for h in heads]) for spec in args.stage]
-        plan = run.make_plan(args, model, heads, train_rows, len(validation_rows), began, stages)
-        plan.save(output / run.PLAN_FILE)
+        prepared.plan = run.make_plan(args, model, heads, train_rows, len(validation_rows), began, stages)
+        prepared.plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
         run.write_run(output, args, finished=False)
-    keras.backend.clear_session(free_memory=False)
-    with zoo.training.scale.mixed_precision(args.precision):
-        model = zoo.build(args.model, heads=heads, weights=weights, input_shape=(*plan.image_size, 3))
-    print("Plan (plan.json; repeat it with --plan):\n  " + "\n  ".join(plan.describe()))
+    return prepared
+
+
+def _datasets(args, prepared, plan):
+    """The training and validation datasets of the plan."""
+    from zoo import data
 
     size = tuple(plan.image_size)
-    decoded_bytes = len(df) * size[0] * size[1] * 3 * 4  # float32 pixels
+    decoded_bytes = len(prepared.df) * size[0] * size[1] * 3 * 4  # float32 pixels
     cache = not args.no_cache and decoded_bytes <= MEMORY_CACHE_BYTES
     if cache:
         print(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); --no-cache turns this off")
     common = dict(directory=args.images, image_size=size, batch_size=plan.batch_size, seed=args.seed,
                   on_error=args.on_error, cache=cache, allow_empty=args.allow_empty)
     augment = data.with_mixing(True if plan.augment else None, getattr(args, "mix", None))
-    train_data = data.make_dataset(train_rows, heads, augment=augment, **common)
-    validation_data = data.make_dataset(validation_rows, heads, shuffle=False, **common)
-    losses = training_losses(args.loss, heads, train_rows)
-    fit_began, fit_processor = time.perf_counter(), time.process_time()
-    rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses)
-    print(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
-          f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
-          f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")
-    best_epoch = run.restore_best(model, output)
-    if best_epoch is not None:
-        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
-    zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
-
-    predictions = zoo.Predictions.of(model, validation_data)  # one pass serves every report
-    written = ["plan.json", "split.csv", "label_counts.csv", "label_counts.png", "history.csv", "history.png",
-               run.BEST_MODEL]
-    reports = {}
-    if args.tune_thresholds:
-        reports["threshold 0.5"] = zoo.evaluate(model, predictions)
-        report_frame(reports["threshold 0.5"]).to_csv(output / "report_threshold_0.5.csv", index=False)
-        # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
-        reports["tuned, cross-fitted"] = zoo.evaluation.thresholds.cross_fitted_report(
-            model, predictions, metric=args.tune_thresholds)
-        report_frame(reports["tuned, cross-fitted"]).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
-        zoo.tune_thresholds(model, predictions, metric=args.tune_thresholds)
-        written += ["report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"]
-    report = zoo.evaluate(model, predictions)
-    reports["tuned on these images" if args.tune_thresholds else "validation"] = report
-    report_frame(report).to_csv(output / "report.csv", index=False)
-    for name, part in report.items():
-        zoo.evaluation.plots.plot_confusion(part, output / f"confusion_{name}.png", title=name, split="validation")
-        written.append(f"confusion_{name}.png")
-    run.prediction_sheet(model, validation_rows, predictions, heads, output / "predictions.png", args.images)
-    written.append("predictions.png")
-    set_card(model, dataclasses.replace(card_of(model), plan=plan.to_dict()))
-    model_path = output / f"model.{args.format}"
-    zoo.save_model(model, model_path)
-    write_model_card(model, output, label_counts=counts, report=report, plan=plan.to_dict())
-    written += ["MODEL_CARD.md", "MODEL_CARD.json"]
-    run.write_run(output, args, finished=True)
-    shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
-    written += [model_path.name, "report.csv"]
-    print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
+    return (data.make_dataset(prepared.train_rows, prepared.heads, augment=augment, **common),
+            data.make_dataset(prepared.validation_rows, prepared.heads, shuffle=False, **common))

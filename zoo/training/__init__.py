@@ -3,7 +3,8 @@
 - `trainable`: which parts train; `finetune`: staged fitting (`Stage`, `fit_staged`);
 - `losses`, `callbacks`: what `compile` and `fit` are given;
 - `feature_cache`: frozen-backbone features computed once;
-- `scale`: mixed precision and distribution strategies; `distributed`: multi-worker runs;
+- `scale`: mixed precision and distribution strategies; `distributed`, `multi_worker`: several machines
+  (and JAX data parallelism);
 - `plan`, `speed`, `run`, `backup`: the data-driven plan and a run that survives a kill.
 
 Example:

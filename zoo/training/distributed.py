@@ -164,40 +164,63 @@ def shard(dataset):
     return dataset.with_options(options)
 
 
-
-def fit(model, dataset, epochs: int = 1) -> None:
+def fit(model, dataset, epochs: int = 1, **options):
     """Trains a compiled model on `dataset` under its `MultiWorkerMirroredStrategy`.
 
-    Each step runs the model's own `train_step` on every replica's part of the
-    global batch (`strategy.run`): Keras averages the loss over the global batch
-    and the strategy all-reduces the gradients, so every worker applies the same
-    update. (Keras 3.15's `model.fit` fails under a multi-worker strategy when it
-    averages the step's scalar logs across workers; this loop keeps no logs.)
+    Every worker applies the same update, that of one process with the global
+    batch; see `zoo.training.multi_worker.fit` (validation, callbacks, resuming).
 
     Args:
         model: A compiled model built inside `strategy.scope()`.
         dataset: Batches of the global batch size (`shard` is applied).
         epochs: Passes over `dataset`.
+        **options: Passed to `multi_worker.fit` (`validation_data`, `callbacks`, `initial_epoch`).
+
+    Returns:
+        The `keras.callbacks.History` of the epochs.
 
     Example:
         >>> with strategy.scope():  # doctest: +SKIP
         ...     model = zoo.compile_model(zoo.build("multilabel_small", heads=heads, weights=None))
         >>> fit(model, train_data, epochs=5)  # doctest: +SKIP
     """
-    import tensorflow as tf
+    from zoo.training.multi_worker import fit as fit_on_cluster
 
-    strategy = model.distribute_strategy
-    distributed = strategy.experimental_distribute_dataset(shard(dataset))
-    with strategy.scope():
-        model.optimizer.build(model.trainable_variables)
-        for batch in distributed:  # the metrics' variables, built on one replica batch
-            model._symbolic_build(data_batch=strategy.experimental_local_results(batch)[0])
-            break
+    return fit_on_cluster(model, dataset, epochs=epochs, **options)
 
-    @tf.function
-    def step(batch):
-        strategy.run(model.train_step, args=(batch,))
 
-    for _ in range(epochs):
-        for batch in distributed:
-            step(batch)
+def jax_data_parallel(devices=None):
+    """A `keras.distribution.DataParallel` over `devices`, for Keras' JAX backend.
+
+    Pass it to `keras.distribution.set_distribution` before building the
+    model: the weights are replicated on every device, each batch is split
+    across them, and XLA sums the gradients (and computes batch statistics) over
+    the whole batch, so training matches one device with the same batch. On one
+    machine with several GPUs, or with several CPU devices
+    (`XLA_FLAGS=--xla_force_host_platform_device_count=N`). Feed numpy arrays or
+    batches whose size divides by the number of devices. TensorFlow is not imported.
+
+    Args:
+        devices: Device names such as `["gpu:0", "gpu:1"]`; default every device
+            of the backend (`keras.distribution.list_devices()`).
+
+    Returns:
+        The distribution.
+
+    Raises:
+        ValueError: No devices.
+
+    Example:
+        >>> distribution = jax_data_parallel(["cpu:0", "cpu:1"])
+        >>> distribution.device_mesh.shape, distribution.batch_dim_name
+        ((2,), 'batch')
+        >>> keras.distribution.set_distribution(jax_data_parallel())  # doctest: +SKIP
+        >>> model = zoo.build("multilabel_small", heads=heads, input_shape=(64, 64, 3))  # doctest: +SKIP
+        >>> model.fit(images, targets, batch_size=32)  # doctest: +SKIP
+    """
+    import keras
+
+    devices = list(keras.distribution.list_devices() if devices is None else devices)
+    if not devices:
+        raise ValueError(f"`devices` must name at least one device. Received: devices={devices!r}")
+    return keras.distribution.DataParallel(devices=devices)

@@ -164,7 +164,7 @@ def parse_stage(text: str, head_names: list[str]):
 
 
 def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose="auto", cache_features="auto",
-               initial_epoch: int = 0, restore=None, log=None, **compile_kwargs):
+               initial_epoch: int = 0, restore=None, log=None, trainer=None, **compile_kwargs):
     """Trains in stages, recompiling between them; returns one merged history.
 
     A stage that trains only the heads on frozen backbones, without
@@ -218,9 +218,10 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         log = log or (print if verbose in (1, 2) else None)
         for line in describe_branches(model) if log else ():
             log(f"stage {number} ({name}): {line}")
-        cached = cache_features is True or (cache_features == "auto" and not callbacks)
+        cached = trainer is None and (cache_features is True or (cache_features == "auto" and not callbacks))
         fitted, stage_train, stage_validation = model, train, validation
         reason, level = cache_verdict(model, train, validation) if cached else (
+            "a trainer of its own" if trainer is not None else
             f"cache_features={cache_features!r}" + (" with callbacks" if callbacks else ""), logging.DEBUG)
         merged.feature_cache[name] = reason or "used"
         if reason is not None:
@@ -239,8 +240,8 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
             )
         if restore is not None and start <= initial_epoch:
             restore(model, initial_epoch > start)
-        history = fitted.fit(
-            *(stage_train if isinstance(stage_train, tuple) else (stage_train,)),
+        history = (trainer or _keras_fit)(
+            fitted, *(stage_train if isinstance(stage_train, tuple) else (stage_train,)),
             validation_data=stage_validation,
             initial_epoch=max(start, initial_epoch),
             epochs=epoch,
@@ -252,3 +253,7 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         if fitted.stop_training:
             break  # a callback (NaN loss, early stopping) ended the run
     return merged
+
+
+def _keras_fit(model, *args, **kwargs):
+    return model.fit(*args, **kwargs)

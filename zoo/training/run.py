@@ -27,7 +27,8 @@ MONITOR = "val_score"
 PROBE_SIDES = (48, 96)
 PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
 # Arguments that change what a run computes; the others (progress, output) may differ on resume.
-_OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard"}
+_OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard", "workers",
+                "worker_index", "worker_timeout"}
 
 
 class RunError(RuntimeError):
@@ -197,44 +198,47 @@ def _best_of(best_file: Path) -> float:
     return best.value if best is not None and best.monitor == MONITOR else -np.inf
 
 
-def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses):
-    """Trains the plan's stages with backups; returns the history rows of every epoch."""
-    import zoo
-    from zoo.training.backup import restore_weights
-    from zoo.training.finetune import Stage
+def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses,
+        multi_worker: bool = False, chief: bool = True):
+    """Trains the plan's stages with backups; returns the history rows of every epoch.
 
-    callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard)
+    With `multi_worker` the model was built under a `MultiWorkerMirroredStrategy` and trains with
+    `zoo.training.multi_worker.fit`; a worker other than the chief gets no callback that writes
+    files (nor validation metrics, nor a backup: `resumed` holds only the epoch) and returns no rows.
+    """
+    import zoo
+    from zoo.training import multi_worker as cluster
+    from zoo.training.backup import restore_weights
+    from zoo.training.callbacks import StopOnNaN
+    from zoo.training.finetune import Stage
+    from zoo.io.progress_callbacks import EpochProgress
+
+    if chief:
+        callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard)
+    else:
+        stop, backup = StopOnNaN(log=False), None
+        callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
     stages = [Stage(**stage) for stage in plan.stages]
     done = (resumed or {}).get("epoch", 0)
     if done:
-        print(f"Continuing the interrupted run in {output} after epoch {done} of {plan.epochs} "
-              f"(--restart starts over)")
+        print(f"Continuing the interrupted run {f'in {output}' if chief else 'of the chief'} after epoch {done} "
+              f"of {plan.epochs} (--restart starts over)")
+    load = (lambda m, within: restore_weights(m, resumed["weights"], within)) if done and chief else None
+    restore = cluster.restorer(load) if multi_worker and done else load
     zoo.fit_staged(
         model, train_data, validation_data, stages=stages, callbacks=callbacks, losses=losses,
         verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
-        restore=(lambda m, within: restore_weights(m, resumed["weights"], within)) if done else None,
+        restore=restore, trainer=cluster.fit if multi_worker else None,
     )
-    if done >= plan.epochs:  # killed after the last epoch's backup: no stage ran to restore it
-        restore_weights(model, resumed["weights"], with_optimizer=False)
+    if done >= plan.epochs and chief:  # killed after the last epoch's backup: no stage ran to restore it
+        with cluster.local(model):
+            restore_weights(model, resumed["weights"], with_optimizer=False)
     if stop.stopped_at is not None:
         epoch, batch = stop.stopped_at
         raise RunError(f"training stopped: the loss became NaN at epoch {epoch}, batch {batch}. Lower the "
                        f"learning rate (--learning-rate), check the images, or choose another --loss, and "
                        f"add --restart to start over with the new arguments.")
-    return backup.rows
-
-
-def restore_best(model, output: Path) -> int | None:
-    """Loads the best validation epoch's weights; returns that epoch."""
-    import zoo
-
-    best_file = output / BEST_MODEL
-    if not best_file.is_file():
-        return None
-    best = zoo.load_model(best_file, compile=False)
-    model.set_weights(best.get_weights())
-    card = zoo.io.saving.read_card(best_file)
-    return card.best.epoch if card is not None and card.best is not None else None
+    return backup.rows if backup is not None else []
 
 
 def write_split(output: Path, train_paths, validation_paths) -> None:
@@ -265,21 +269,3 @@ def training_overlap(model_path, paths) -> tuple[int, int]:
     split = pd.read_csv(split_file)
     trained = {str(Path(p).resolve()) for p in split.loc[split["split"] == "train", "file"]}
     return sum(str(Path(p).resolve()) in trained for p in paths), len(paths)
-
-
-def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
-    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong.
-
-    `predictions` are the `zoo.Predictions` of `validation_rows`, in their order.
-    """
-    from zoo.data import decode_predictions, make_dataset
-    from zoo.evaluation.plots import plot_prediction_sheet
-
-    rows = validation_rows.iloc[:limit]
-    size = tuple(model.input_shape[1:3])
-    images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
-                                              batch_size=limit)))
-    probabilities = predictions.probabilities
-    true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
-    guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
-    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)
