@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", choices=list(sources), default=list(sources))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--tuned", action="store_true", help="also run the hand-chosen flags, where known")
+    parser.add_argument("--only-tuned", action="store_true", help="run the hand-chosen flags alone")
     parser.add_argument("--keep", type=Path, help="keep every run's output folder here (default: a temporary folder)")
     args = parser.parse_args()
 
@@ -101,8 +102,8 @@ def main() -> None:
         folder = args.keep or temporary
         for name in args.sets:
             source = label_sources(args.data)[name]
-            variants = {"no flags": []}
-            if args.tuned and name in TUNED:
+            variants = {} if args.only_tuned else {"no flags": []}
+            if (args.tuned or args.only_tuned) and name in TUNED:
                 variants["hand-chosen"] = TUNED[name]
             for seed in args.seeds:
                 for label, flags in variants.items():
