@@ -1,15 +1,11 @@
 """Shared fixtures: quiet TensorFlow, fresh Keras state, tiny inputs, the real data folder."""
 
 import os
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("ZOO_OFFLINE", "1")
-
-from pathlib import Path  # noqa: E402
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import keras
+import numpy as np
+import pytest
 
 TINY_SHAPE = (32, 32, 3)
 
