@@ -12,7 +12,8 @@ import keras
 import pytest
 
 import zoo
-from zoo.io.saving import PARTIAL_MARKER, default_h5_limit, remove_abandoned_partials
+from zoo.io.file_checks import default_h5_limit
+from zoo.io.partials import PARTIAL_MARKER, remove_abandoned_partials
 
 REPOSITORY = Path(zoo.__file__).resolve().parents[1]
 
@@ -75,10 +76,10 @@ def test_next_save_removes_temporaries_of_a_killed_save(suffix, model, tmp_path)
 
 def test_temporaries_of_a_running_save_or_another_file_are_kept(tmp_path):
     destination = tmp_path / "m.keras"
-    running = tmp_path / f".m.keras{PARTIAL_MARKER}{os.getpid()}-{zoo.io.saving._host()}-0000.keras"
-    other_file = tmp_path / f".n.keras{PARTIAL_MARKER}999999999-{zoo.io.saving._host()}-0000.keras"
+    running = tmp_path / f".m.keras{PARTIAL_MARKER}{os.getpid()}-{zoo.io.partials.host()}-0000.keras"
+    other_file = tmp_path / f".n.keras{PARTIAL_MARKER}999999999-{zoo.io.partials.host()}-0000.keras"
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    abandoned = tmp_path / f".m.keras{PARTIAL_MARKER}{finished.stdout.strip()}-{zoo.io.saving._host()}-0000.keras"
+    abandoned = tmp_path / f".m.keras{PARTIAL_MARKER}{finished.stdout.strip()}-{zoo.io.partials.host()}-0000.keras"
     for partial in (running, other_file, abandoned):
         partial.write_bytes(b"partial")
     assert remove_abandoned_partials(destination) == [abandoned]
@@ -116,7 +117,7 @@ def test_h5_declaring_more_than_the_limit_is_refused_before_reading(tmp_path, mo
     path = tmp_path / "crafted.h5"
     _declare_huge_datasets(path)
     assert path.stat().st_size < 100_000
-    monkeypatch.setattr(zoo.io.saving, "_available_memory", lambda: 8 * 2**30)  # 2 GiB is then the limit
+    monkeypatch.setattr(zoo.io.file_checks, "available_memory", lambda: 8 * 2**30)  # 2 GiB is then the limit
     assert default_h5_limit(path) == 2 * 2**30
 
     def never(*args, **kwargs):

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import secrets
 import shutil
-import socket
 import tempfile
 import warnings
 import zipfile
@@ -30,16 +27,13 @@ import keras
 from keras.src.legacy.saving import legacy_h5_format
 
 from zoo.io import _keras2 as keras2_compat
+from zoo.io.file_checks import check_h5_size, check_keras_zip, check_max_bytes
+from zoo.io.partials import partial_path, remove_abandoned_partials, umask
 from zoo.models.card import ModelCard, card_of, set_card
 
 METADATA_ENTRY = "zoo_metadata.json"
 METADATA_ATTRIBUTE = "zoo_metadata"
 _FORMATS = (".keras", ".h5", ".hdf5")
-# Temporaries of a save sit beside the destination: .<name>.zoo-partial-<pid>-<host>-<random>...
-PARTIAL_MARKER = ".zoo-partial-"
-# Default `load_model(max_bytes=None)` limit on the data an `.h5` file declares.
-H5_FILE_SIZE_MULTIPLE = 16
-H5_MEMORY_FRACTION = 0.25
 
 
 def _model_format(path: Path) -> str:
@@ -102,75 +96,6 @@ def read_metadata(path) -> dict | None:
     return card.to_dict() if card is not None else None
 
 
-def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
-
-
-def _partial_path(path: Path, tag: str) -> Path:
-    """A fresh temporary name beside `path`, with the suffix Keras needs."""
-    token = secrets.token_hex(4)
-    return path.with_name(f".{path.name}{PARTIAL_MARKER}{os.getpid()}-{_host()}-{token}{tag}{path.suffix}")
-
-
-def _process_is_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OSError):
-        return False  # it exists, under another user
-    return False
-
-
-def remove_abandoned_partials(path) -> list[Path]:
-    """Removes temporaries that killed saves of `path` left beside it.
-
-    Only temporaries of this destination, written on this host by a process
-    that no longer runs, are removed: a save still running is left alone.
-
-    Args:
-        path: The destination of `save_model`.
-
-    Returns:
-        The removed paths.
-
-    Example:
-        >>> remove_abandoned_partials("/tmp/nothing-saved-here.keras")
-        []
-    """
-    path = Path(path)
-    prefix = f".{path.name}{PARTIAL_MARKER}"
-    removed = []
-    if not path.parent.is_dir():
-        return removed
-    for candidate in path.parent.iterdir():
-        if not candidate.name.startswith(prefix):
-            continue
-        pid, _, rest = candidate.name[len(prefix):].partition("-")
-        if not pid.isdigit() or not rest.startswith(_host() + "-") or not _process_is_gone(int(pid)):
-            continue
-        try:
-            candidate.unlink(missing_ok=True)
-        except OSError:  # not ours to remove, or gone: the save goes on
-            continue
-        removed.append(candidate)
-    return removed
-
-
-def _umask() -> int:
-    """The process umask, read without changing it where Linux tells it."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def save_model(model: keras.Model, path, card=False) -> None:
     """Saves `model` and its metadata (its model card) to a `.keras` or `.h5` file.
 
@@ -196,7 +121,7 @@ def save_model(model: keras.Model, path, card=False) -> None:
     fmt = _model_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_abandoned_partials(path)
-    temporary, full = _partial_path(path, ""), _partial_path(path, ".full")
+    temporary, full = partial_path(path, ""), partial_path(path, ".full")
     try:
         model_card = card_of(model, infer=False)
         if fmt == "keras":
@@ -207,7 +132,7 @@ def save_model(model: keras.Model, path, card=False) -> None:
             # What model.save() runs for .h5, without its warning that .h5 is legacy: the user chose it.
             legacy_h5_format.save_model_to_hdf5(model, str(full))
             _copy_h5_without_optimizer(full, temporary, model_card)
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~umask())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -267,104 +192,6 @@ def _rebuild_mismatched_optimizer(model: keras.Model, path: Path) -> None:
     model.compile_from_config(model.get_compile_config())
 
 
-def _available_memory() -> int:
-    """Bytes of memory available to new allocations (MemAvailable on Linux)."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-def default_h5_limit(path) -> int:
-    """The default `load_model(max_bytes=None)` limit for an `.h5` file.
-
-    The larger of 16 times the file's size and a quarter of the available memory:
-    weights stored as usual take about their declared size on disk, while a small
-    file that declares much more (compressed or never-written data) could fill
-    the memory when loaded.
-
-    Args:
-        path: The `.h5` file.
-
-    Returns:
-        The limit in bytes.
-
-    Example:
-        >>> default_h5_limit(__file__) >= 16 * os.path.getsize(__file__)
-        True
-    """
-    return max(H5_FILE_SIZE_MULTIPLE * os.path.getsize(path), int(H5_MEMORY_FRACTION * _available_memory()))
-
-
-def h5_declared_bytes(path) -> int:
-    """Bytes the datasets of an HDF5 file declare, without reading their data.
-
-    Example:
-        >>> import h5py
-        >>> with h5py.File("/tmp/declared.h5", "w") as f:
-        ...     _ = f.create_dataset("w", shape=(1000, 1000), dtype="float32", chunks=True)
-        >>> h5_declared_bytes("/tmp/declared.h5")
-        4000000
-    """
-    sizes = []
-
-    def add(_, item):
-        if isinstance(item, h5py.Dataset):
-            sizes.append(int(item.size or 0) * item.dtype.itemsize)
-
-    with h5py.File(path, "r") as f:
-        f.visititems(add)
-    return sum(sizes)
-
-
-def _check_max_bytes(max_bytes) -> None:
-    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0):
-        raise ValueError(f"`max_bytes` must be a positive number of bytes or None. Received: max_bytes={max_bytes!r}")
-
-
-def _check_h5_size(path: Path, max_bytes) -> None:
-    try:
-        declared = h5_declared_bytes(path)
-    except OSError as error:
-        raise ValueError(f"Cannot load model: not a readable HDF5 file: {path} ({error})") from error
-    limit = max_bytes if max_bytes is not None else default_h5_limit(path)
-    if declared > limit:
-        which = (
-            f"the default limit, the larger of {H5_FILE_SIZE_MULTIPLE}x the file size "
-            f"({path.stat().st_size:,} bytes) and {H5_MEMORY_FRACTION:.0%} of the available memory"
-            if max_bytes is None else "the given limit"
-        )
-        raise ValueError(
-            f"Refusing to load {path}: its datasets declare {declared:,} bytes, more than {limit:,} bytes "
-            f"({which}). If you trust the file, raise the limit with "
-            f"`zoo.load_model(path, max_bytes={declared})`. Received: max_bytes={max_bytes!r}"
-        )
-
-
-def _check_keras_zip(path: Path) -> None:
-    """A `.keras` file cut short has no zip directory at its end; Keras would say "not found"."""
-    complete = zipfile.is_zipfile(path)
-    if complete:
-        try:
-            with zipfile.ZipFile(path) as archive:
-                size = path.stat().st_size
-                complete = all(info.header_offset + info.compress_size <= size for info in archive.infolist())
-        except (zipfile.BadZipFile, OSError):
-            complete = False
-    if not complete:
-        raise ValueError(
-            f"Cannot load model: not a complete .keras file: {path} (a .keras file is a zip archive; "
-            "this one is cut short or not a zip at all)"
-        )
-
-
 def load_model(
     path, compile: bool = True, custom_objects: dict | None = None, max_bytes: int | None = None
 ) -> keras.Model:
@@ -394,13 +221,13 @@ def load_model(
     """
     path = Path(path)
     fmt = _model_format(path)
-    _check_max_bytes(max_bytes)
+    check_max_bytes(max_bytes)
     if not path.is_file():
         raise FileNotFoundError(f"No model file at {str(path)!r}.")
     if fmt == "keras":
-        _check_keras_zip(path)
+        check_keras_zip(path)
     else:
-        _check_h5_size(path, max_bytes)
+        check_h5_size(path, max_bytes)
     try:
         model = keras.models.load_model(path, compile=compile, custom_objects=custom_objects)
     except Exception as error:
