@@ -1,4 +1,4 @@
-"""`zoo.evaluation.predict.image_files`: folders at any depth, links that loop or lead nowhere."""
+"""`zoo.data.image_files`: folders at any depth, links that loop or lead nowhere."""
 
 import os
 from pathlib import Path
@@ -10,7 +10,7 @@ from PIL import Image
 
 import zoo
 from zoo.data import DataError, make_dataset
-from zoo.evaluation.predict import image_files, walk_folder
+from zoo.data.image_files import image_files, walk_folder
 
 
 def _image(path):
