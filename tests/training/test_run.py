@@ -17,6 +17,7 @@ import pytest
 
 import zoo
 from zoo.training import run as training_run
+from zoo.training.run_plan import boundary_heads
 from zoo.training.backup import latest_backup
 from zoo.cli import main
 from zoo.data.synthetic import make_garments
@@ -58,7 +59,7 @@ def test_no_default_path_freezes_a_random_backbone(name):
     assert all(b.trainable for b in backbones)
     set_trainable(model, "auto")  # the planned first stage
     assert all(b.trainable for b in backbones)
-    assert training_run._boundary_heads(model) == {}
+    assert boundary_heads(model) == {}
     assert all("random init, trained from scratch" in line for line in describe_branches(model))
 
 
@@ -72,7 +73,7 @@ def test_pretrained_weights_are_frozen_first_then_the_top_block_unfrozen(tmp_pat
     assert not backbone.trainable
     assert describe_branches(model) == [f"tags: compact_resnet, weights from {path}, frozen"]
     np.testing.assert_array_equal(backbone.get_weights()[0], trained.get_layer("compact_resnet").get_weights()[0])
-    boundaries = training_run._boundary_heads(model)
+    boundaries = boundary_heads(model)
     assert boundaries == {"tags": "stage4"}
     plan = choose_plan(100, 25, (64, 64), 32, 1e-6, 1e-4, boundaries, budget_seconds=600)
     assert [s["trainable"] for s in plan.stages] == ["auto", {"tags": "stage4"}]

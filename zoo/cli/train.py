@@ -178,7 +178,7 @@ def _prepare(args, output: Path, chief: bool, began: float):
     import zoo
     from zoo import data
     from zoo.cli.sources import checked_rows, load_source
-    from zoo.training import run
+    from zoo.training import run, run_plan
     from zoo.training.backup import latest_backup
     from zoo.training.finetune import parse_stage
     from zoo.training.plan import Plan
@@ -218,7 +218,7 @@ def _prepare(args, output: Path, chief: bool, began: float):
     else:
         print("Measuring this machine's training speed to plan the run...")
         stages = [parse_stage(spec, [h.name for h in heads]) for spec in args.stage]
-        prepared.plan = run.make_plan(args, model, heads, train_rows, len(validation_rows), began, stages)
+        prepared.plan = run_plan.make_plan(args, model, heads, train_rows, len(validation_rows), began, stages)
         prepared.plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
         run.write_run(output, args, finished=False)

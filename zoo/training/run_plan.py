@@ -1,0 +1,112 @@
+"""The plan of a `zoo train` run from its arguments: measured here, or repeated from `--plan`.
+
+Each flag the user gave fixes one choice of `zoo.training.plan.choose_plan`; the
+speed of this machine (`zoo.training.speed`) decides the rest.
+
+Example:
+    >>> import zoo
+    >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+    >>> boundary_heads(model)  # no pretrained backbone: nothing to fine-tune from a boundary
+    {}
+"""
+
+from __future__ import annotations
+
+
+
+PROBE_SIDES = (48, 96)
+PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
+# Arguments that change what a run computes; the others (progress, output) may differ on resume.
+
+
+def boundary_heads(model) -> dict:
+    """{head or branch: top-block boundary} for every backbone holding pretrained weights."""
+    from zoo.models.backbones import get_backbone_spec
+    from zoo.training.finetune import pretrained_branches
+    from zoo.models.card import card_of
+
+    card = card_of(model)
+    heads = list(card.head_names)
+    boundaries = {}
+    for backbone, pretrained in pretrained_branches(model).items():
+        if pretrained:
+            owner = next((h for h in heads if backbone.name.startswith(f"{h}_")), heads[0])
+            name = card.branches[backbone.name]
+            boundaries[owner] = next(iter(get_backbone_spec(name).boundaries))
+    return boundaries
+
+
+def make_plan(args, model, heads, train_rows, validation_count: int, began: float, stages=()):
+    """The data-driven plan (see `zoo.training.plan`); each flag the user gave fixes one choice, the rest fit around it.
+
+    `began` is the wall clock (`time.perf_counter`) at the command's start; without a
+    GPU the budget counts this process's processor time from its start instead.
+    `stages` are the user's `--stage`s (`zoo.Stage`), which replace the planned ones.
+    """
+    import keras
+
+    import zoo
+    from zoo import data
+    from zoo.training.plan import Plan, choose_plan
+    from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
+    from zoo.models.card import card_of
+
+    if args.plan:
+        return Plan.load(args.plan)
+    default_side = int(min(card_of(model).input_shape[:2]))
+    gpu = _has_gpu()
+    clock = budget_clock(gpu)
+    batch_size = args.batch_size or (64 if gpu else 32)
+
+    def probe(side):
+        keras.backend.clear_session(free_memory=False)
+        with zoo.training.scale.mixed_precision(args.precision):
+            return zoo.build(args.model, heads=heads, input_shape=(side, side, 3), weights=None,
+                             freeze_backbone=False)
+
+    sample = train_rows.sample(min(len(train_rows), PROBE_BATCHES * batch_size), random_state=args.seed)
+    augment = data.with_mixing(None if args.no_augment else True, getattr(args, "mix", None))
+
+    def batches(side):
+        return data.make_dataset(sample, heads, directory=args.images, image_size=(side, side), batch_size=batch_size,
+                                 augment=augment, seed=args.seed, cache=True, check="header",
+                                 allow_empty=args.allow_empty)
+
+    fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
+    per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
+        probe, batches, PROBE_SIDES, clock=clock)
+    train_paths = data.resolve_paths(train_rows, args.images)
+    stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
+    plan = choose_plan(
+        train_images=len(train_paths), validation_images=validation_count,
+        median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
+        seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
+        pretrained_boundaries=boundary_heads(model),
+        budget_seconds=max(args.budget * 60 - (clock() - (began if gpu else 0.0)), 0.0),
+        batch_size=batch_size, augment=not args.no_augment or args.augment,
+        image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
+    )
+    plan.measured["gpu"] = gpu
+    plan.measured["clock"] = "wall" if gpu else "processor"
+    plan.budget_seconds = args.budget * 60
+    if stages:  # the user's stages replace the planned ones, with as many epochs in all
+        plan.stages = stages
+    elif args.learning_rate:
+        ratio = args.learning_rate / plan.stages[0]["learning_rate"]
+        for stage in plan.stages:
+            stage["learning_rate"] *= ratio
+    return plan
+
+
+def _stage_dict(stage, number: int) -> dict:
+    import dataclasses
+
+    fields = dataclasses.asdict(stage)
+    fields["name"] = fields["name"] or f"stage{number}"
+    return fields
+
+
+def _has_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
