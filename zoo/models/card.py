@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import weakref
 from typing import Mapping
 
 from zoo.models.card_fields import (Best, Pretrained, checked_fields, fail, is_integer, is_list_of,
@@ -28,7 +29,8 @@ from zoo.models.heads import Head
 
 FORMAT_VERSION = 1
 # The attribute holding a model's card as JSON (a string, so Keras does not track it).
-_ATTRIBUTE = "_zoo_metadata_json"
+# Each model's card as JSON (a fresh ModelCard per read, so no caller can change another's).
+_CARDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,10 +169,14 @@ class ModelCard:
 
 
 def set_card(model, card: ModelCard) -> None:
-    """Attaches `card` to `model` (a keras.Model or a runtime model of an export)."""
+    """Attaches `card` to `model` (a keras.Model or a runtime model of an export).
+
+    The card is kept beside the model, not on it: nothing is added to a Keras
+    object, and the card goes when the model goes.
+    """
     if not isinstance(card, ModelCard):
         raise ValueError(f"`card` must be a zoo ModelCard. Received: card={card!r}")
-    object.__setattr__(model, _ATTRIBUTE, card.to_json())
+    _CARDS[model] = card.to_json()
 
 
 def card_of(model, infer: bool = True) -> ModelCard | None:
@@ -189,7 +195,7 @@ def card_of(model, infer: bool = True) -> ModelCard | None:
         >>> card_of(plain).heads[0].kind, card_of(plain, infer=False)
         ('multiclass', None)
     """
-    raw = getattr(model, _ATTRIBUTE, None)
+    raw = _CARDS.get(model)
     if raw:
         return ModelCard.from_json(raw)
     return _inferred_card(model) if infer else None
