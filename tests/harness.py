@@ -106,3 +106,18 @@ def run_boundaries_test(name, input_shape=(32, 32, 3)):
             expected = [i >= start and not isinstance(layer, keras.layers.BatchNormalization)
                         for i, layer in enumerate(backbone.layers)]
             assert [layer.trainable for layer in backbone.layers] == expected, (backbone_name, boundary)
+
+
+# The start of a script run on Keras' JAX backend that fails on any import of TensorFlow.
+JAX_WITHOUT_TENSORFLOW = """import importlib.abc, json, os, sys
+os.environ["KERAS_BACKEND"] = "jax"
+
+
+class NoTensorFlow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError(f"TensorFlow imported: {name}")
+
+
+sys.meta_path.insert(0, NoTensorFlow())
+"""

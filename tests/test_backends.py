@@ -10,18 +10,10 @@ import pytest
 from sklearn.metrics import hamming_loss
 
 import zoo
+from tests.harness import JAX_WITHOUT_TENSORFLOW
 
-JAX_TRAINING = textwrap.dedent(
+JAX_TRAINING = JAX_WITHOUT_TENSORFLOW + textwrap.dedent(
     """
-    import importlib.abc, json, os, sys
-    os.environ["KERAS_BACKEND"] = "jax"
-
-    class NoTensorFlow(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name.split(".")[0] == "tensorflow":
-                raise ImportError(f"TensorFlow imported: {name}")
-
-    sys.meta_path.insert(0, NoTensorFlow())
     import keras
     import numpy as np
     import zoo

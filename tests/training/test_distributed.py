@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 import zoo
+from tests.harness import JAX_WITHOUT_TENSORFLOW
 from zoo.cli import main, workers
 from zoo.data.synthetic import make_garments
 from zoo.training import distributed
@@ -284,16 +285,7 @@ def test_the_split_fingerprint_ignores_where_the_images_are():
                                        split("/data/set", ["a/3.jpg", "b/2.jpg"]))
 
 
-JAX_DATA_PARALLEL = textwrap.dedent("""
-    import importlib.abc, json, os, sys
-    os.environ["KERAS_BACKEND"] = "jax"
-
-    class NoTensorFlow(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path, target=None):
-            if name.split(".")[0] == "tensorflow":
-                raise ImportError(f"TensorFlow imported: {name}")
-
-    sys.meta_path.insert(0, NoTensorFlow())
+JAX_DATA_PARALLEL = JAX_WITHOUT_TENSORFLOW + textwrap.dedent("""
     import jax
     import keras
     import numpy as np
