@@ -12,6 +12,8 @@ from sklearn.metrics import hamming_loss
 import zoo
 from tests.harness import JAX_WITHOUT_TENSORFLOW
 
+pytestmark = pytest.mark.slow  # a training run on another backend, in its own process: pytest -m slow
+
 JAX_TRAINING = JAX_WITHOUT_TENSORFLOW + textwrap.dedent(
     """
     import keras

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # whole scripts, end to end: pytest -m slow
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 

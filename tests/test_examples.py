@@ -5,7 +5,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import pandas as pd
+
+pytestmark = pytest.mark.slow  # whole scripts, end to end: pytest -m slow
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -96,6 +96,7 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     assert set(frame["color"]) <= {"black", "blue", "red"} and set(frame["type"]) <= {"dress", "jeans", "shirt"}
 
 
+@pytest.mark.slow
 def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypatch):
     passes = []
     predict = zoo.Predictions.of.__func__

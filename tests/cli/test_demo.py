@@ -42,6 +42,7 @@ def test_command_line_defaults_are_the_demo_defaults():
     assert tuple(args.epochs) == tuple(defaults["epochs"].default)
 
 
+@pytest.mark.slow
 def test_redirected_demo_output_is_plain_and_quiet(tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     environment.pop("TF_CPP_MIN_LOG_LEVEL", None)

@@ -11,6 +11,7 @@ from zoo import data
 from zoo.cli import main
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["cutmix"])
 def test_train_mix_passes_mixing_to_the_training_pipeline_only(tmp_path, monkeypatch, mode):
     rng = np.random.default_rng(0)

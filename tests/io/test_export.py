@@ -224,6 +224,7 @@ def test_unconvertible_custom_layer_is_named_and_the_old_export_kept(format, suf
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
+@pytest.mark.slow
 def test_existing_exports_are_replaced_whole(models, real_images, tmp_path):
     for format, path in [("saved_model", tmp_path / "served"), ("onnx", tmp_path / "m.onnx")]:
         zoo.export(models["two_branch"], path, format=format)

@@ -41,6 +41,7 @@ def _weights(log, tag="WEIGHTS"):
     return [np.asarray(w) for w in json.loads(line[len(tag) + 1:])]
 
 
+@pytest.mark.slow
 def test_two_workers_end_with_the_weights_of_one_process_with_the_same_global_batch(tmp_path):
     workers = [f"127.0.0.1:{portpicker.pick_unused_port()}" for _ in range(2)]
     outputs = [tmp_path / f"worker{i}" for i in range(2)]

@@ -152,6 +152,7 @@ def _history_epochs(output):
     return pd.read_csv(output / "history.csv")["epoch"].tolist()
 
 
+@pytest.mark.slow
 def test_killed_while_writing_a_backup_resumes_after_the_last_complete_epoch(garments, tmp_path, capsys):
     output = tmp_path / "run"
     args = ["train", *_source(garments), *_fixed(epochs=5), "--output", str(output)]
@@ -168,6 +169,7 @@ def test_killed_while_writing_a_backup_resumes_after_the_last_complete_epoch(gar
     assert not (output / "backup").exists()
 
 
+@pytest.mark.slow
 def test_killed_mid_epoch_resumes_at_the_next_epoch(garments, tmp_path, capsys):
     output = tmp_path / "run"
     args = ["train", *_source(garments), *_fixed(epochs=8), "--output", str(output)]
