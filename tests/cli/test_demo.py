@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from zoo.cli import build_parser
 from zoo.examples.demo import run_demo
