@@ -65,7 +65,8 @@ def make_plan(args, model, heads, train_rows, validation_count: int, began: floa
                              freeze_backbone=False)
 
     sample = train_rows.sample(min(len(train_rows), PROBE_BATCHES * batch_size), random_state=args.seed)
-    augment = data.with_mixing(None if args.no_augment else True, getattr(args, "mix", None))
+    augmented = not args.no_augment or args.augment  # the plan's choice; timed as the run will train
+    augment = data.with_mixing(True if augmented else None, getattr(args, "mix", None))
 
     def batches(side):
         return data.make_dataset(sample, heads, directory=args.images, image_size=(side, side), batch_size=batch_size,
@@ -83,7 +84,7 @@ def make_plan(args, model, heads, train_rows, validation_count: int, began: floa
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
         pretrained_boundaries=boundary_heads(model),
         budget_seconds=max(args.budget * 60 - (clock() - (began if gpu else 0.0)), 0.0),
-        batch_size=batch_size, augment=not args.no_augment or args.augment,
+        batch_size=batch_size, augment=augmented,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
     plan.measured["gpu"] = gpu
