@@ -40,10 +40,10 @@ def _parameter_counts() -> tuple[dict, dict]:
             heads = [Head("color", [str(i) for i in range(5)], kind="multiclass"),
                      Head("type", [str(i) for i in range(5)], kind="multiclass")]
         models[name] = build(name, heads=heads, weights=None, compile=False).count_params()
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
     for name in sorted(catalog.BACKBONES):
         backbones[name] = build_backbone(name, (32, 32, 3)).count_params()  # convolutions: any input size
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)  # no collection per model: it costs more than it frees
     return models, backbones
 
 

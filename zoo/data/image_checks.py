@@ -161,8 +161,8 @@ def check_images(paths, check: str = "full", workers: int = 8, exif_transpose: b
 
     Example:
         >>> from PIL import Image
-        >>> Image.new("CMYK", (4, 3)).save("/tmp/cmyk.jpg")
-        >>> report = check_images(["/tmp/cmyk.jpg"])
+        >>> Image.new("CMYK", (4, 3)).save("/tmp/cmyk_check.jpg")
+        >>> report = check_images(["/tmp/cmyk_check.jpg"])
         >>> report.modes, report.needs_pillow
         (['CMYK'], array([ True]))
     """

@@ -156,10 +156,10 @@ def load_any(path):
         >>> import zoo
         >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
         ...                   weights=None)
-        >>> zoo.save_model(model, "/tmp/tags.keras")
-        >>> load_any(zoo.export("/tmp/tags.keras", "/tmp/tags.tflite", format="litert"))
+        >>> zoo.save_model(model, "/tmp/tags_any.keras")
+        >>> load_any(zoo.export("/tmp/tags_any.keras", "/tmp/tags.tflite", format="litert"))
         LiteRTModel('/tmp/tags.tflite')
-        >>> load_any("/tmp/tags.keras").name
+        >>> load_any("/tmp/tags_any.keras").name
         'multilabel_small'
     """
     if is_exported(path):
