@@ -1,6 +1,7 @@
 """`zoo train` as a newcomer runs it: the freezing rule, the plan, resuming, the best model, NaN."""
 
 import dataclasses
+import io
 import json
 import os
 import re
@@ -102,10 +103,20 @@ def test_the_plan_fits_the_budget_and_follows_the_images():
     assert Plan.from_dict(json.loads(json.dumps(large.to_dict()))) == large
 
 
-def test_no_flag_run_plans_trains_and_records_everything(garments, tmp_path, capsys):
-    output = tmp_path / "run"
-    assert main(["train", *_source(garments), "--budget", "0.5", "--output", str(output)]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def no_flag_run(garments, tmp_path_factory):
+    """`zoo train` given only where the labels are (and a small budget): its output folder and printout."""
+    output = tmp_path_factory.mktemp("no_flags") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        printed = io.StringIO()
+        patch.setattr(sys, "stdout", printed)
+        status = main(["train", *_source(garments), "--budget", "0.25", "--output", str(output)])
+    return status, output, printed.getvalue()
+
+
+def test_no_flag_run_plans_trains_and_records_everything(garments, no_flag_run, tmp_path, capsys):
+    status, output, out = no_flag_run
+    assert status == 0
     plan = Plan.load(output / "plan.json")
     assert plan.augment and plan.measured["seconds_per_pixel"] > 0
     assert "color, type: compact_resnet, random init, trained from scratch" in out
@@ -123,7 +134,7 @@ def test_no_flag_run_plans_trains_and_records_everything(garments, tmp_path, cap
     assert f"zoo predict {output / 'model.keras'}" in out
 
     # The same command again: a finished run is not overwritten by accident.
-    assert main(["train", *_source(garments), "--budget", "0.5", "--output", str(output)]) == 1
+    assert main(["train", *_source(garments), "--budget", "0.25", "--output", str(output)]) == 1
     assert "holds a finished run" in capsys.readouterr().err
     # Its plan repeats exactly.
     again = tmp_path / "again"
@@ -230,12 +241,8 @@ def test_other_arguments_in_an_unfinished_run_are_refused(garments, tmp_path, ca
     assert "holds an unfinished run made with other arguments" in err and "--restart" in err
 
 
-def test_evaluate_warns_about_training_images(garments, tmp_path, capsys):
-    output = tmp_path / "run"
-    assert main(["train", *_source(garments), *_fixed(epochs=1), "--output", str(output),
-                 "--tensorboard", str(tmp_path / "logs")]) == 0
-    assert list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))
-    capsys.readouterr()
+def test_evaluate_warns_about_training_images(garments, no_flag_run, capsys):
+    _, output, _ = no_flag_run
     assert main(["evaluate", str(output / "model.keras"), *_source(garments)]) == 0
     out = capsys.readouterr().out
     train_count = (pd.read_csv(output / "split.csv")["split"] == "train").sum()
@@ -268,12 +275,13 @@ def test_allow_empty_makes_unlabelled_images_valid_negatives(garments, tmp_path,
                                   for i, f in enumerate(files)]
     table.write_text("\n".join(rows) + "\n")
     args = ["train", "--csv", str(table), "--delimiter", " ", "--image-size", "32", "32", "--epochs", "1",
-            "--output", str(tmp_path / "run")]
+            "--output", str(tmp_path / "run"), "--tensorboard", str(tmp_path / "logs")]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "3 cell(s) hold no label" in err and "--allow-empty" in err
     assert not (tmp_path / "run").exists()
     assert main([*args, "--allow-empty"]) == 0
+    assert list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))
     counts = pd.read_csv(tmp_path / "run" / "label_counts.csv")
     assert counts["train"].sum() + counts["validation"].sum() == 9 + 6  # 9 blue, 6 red; 3 images with none
 
