@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,31 @@ def test_custom_objects_are_registered_once_keras_is_imported(imports):
                  "type(keras.__spec__.loader).__module__.split('.')[0])")
     assert found[:2] == ["True", "True"]
     assert found[2] != "zoo"  # Keras keeps its own loader
+
+
+def test_old_module_paths_answer_with_the_new_modules_and_say_where_they_went():
+    found = _run(textwrap.dedent("""
+        import importlib, warnings
+        from zoo._moved import MOVED
+        for old, new in MOVED.items():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                module = importlib.import_module(old)
+            said = " ".join(str(w.message) for w in caught if w.category is DeprecationWarning)
+            print(old, module is importlib.import_module(new), new in said)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from zoo.progress import EpochProgress, Progress
+            from zoo.backbones.base import BackboneSpec
+        import zoo.io.progress, zoo.io.progress_callbacks, zoo.models.backbones.base
+        print("both-halves", EpochProgress is zoo.io.progress_callbacks.EpochProgress,
+              Progress is zoo.io.progress.Progress)
+        print("package-member", BackboneSpec is zoo.models.backbones.base.BackboneSpec, True)
+        try:
+            import zoo.commands
+        except ImportError as error:
+            print("split", "zoo.cli.train" in str(error), "zoo.cli.sources" in str(error))
+    """))
+    rows = [found[i:i + 3] for i in range(0, len(found), 3)]
+    assert len(rows) >= 30 and all(row[1:] == ["True", "True"] for row in rows), rows
+    assert [row[0] for row in rows[-3:]] == ["both-halves", "package-member", "split"]

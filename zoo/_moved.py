@@ -18,6 +18,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 import warnings
 
 MOVED = {
@@ -30,7 +31,6 @@ MOVED = {
     "zoo.callbacks": "zoo.training.callbacks", "zoo.scale": "zoo.training.scale",
     "zoo.plan": "zoo.training.plan", "zoo.backup": "zoo.training.backup",
     "zoo.distributed": "zoo.training.distributed", "zoo.training_run": "zoo.training.run",
-    "zoo.progress": "zoo.io.progress",
     "zoo.thresholds": "zoo.evaluation.thresholds", "zoo.plots": "zoo.evaluation.plots",
     "zoo.gradcam": "zoo.evaluation.explain", "zoo.tta": "zoo.evaluation.tta",
     "zoo.predict": "zoo.evaluation.predict",
@@ -38,6 +38,8 @@ MOVED = {
     "zoo.keras2_compat": "zoo.io._keras2", "zoo.deploy": "zoo.io.export",
     "zoo.validation": "zoo.cli.arguments", "zoo.quiet": "zoo.cli.quiet", "zoo.demo": "zoo.examples.demo",
 }
+# Modules split in two whose old name still answers for both halves (each name from the first that has it).
+MERGED = {"zoo.progress": ("zoo.io.progress", "zoo.io.progress_callbacks")}
 # Modules whose contents went to several places: importing them fails, naming those places.
 SPLIT = {
     "zoo.commands": "zoo.cli.train, zoo.cli.evaluate and zoo.cli.predict (the commands), zoo.cli.sources "
@@ -57,6 +59,8 @@ def new_name(old: str) -> str | None:
     """
     if old in MOVED:
         return MOVED[old]
+    if old in MERGED:
+        return " and ".join(MERGED[old])
     for package, new in _PACKAGES.items():
         if old.startswith(package + "."):
             return new + old[len(package):]
@@ -77,10 +81,27 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec):
         new = new_name(spec.name)
         warnings.warn(f"{spec.name} moved to {new}; import it from there.", DeprecationWarning, stacklevel=2)
+        if spec.name in MERGED:
+            return _merged_module(spec.name, MERGED[spec.name])
         return importlib.import_module(new)
 
     def exec_module(self, module):
         pass  # the new module has run already
+
+
+def _merged_module(name: str, parts: tuple) -> types.ModuleType:
+    """A module whose names are looked up in each of `parts` in turn."""
+    module = types.ModuleType(name, f"Moved to {' and '.join(parts)}.")
+
+    def lookup(attribute):
+        for part in parts:
+            found = importlib.import_module(part)
+            if hasattr(found, attribute):
+                return getattr(found, attribute)
+        raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+
+    module.__getattr__ = lookup
+    return module
 
 
 def install() -> None:

@@ -155,15 +155,3 @@ def track_batches(dataset, label: str = "evaluate", min_batches: int = 10, **opt
     if total is not None and total <= min_batches:
         return dataset
     return track(dataset, total, label, "batches", **options)
-
-
-_MOVED = ("BatchProgress", "EpochProgress", "keras_progress")
-
-
-def __getattr__(name):
-    """The Keras callbacks, at home in `zoo.io.progress_callbacks`, still importable from here."""
-    if name not in _MOVED:
-        raise AttributeError(f"module 'zoo.io.progress' has no attribute {name!r}")
-    from zoo.io import progress_callbacks
-
-    return getattr(progress_callbacks, name)

@@ -4,7 +4,7 @@ Every machine runs the same program with its own `TF_CONFIG` (the cluster's
 worker addresses and its own index). `multi_worker_strategy` first waits, at
 most `timeout` seconds, until every worker's address accepts connections, so a
 missing machine is named instead of hanging; `make_dataset` batches are sharded
-per worker by `shard`; only the chief (worker 0) writes files (`is_chief`).
+per worker by `shard` (`zoo.training.sharding`); only the chief (worker 0) writes files (`is_chief`).
 
 Example:
     >>> config = cluster_config(["10.0.0.1:12345", "10.0.0.2:12345"], index=0)
@@ -19,6 +19,8 @@ import json
 import os
 import socket
 import time
+
+from zoo.training.sharding import shard  # noqa: F401 (public here too)
 
 
 def cluster_config(workers, index: int) -> dict:
@@ -149,19 +151,6 @@ def _listening(port: int):
         yield
     finally:
         listener.close()
-
-
-def shard(dataset):
-    """`dataset` with its elements sharded across the workers (each reads its part of every batch).
-
-    Uses `tf.data`'s automatic sharding by data, which fits `make_dataset`
-    (one file list, no per-worker files).
-    """
-    import tensorflow as tf
-
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options)
 
 
 def fit(model, dataset, epochs: int = 1, **options):

@@ -172,7 +172,7 @@ def fit(model, train, validation_data=None, epochs: int = 1, initial_epoch: int 
 
     Args:
         model: A compiled model built inside `strategy.scope()`.
-        train: Batches of the global batch size (sharded here, see `distributed.shard`).
+        train: Batches of the global batch size (sharded here, see `sharding.shard`).
         validation_data: Optional validation batches.
         epochs: The epoch to end after (as `model.fit`'s `epochs`).
         initial_epoch: Epochs done before (a resumed run).
@@ -189,7 +189,7 @@ def fit(model, train, validation_data=None, epochs: int = 1, initial_epoch: int 
     import keras
     import tensorflow as tf
 
-    from zoo.training.distributed import shard
+    from zoo.training.sharding import shard
 
     strategy = model.distribute_strategy
     distributed = strategy.experimental_distribute_dataset(shard(train))
