@@ -234,18 +234,36 @@ def test_zoom_in_magnifies_around_the_center():
     assert bright == pytest.approx(5 / scale, abs=1.5)  # the square grows as 1/scale
 
 
-def test_augmented_epochs_differ_but_repeat_for_a_seed(folder):
+@pytest.mark.parametrize("augment", [{"rotation": 0.1}, {"contrast": 0.2, "brightness": 0.2}, True],
+                         ids=["geometric", "photometric", "default"])
+def test_augmented_epochs_differ_but_repeat_for_a_seed(folder, augment):
     directory, df = folder
     for i, name in enumerate(df["filename"]):  # textured: a rotated flat image is unchanged
         Image.fromarray(_rgb(i, (20, 30))).save(directory / name, quality=95)
 
     def two_epochs(seed):
-        dataset = make_dataset(df, HEADS, directory=directory, image_size=(16, 16), batch_size=6,
-                               shuffle=False, augment={"rotation": 0.1}, seed=seed)
-        return [next(iter(dataset))[0].numpy() for _ in range(2)]
+        dataset = make_dataset(df, HEADS, directory=directory, image_size=(16, 16), batch_size=2,
+                               shuffle=False, augment=augment, seed=seed)
+        return [np.concatenate([images.numpy() for images, _ in dataset]) for _ in range(2)]
 
     first, second = two_epochs(4)
     assert not np.allclose(first, second)
-    again = two_epochs(4)
-    np.testing.assert_allclose(again[0], first)
-    np.testing.assert_allclose(again[1], second)
+    again = two_epochs(4)  # every batch of both epochs, mapped in parallel, drawn the same again
+    np.testing.assert_array_equal(again[0], first)
+    np.testing.assert_array_equal(again[1], second)
+
+
+def test_contrast_scales_each_channel_about_its_mean_and_brightness_shifts_the_whole_image():
+    import tensorflow as tf
+
+    images = np.random.default_rng(0).uniform(64, 192, (32, 8, 8, 3)).astype("float32")
+    seed = tf.constant(5, tf.int64)
+    means = images.mean(axis=(1, 2), keepdims=True)
+    contrasted = zoo.data.Augmentation(contrast=0.2)(tf.constant(images), seed).numpy()
+    # One factor per image for every channel (no clipping: 64..192 scaled by at most 1.2 stays in range).
+    factors = ((contrasted - means) * (images - means)).sum(axis=(1, 2, 3)) / ((images - means) ** 2).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(contrasted - means, factors[:, None, None, None] * (images - means), atol=1e-2)
+    assert 0.8 <= factors.min() and factors.max() <= 1.2 and factors.std() > 0.02
+    shifted = zoo.data.Augmentation(brightness=0.2)(tf.constant(images), seed).numpy() - images
+    assert np.allclose(shifted, shifted[:, :1, :1, :1], atol=1e-3)  # one shift per image
+    assert np.abs(shifted).max() <= 0.2 * 255 + 1e-3 and shifted.std() > 5

@@ -3,8 +3,10 @@
 Flip, rotation, zoom and translation are composed into one affine transform per
 image (`keras.ops.image.affine_transform`): one resampling pass instead of four,
 about five times faster than chaining Keras' random layers and without their
-repeated interpolation blur. Contrast and brightness use Keras' layers.
-Randomness is stateless and drawn from a per-batch seed, so a pipeline seed
+repeated interpolation blur. Contrast and brightness follow Keras'
+`RandomContrast` and `RandomBrightness`. All randomness is stateless and drawn
+from a per-batch seed (the layers' own generators are stateful, and batches
+mapped in parallel would take their draws in any order), so a pipeline seed
 reproduces every epoch exactly.
 
 Example:
@@ -44,11 +46,16 @@ class Augmentation:
             convention: 0.05 is +-18 degrees).
         zoom: Maximum relative zoom in or out.
         translation: Maximum shift as a fraction of height and width.
-        contrast: Contrast factor for `keras.layers.RandomContrast`.
-        brightness: Factor for `keras.layers.RandomBrightness`.
+        contrast: Maximum relative change of contrast: each channel's
+            deviations from its mean are scaled by a factor in
+            [1 - contrast, 1 + contrast], as `keras.layers.RandomContrast`.
+        brightness: Maximum shift of brightness as a fraction of the 0..255
+            range, the same for every pixel of an image, as
+            `keras.layers.RandomBrightness`.
         fill_mode: How pixels outside the image are filled ("reflect",
             "nearest", "constant", "wrap").
-        seed: Seed of the photometric layers.
+        seed: Not used (the randomness comes from each batch's seed); kept
+            for calls that pass it.
     """
 
     def __init__(self, flip=None, rotation=0.0, zoom=0.0, translation=0.0, contrast=0.0, brightness=0.0,
@@ -58,12 +65,7 @@ class Augmentation:
         self.flip = flip or None
         self.rotation, self.zoom, self.translation = float(rotation), float(zoom), float(translation)
         self.fill_mode = fill_mode
-        photometric = []
-        if contrast:
-            photometric.append(keras.layers.RandomContrast(contrast, value_range=(0, 255), seed=seed))
-        if brightness:
-            photometric.append(keras.layers.RandomBrightness(brightness, value_range=(0, 255), seed=seed))
-        self.photometric = keras.Sequential(photometric) if photometric else None
+        self.contrast, self.brightness = float(contrast), float(brightness)
 
     @property
     def geometric(self) -> bool:
@@ -99,9 +101,18 @@ class Augmentation:
             transforms = self.transforms(shape[0], tf.cast(shape[1], tf.float32), tf.cast(shape[2], tf.float32), seed)
             images = keras.ops.image.affine_transform(images, transforms, interpolation="bilinear",
                                                       fill_mode=self.fill_mode)
-        if self.photometric is not None:
-            images = self.photometric(images, training=True)
+        if self.contrast or self.brightness:
+            images = self.adjust_photometric(images, seed)
         return tf.clip_by_value(images, 0.0, 255.0)
+
+    def adjust_photometric(self, images, seed):
+        """Random contrast, then brightness, per image, drawn from the batch's `seed`."""
+        draws = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 2], seed=tf.stack([seed, seed + 2]),
+                                            minval=-1.0, maxval=1.0)
+        if self.contrast:
+            means = tf.reduce_mean(images, axis=[1, 2], keepdims=True)
+            images = tf.clip_by_value((images - means) * (1.0 + draws[..., :1] * self.contrast) + means, 0.0, 255.0)
+        return images + draws[..., 1:] * self.brightness * 255.0
 
 
 def build_augmenter(augment, seed: int | None = None):
