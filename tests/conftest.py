@@ -3,7 +3,6 @@
 import os
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
@@ -12,6 +11,8 @@ TINY_SHAPE = (32, 32, 3)
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
+    import keras  # here, not at the top: the process that hands tests to the workers needs no TensorFlow
+
     keras.utils.set_random_seed(0)
     yield
     # Without `gc.collect()`, which costs a second per test once TensorFlow holds many objects;
