@@ -116,6 +116,14 @@ def save_model(model: keras.Model, path, card=False) -> None:
         card: True, or the keyword arguments of `zoo.io.model_card.write_model_card`
             (`label_counts`, `report`, `plan`, `notes`): also write
             `MODEL_CARD.md` and `MODEL_CARD.json` beside the model.
+
+    Example:
+        >>> import tempfile, zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3), weights=None)
+        >>> folder = tempfile.mkdtemp()
+        >>> save_model(model, f"{folder}/tags.h5", card=True)
+        >>> sorted(p.name for p in Path(folder).iterdir())
+        ['MODEL_CARD.json', 'MODEL_CARD.md', 'tags.h5']
     """
     path = Path(path)
     fmt = _model_format(path)
@@ -218,6 +226,18 @@ def load_model(
         FileNotFoundError: No file at `path`.
         ValueError: A `.keras` file that is not a complete zip archive, or an
             `.h5` file that is unreadable or declares more than the limit.
+
+    Example:
+        >>> import tempfile, numpy as np, zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3), weights=None)
+        >>> path = Path(tempfile.mkdtemp()) / "tags.keras"
+        >>> save_model(model, path)
+        >>> loaded = load_model(path)
+        >>> images = np.zeros((1, 32, 32, 3), "float32")
+        >>> np.allclose(loaded.predict(images, verbose=0)["tags"], model.predict(images, verbose=0)["tags"])
+        True
+        >>> zoo.model_info(loaded)["heads"]["tags"]["classes"]
+        ['a', 'b']
     """
     path = Path(path)
     fmt = _model_format(path)

@@ -39,6 +39,15 @@ class Architecture:
         default_kind: Head kind used when heads are given as `{name: classes}`.
         default_input_shape: Input shape used when none is given.
         description: One line for `zoo list`.
+
+    Example:
+        >>> import zoo
+        >>> from zoo.models.builders import build_shared_trunk
+        >>> def tiny(heads, input_shape, weights, freeze_backbone, **options):
+        ...     return build_shared_trunk("small_cnn", heads, input_shape, weights=weights, name="tiny", **options)
+        >>> tiny_tags = Architecture("tiny", tiny, ("small_cnn",), default_input_shape=(32, 32, 3))
+        >>> tiny_tags.pretrainable
+        False
     """
 
     name: str
@@ -55,7 +64,19 @@ class Architecture:
 
 
 def register_model(architecture: Architecture) -> Architecture:
-    """Adds an architecture to the registry behind `zoo.list_models()`."""
+    """Adds an architecture to the registry behind `zoo.list_models()`.
+
+    Example:
+        >>> import zoo
+        >>> from zoo.models.builders import build_shared_trunk
+        >>> from zoo.models.registry import MODELS
+        >>> def tiny(heads, input_shape, weights, freeze_backbone, **options):
+        ...     return build_shared_trunk("small_cnn", heads, input_shape, weights=weights, name="tiny", **options)
+        >>> _ = register_model(Architecture("tiny", tiny, ("small_cnn",), default_input_shape=(32, 32, 3)))
+        >>> zoo.build("tiny", heads={"tags": ["a", "b"]}, weights=None).output["tags"].shape
+        (None, 2)
+        >>> MODELS.unregister("tiny")
+    """
     return MODELS.register(architecture.name)(architecture)
 
 
@@ -146,6 +167,15 @@ def build(
 
     Returns:
         A keras.Model with one output per head, named after it.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("color_type", heads={"color": ["red", "blue"], "type": ["shirt", "dress", "hat"]},
+        ...                   input_shape=(32, 32, 3), weights=None)
+        >>> {name: tuple(output.shape) for name, output in model.output.items()}
+        {'color': (None, 2), 'type': (None, 3)}
+        >>> zoo.model_info(model)["heads"]["type"]["kind"]
+        'multiclass'
     """
     architecture = MODELS.get(name)
     heads = as_heads(heads, default_kind=architecture.default_kind)

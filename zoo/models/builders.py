@@ -81,6 +81,13 @@ def build_shared_trunk(
 
     Returns:
         An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
+
+    Example:
+        >>> from zoo.models.heads import Head
+        >>> heads = [Head("tags", ["sea", "sun", "tree"]), Head("season", ["summer", "winter"], kind="multiclass")]
+        >>> model = build_shared_trunk("small_cnn", heads, (32, 32, 3), neck_units=16)
+        >>> {name: tuple(output.shape) for name, output in model.output.items()}
+        {'tags': (None, 3), 'season': (None, 2)}
     """
     inputs = keras.Input(input_shape, name="image")
     start = resolve_weights(backbone, weights, input_shape)
@@ -126,6 +133,15 @@ def build_branches(
 
     Returns:
         An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
+
+    Example:
+        >>> from zoo.models.heads import Head
+        >>> heads = [Head("color", ["red", "blue"], kind="multiclass"),
+        ...          Head("type", ["shirt", "dress"], kind="multiclass")]
+        >>> model = build_branches({"color": "small_cnn", "type": "compact_resnet"}, heads, (32, 32, 3),
+        ...                        frozen=["type"])
+        >>> [(layer.name, layer.trainable) for layer in model.layers if isinstance(layer, keras.Model)]
+        [('color_small_cnn', True), ('type_compact_resnet', False)]
     """
     unknown = set(frozen) - {h.name for h in heads}
     if unknown:
@@ -181,6 +197,14 @@ def compile_model(
 
     Returns:
         The same model, compiled.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None, compile=False)
+        >>> model = compile_model(model, learning_rate=1e-4, losses={"tags": keras.losses.BinaryFocalCrossentropy()})
+        >>> type(model.loss["tags"]).__name__, round(float(model.optimizer.learning_rate), 6)
+        ('BinaryFocalCrossentropy', 0.0001)
     """
     heads = heads or heads_of(model)
     unknown = set(loss_weights or {}) | set(losses or {})

@@ -17,6 +17,13 @@ import keras
 from zoo.models.metrics import ExactMatchAccuracy
 
 HEAD_KINDS = ("multilabel", "multiclass", "binary")
+"""What a head can be: several classes at once, exactly one class, or one yes/no.
+
+Example:
+    >>> import zoo
+    >>> zoo.HEAD_KINDS
+    ('multilabel', 'multiclass', 'binary')
+"""
 _ACTIVATIONS = {"multilabel": "sigmoid", "multiclass": "softmax", "binary": "sigmoid"}
 
 
@@ -35,6 +42,13 @@ class Head:
         loss_weight: Weight of this head's loss in the total loss.
         threshold: Decision threshold for sigmoid outputs: one number, or one
             per class.
+
+    Example:
+        >>> head = Head("genre", ["comedy", "drama", "horror"], threshold=[0.5, 0.4, 0.3])
+        >>> head.kind, head.units, head.activation
+        ('multilabel', 3, 'sigmoid')
+        >>> Head("spam", ["spam"], kind="binary").units
+        1
     """
 
     name: str

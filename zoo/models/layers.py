@@ -32,6 +32,14 @@ class ImagePreprocessing(keras.layers.Layer):
             "torch" (0..1 then ImageNet mean/std), "tf" (-1..1: MobileNetV2),
             "unit" (0..1) or "none" (unchanged: EfficientNet normalizes itself).
         **kwargs: Standard layer arguments (`name`, `dtype`).
+
+    Example:
+        >>> import numpy as np
+        >>> pixels = np.array([[[[0.0, 127.5, 255.0]]]], "float32")
+        >>> ImagePreprocessing("tf")(pixels).numpy().tolist()
+        [[[[-1.0, 0.0, 1.0]]]]
+        >>> [round(float(v), 2) for v in ImagePreprocessing("caffe")(pixels).numpy().ravel()]  # BGR, mean subtracted
+        [151.06, 10.72, -123.68]
     """
 
     def __init__(self, mode: str = "none", **kwargs):

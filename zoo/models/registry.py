@@ -40,6 +40,11 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def unregister(self, name: str) -> None:
+        """Removes `name` (a plugin's or a test's own entry); an unknown name raises like `get`."""
+        self.get(name)
+        del self._items[name]
+
     def names(self, pattern: str = "*") -> list[str]:
         """Sorted registered names matching a shell-style `pattern`."""
         return sorted(n for n in self._items if fnmatch.fnmatch(n, pattern))

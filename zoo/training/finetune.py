@@ -39,6 +39,14 @@ class Stage:
         warmup_epochs: Warm-up length for "warmup_cosine".
         loss_weights: {head: weight} for this stage.
         name: Label of the stage in the history.
+
+    Example:
+        >>> import zoo
+        >>> heads_first = zoo.Stage(epochs=5, trainable="heads", learning_rate=1e-3)
+        >>> top_block = zoo.Stage(epochs=10, trainable={"tags": "block5_conv1"}, learning_rate=1e-5,
+        ...                       schedule="cosine", loss_weights={"tags": 2.0})
+        >>> [stage.epochs for stage in (heads_first, top_block)], top_block.schedule
+        ([5, 10], 'cosine')
     """
 
     epochs: int

@@ -46,6 +46,14 @@ def freeze(model: keras.Model, branch: str | None = None) -> None:
 
     A non-trainable BatchNorm layer runs in inference mode, so frozen backbones
     keep their moving statistics.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("color_type", heads={"color": ["red", "blue"], "type": ["shirt", "dress"]},
+        ...                   input_shape=(32, 32, 3), weights=None)
+        >>> freeze(model, "color")
+        >>> int(trainable_summary(model).set_index("layer").loc["color_small_cnn", "trainable"])
+        0
     """
     for backbone in _select_branches(model, branch):
         backbone.trainable = False
@@ -80,6 +88,15 @@ def unfreeze_from(
         train_batchnorm: Let unfrozen BatchNorm layers update their statistics
             (default: they stay in inference mode, the usual advice for
             fine-tuning).
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3), weights=None)
+        >>> freeze(model)
+        >>> unfreeze_from(model, "stage4")
+        >>> backbone = model.get_layer("compact_resnet")
+        >>> backbone.get_layer("stem_conv").trainable, backbone.get_layer("stage4_block1_conv1").trainable
+        (False, True)
     """
     candidates = _select_branches(model, branch)
     matches = [(m, i) for m, name in candidates.items() if (i := _boundary_index(m, name, boundary)) is not None]
@@ -125,6 +142,13 @@ def set_trainable(model: keras.Model, trainable) -> None:
             dict {branch (head name): "all" | "none" | boundary} for per-branch
             control; branches not named keep their state. Freezing a randomly
             initialized backbone logs a warning.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3), weights=None)
+        >>> set_trainable(model, "auto")  # a random backbone trains
+        >>> model.get_layer("compact_resnet").trainable
+        True
     """
     if trainable == "auto":
         for backbone, pretrained in pretrained_branches(model).items():
@@ -160,7 +184,15 @@ def _apply_trainable(model: keras.Model, trainable) -> None:
 
 
 def trainable_summary(model: keras.Model) -> pd.DataFrame:
-    """Trainable and frozen parameter counts per top-level layer (branches and heads)."""
+    """Trainable and frozen parameter counts per top-level layer (branches and heads).
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3), weights=None)
+        >>> summary = trainable_summary(model)
+        >>> list(summary.columns), int(summary[["trainable", "frozen"]].to_numpy().sum()) == model.count_params()
+        (['layer', 'trainable', 'frozen'], True)
+    """
     rows = []
     for layer in model.layers:
         trainable = sum(int(keras.ops.size(w)) for w in layer.trainable_weights)
