@@ -16,14 +16,7 @@ import keras
 
 from zoo.models.metrics import ExactMatchAccuracy
 
-HEAD_KINDS = ("multilabel", "multiclass", "binary")
-"""What a head can be: several classes at once, exactly one class, or one yes/no.
-
-Example:
-    >>> import zoo
-    >>> zoo.HEAD_KINDS
-    ('multilabel', 'multiclass', 'binary')
-"""
+HEAD_KINDS = ("multilabel", "multiclass", "binary")  # several classes at once, exactly one, one yes/no
 _ACTIVATIONS = {"multilabel": "sigmoid", "multiclass": "softmax", "binary": "sigmoid"}
 
 
@@ -49,6 +42,8 @@ class Head:
         ('multilabel', 3, 'sigmoid')
         >>> Head("spam", ["spam"], kind="binary").units
         1
+        >>> HEAD_KINDS  # zoo.HEAD_KINDS
+        ('multilabel', 'multiclass', 'binary')
     """
 
     name: str
