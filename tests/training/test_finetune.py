@@ -82,9 +82,9 @@ def test_merged_history_has_every_epoch_with_its_stage():
 
 
 def test_warmup_cosine_schedule_shape():
-    from zoo.training.finetune import _learning_rate
+    from zoo.training.optimizers import learning_rate
 
-    schedule = _learning_rate(zoo.Stage(epochs=4, learning_rate=0.1, schedule="warmup_cosine"), steps_per_epoch=10)
+    schedule = learning_rate(zoo.Stage(epochs=4, learning_rate=0.1, schedule="warmup_cosine"), steps_per_epoch=10)
     rates = [float(schedule(step)) for step in (0, 5, 10, 25, 40)]
     assert rates[0] == 0.0 and rates[1] == pytest.approx(0.05) and rates[2] == pytest.approx(0.1)
     assert rates[2] > rates[3] > rates[4] >= 0.0

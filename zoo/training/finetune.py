@@ -12,12 +12,12 @@ import dataclasses
 import logging
 from typing import Any
 
-import keras
 import pandas as pd
 import tensorflow as tf
 
 from zoo.models.builders import compile_model
 from zoo.training.feature_cache import cache_verdict, cached_features, heads_model
+from zoo.training.optimizers import make_optimizer
 from zoo.training.trainable import (  # noqa: F401  (freeze, unfreeze_from, trainable_summary: public here too)
     describe_branches, freeze, pretrained_branches, set_trainable, trainable_summary, unfreeze_from)
 
@@ -57,42 +57,6 @@ class Stage:
     warmup_epochs: int = 1
     loss_weights: dict | None = None
     name: str | None = None
-
-
-_OPTIMIZERS = {
-    "adam": lambda lr: keras.optimizers.Adam(lr),
-    "adamw": lambda lr: keras.optimizers.AdamW(lr, weight_decay=0.05),
-    "sgd": lambda lr: keras.optimizers.SGD(lr, momentum=0.9),
-}
-
-
-def _learning_rate(stage: Stage, steps_per_epoch: int | None):
-    if stage.schedule is None:
-        return stage.learning_rate
-    if stage.schedule not in ("cosine", "warmup_cosine"):
-        raise ValueError(
-            f"`schedule` must be None, 'cosine' or 'warmup_cosine'. Received: schedule={stage.schedule!r}"
-        )
-    if not steps_per_epoch:
-        raise ValueError("A learning-rate schedule needs a dataset of known length.")
-    total = stage.epochs * steps_per_epoch
-    if stage.schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(stage.learning_rate, total)
-    warmup = min(stage.warmup_epochs * steps_per_epoch, total - 1)
-    return keras.optimizers.schedules.CosineDecay(
-        0.0, max(total - warmup, 1), warmup_target=stage.learning_rate, warmup_steps=warmup
-    )
-
-
-def _make_optimizer(stage: Stage, steps_per_epoch):
-    rate = _learning_rate(stage, steps_per_epoch)
-    if callable(stage.optimizer):
-        return stage.optimizer(rate)
-    if stage.optimizer not in _OPTIMIZERS:
-        raise ValueError(
-            f"`optimizer` must be one of {list(_OPTIMIZERS)} or a callable. Received: optimizer={stage.optimizer!r}"
-        )
-    return _OPTIMIZERS[stage.optimizer](rate)
 
 
 def _steps(train, batch_size=32):
@@ -242,7 +206,7 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         with model.distribute_strategy.scope():  # the optimizer must live where the model was built
             compile_model(
                 fitted,
-                optimizer=_make_optimizer(stage, _steps(train)),
+                optimizer=make_optimizer(stage, _steps(train)),
                 loss_weights=stage.loss_weights,
                 **compile_kwargs,
             )
