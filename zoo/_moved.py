@@ -2,8 +2,9 @@
 
 `import zoo.saving` or `from zoo.finetune import Stage` still work: the old name
 is the new module itself (not a copy), with a `DeprecationWarning` naming the
-new path. A module whose contents went to several places (`SPLIT`) fails to
-import with a message naming them.
+new path. A module split in two (`MERGED`) answers for both halves; one whose
+contents went to several places (`SPLIT`) fails to import with a message
+naming them.
 
 Example:
     >>> import warnings, zoo
