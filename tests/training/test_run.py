@@ -140,6 +140,8 @@ def test_no_flag_run_plans_trains_and_records_everything(garments, no_flag_run, 
     again = tmp_path / "again"
     assert main(["train", *_source(garments), "--plan", str(output / "plan.json"), "--output", str(again)]) == 0
     assert Plan.load(again / "plan.json") == plan
+    # And so does its training: the same shuffles, augmentations and weights, epoch by epoch.
+    np.testing.assert_allclose(pd.read_csv(again / "history.csv")["loss"], history["loss"], rtol=1e-4)
 
 
 KILL_IN_BACKUP = textwrap.dedent("""

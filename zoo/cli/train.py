@@ -140,6 +140,7 @@ def _train(args, cluster, strategy, began: float) -> None:
             plan = Plan.from_dict(shared["plan"])
             resumed = {"epoch": shared["epoch"]} if shared["epoch"] else None
     keras.backend.clear_session(free_memory=False)
+    keras.utils.set_random_seed(args.seed)  # the same start whether or not the plan was measured first
     with strategy.scope() if strategy else contextlib.nullcontext():
         with zoo.training.scale.mixed_precision(args.precision):
             model = zoo.build(args.model, heads=heads, weights=prepared.weights, input_shape=(*plan.image_size, 3))
