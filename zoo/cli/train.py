@@ -217,9 +217,9 @@ def _prepare(args, output: Path, chief: bool, began: float):
         prepared.plan = Plan.load(output / run.PLAN_FILE)
         prepared.resumed = latest_backup(output / run.BACKUP_FOLDER)
     else:
-        print("Measuring this machine's training speed to plan the run...")
         stages = [parse_stage(spec, [h.name for h in heads]) for spec in args.stage]
-        prepared.plan = run_plan.make_plan(args, model, heads, train_rows, len(validation_rows), began, stages)
+        prepared.plan = run_plan.make_plan(args, model, heads, train_rows, train_paths, len(validation_rows), began,
+                                           stages)
         prepared.plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
         run.write_run(output, args, finished=False)

@@ -12,11 +12,8 @@ Example:
 
 from __future__ import annotations
 
-
-
 PROBE_SIDES = (48, 96)
 PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
-# Arguments that change what a run computes; the others (progress, output) may differ on resume.
 
 
 def boundary_heads(model) -> dict:
@@ -36,12 +33,13 @@ def boundary_heads(model) -> dict:
     return boundaries
 
 
-def make_plan(args, model, heads, train_rows, validation_count: int, began: float, stages=()):
+def make_plan(args, model, heads, train_rows, train_paths, validation_count: int, began: float, stages=()):
     """The data-driven plan (see `zoo.training.plan`); each flag the user gave fixes one choice, the rest fit around it.
 
     `began` is the wall clock (`time.perf_counter`) at the command's start; without a
     GPU the budget counts this process's processor time from its start instead.
-    `stages` are the user's `--stage`s (`zoo.Stage`), which replace the planned ones.
+    `stages` are the user's `--stage`s (`zoo.Stage`), which replace the planned ones;
+    `train_paths` are the files of `train_rows` (`zoo.data.resolve_paths`).
     """
     import keras
 
@@ -74,9 +72,10 @@ def make_plan(args, model, heads, train_rows, validation_count: int, began: floa
                                  allow_empty=args.allow_empty)
 
     fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
+    if not fixed:
+        print("Measuring this machine's training speed to plan the run...")
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
         probe, batches, PROBE_SIDES, clock=clock)
-    train_paths = data.resolve_paths(train_rows, args.images)
     stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
     plan = choose_plan(
         train_images=len(train_paths), validation_images=validation_count,
