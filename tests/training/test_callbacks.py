@@ -38,6 +38,29 @@ def test_validation_metrics_align_predictions_with_targets_of_a_shuffled_dataset
                                   zoo.summary_table(zoo.evaluate(model, shuffled)))
 
 
+def test_compiled_metrics_log_what_the_keras_validation_pass_logs():
+    model, images, targets = _setup(n=20)
+    zoo.compile_model(model, optimizer="adam", loss_weights={"tags": 2.0, "kind": 0.5})
+    # Batches of equal size: Keras averages each head's loss over batches, not images
+    validation = tf.data.Dataset.from_tensor_slices((images, targets)).batch(5)
+    train = tf.data.Dataset.from_tensor_slices((images[::-1], targets)).batch(5)
+    keras_pass = {}
+    model.fit(train, validation_data=validation, epochs=1, verbose=0,
+              callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: keras_pass.update(logs))])
+    logs = {}
+    callback = ValidationMetrics(validation, compiled_metrics=True)
+    callback.set_model(model)
+    callback.on_epoch_end(0, logs)
+    keras_keys = {k for k in keras_pass if k.startswith("val_")}
+    assert {"val_loss", "val_tags_loss", "val_kind_loss", "val_kind_accuracy"} <= keras_keys <= set(logs)
+    for key in keras_keys - {"val_kind_accuracy"}:  # the one key both passes log (both as accuracy)
+        assert logs[key] == pytest.approx(keras_pass[key], rel=1e-4, abs=1e-6), key
+    per_head = {h: keras.losses.get(model.loss[h])(targets[h], model.predict(images, verbose=0)[h]) for h in targets}
+    assert logs["val_loss"] == pytest.approx(2.0 * float(np.mean(per_head["tags"])) + 0.5 * float(np.mean(per_head["kind"])),
+                                             rel=1e-5)
+    assert all(float(v) == 0 for v in model.get_metrics_result().values())  # the states were left clean
+
+
 def test_checkpoint_saves_best_atomically_with_metadata(tmp_path):
     model, images, targets = _setup()
     checkpoint = SafeModelCheckpoint(tmp_path / "best.keras", monitor="val_kind_accuracy")

@@ -62,7 +62,7 @@ def views(images, tta: str = "flip") -> list:
 def _outputs(model, images) -> dict:
     """{output name: values} of a Keras model, or of an export's runtime (`zoo.io.export`)."""
     if isinstance(model, keras.Model):
-        outputs = model(images, training=False)
+        outputs = model.predict_on_batch(images)  # a compiled call: a third of an eager one's time
     else:
         outputs = model.predict(np.asarray(images))
     if isinstance(outputs, dict):

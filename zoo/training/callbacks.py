@@ -41,10 +41,17 @@ class ValidationMetrics(keras.callbacks.Callback):
     pick the best epoch by. An epoch whose loss is not finite is skipped
     (`StopOnNaN` ends the run).
 
+    With `compiled_metrics=True` the same predictions also give what Keras'
+    own validation pass logs (`val_loss`, each head's loss and the compiled
+    metrics), so `fit` can run without `validation_data` and the validation
+    images are predicted once an epoch instead of twice.
+
     Args:
         validation_data: Batches of (images, {head: targets}).
         prefix: Prefix of the log keys.
         verbose: Print one line per epoch.
+        compiled_metrics: Also log the model's compiled loss and metrics on
+            `validation_data`.
 
     Example:
         >>> import zoo
@@ -58,11 +65,12 @@ class ValidationMetrics(keras.callbacks.Callback):
         (['loss', 'val_score', 'val_tags_mAP'], 2)
     """
 
-    def __init__(self, validation_data, prefix: str = "val_", verbose: bool = False):
+    def __init__(self, validation_data, prefix: str = "val_", verbose: bool = False, compiled_metrics: bool = False):
         super().__init__()
         self.validation_data = validation_data
         self.prefix = prefix
         self.verbose = verbose
+        self.compiled_metrics = compiled_metrics
         self.predictions: Predictions | None = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -70,6 +78,8 @@ class ValidationMetrics(keras.callbacks.Callback):
         if not np.isfinite(float(logs.get("loss", 0.0))):
             return  # StopOnNaN reports it; the predictions are NaN too
         self.predictions = Predictions.of(self.model, self.validation_data)
+        if self.compiled_metrics:
+            logs.update({f"{self.prefix}{k}": v for k, v in compiled_figures(self.model, self.predictions).items()})
         report = evaluate(self.model, self.predictions)
         scores = []
         for head in heads_of(self.model):
@@ -82,6 +92,32 @@ class ValidationMetrics(keras.callbacks.Callback):
         if self.verbose:
             figures = ", ".join(f"{k}={v:.4f}" for k, v in logs.items() if k.startswith(self.prefix))
             print(f"epoch {epoch + 1}: {figures}")
+
+
+def compiled_figures(model, predictions: Predictions) -> dict:
+    """The compiled loss and metrics of `model` on `predictions`, as `model.evaluate` returns them.
+
+    The metric states are reset before and after, so a `fit` in progress logs
+    its own training figures unchanged.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
+        ...                   weights=None)
+        >>> model = zoo.compile_model(model)
+        >>> batches = [(np.zeros((4, 32, 32, 3)), {"tags": np.eye(2)[[0, 1, 1, 0]]})]
+        >>> figures = compiled_figures(model, Predictions.of(model, batches))
+        >>> evaluated = model.evaluate(*batches[0], verbose=0, return_dict=True)
+        >>> sorted(figures) == sorted(evaluated), abs(figures["loss"] - evaluated["loss"]) < 1e-6
+        (True, True)
+    """
+    model.reset_metrics()
+    outputs = {name: predictions.probabilities[name] for name in predictions.probabilities}
+    targets = {name: predictions.targets[name] for name in outputs}
+    loss = model.compute_loss(y=targets, y_pred=outputs, training=False)
+    figures = {k: float(v) for k, v in model.compute_metrics(None, targets, outputs).items()}
+    model.reset_metrics()
+    return {**figures, "loss": float(loss)}
 
 
 class SafeModelCheckpoint(keras.callbacks.Callback):

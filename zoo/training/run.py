@@ -69,8 +69,13 @@ def write_run(output: Path, args, finished: bool) -> None:
     (output / RUN_FILE).write_text(json.dumps({"arguments": run_arguments(args), "finished": finished}, indent=2))
 
 
-def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None):
-    """Validation metrics, NaN stop, the best model, backups with the history log, TensorBoard."""
+def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None,
+                       compiled_metrics: bool = True):
+    """Validation metrics, NaN stop, the best model, backups with the history log, TensorBoard.
+
+    With `compiled_metrics` the validation metrics also log the validation loss and
+    compiled metrics, so `fit` needs no validation pass of its own.
+    """
     import keras
 
     from zoo.training.backup import RunBackup
@@ -86,7 +91,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
     backup = RunBackup(output / BACKUP_FOLDER, [(s["name"], s["epochs"]) for s in plan.stages],
                        checkpoint=checkpoint, history_csv=output / "history.csv",
                        rows=(resumed or {}).get("rows", ()))
-    callbacks = [ValidationMetrics(validation_data), stop, checkpoint, backup,
+    callbacks = [ValidationMetrics(validation_data, compiled_metrics=compiled_metrics), stop, checkpoint, backup,
                  EpochProgress(plan.epochs, metrics=("loss", "val_loss", MONITOR), prefix="  ")]
     if tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard)))
@@ -117,8 +122,9 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     from zoo.training.finetune import Stage
     from zoo.io.progress_callbacks import EpochProgress
 
-    if chief:
-        callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard)
+    if chief:  # one process predicts the validation images once an epoch; a cluster validates together
+        callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard,
+                                                     compiled_metrics=not multi_worker)
     else:
         stop, backup = StopOnNaN(log=False), None
         callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
@@ -130,7 +136,7 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     load = (lambda m, within: restore_weights(m, resumed["weights"], within)) if done and chief else None
     restore = cluster.restorer(load) if multi_worker and done else load
     zoo.fit_staged(
-        model, train_data, validation_data, stages=stages, callbacks=callbacks, losses=losses,
+        model, train_data, validation_data if multi_worker else None, stages=stages, callbacks=callbacks, losses=losses,
         verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
         restore=restore, trainer=cluster.fit if multi_worker else None,
     )
