@@ -57,15 +57,22 @@ def test_epoch_lines_count_across_fits():
     x, y = np.zeros((4, 2)), np.zeros((4, 1))
     stream = io.StringIO()
     clock = Clock()
-    ticker = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: setattr(clock, "now", clock.now + 10))
+    # The first epoch takes 30 s (it builds the step and fills the cache), every later one 10 s
+    ticker = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: setattr(clock, "now", clock.now + (30 if epoch == 0 else 10)))
     callback = EpochProgress(total_epochs=4, stream=stream, clock=clock)
     model.fit(x, y, validation_data=(x, y), epochs=2, verbose=0, callbacks=[ticker, callback])
     model.fit(x, y, validation_data=(x, y), initial_epoch=2, epochs=4, verbose=0, callbacks=[ticker, callback])
     lines = stream.getvalue().splitlines()
     assert [line.split("  ")[0] for line in lines] == ["epoch 1/4", "epoch 2/4", "epoch 3/4", "epoch 4/4"]
-    assert lines[0] == "epoch 1/4  loss 0  val_loss 0  elapsed 0:10, left ~0:30"
-    assert lines[2] == "epoch 3/4  loss 0  val_loss 0  elapsed 0:30, left ~0:10"
-    assert lines[3] == "epoch 4/4  loss 0  val_loss 0  elapsed 0:40"
+    assert lines[0] == "epoch 1/4  loss 0  val_loss 0  elapsed 0:30"  # no estimate from the slow first epoch
+    assert lines[1] == "epoch 2/4  loss 0  val_loss 0  elapsed 0:40, left ~0:20"
+    assert lines[2] == "epoch 3/4  loss 0  val_loss 0  elapsed 0:50, left ~0:10"
+    assert lines[3] == "epoch 4/4  loss 0  val_loss 0  elapsed 1:00"
+    resumed = EpochProgress(total_epochs=4, stream=io.StringIO(), clock=clock)  # a rerun after epoch 1
+    model.fit(x, y, validation_data=(x, y), initial_epoch=1, epochs=4, verbose=0, callbacks=[ticker, resumed])
+    lines = resumed.stream.getvalue().splitlines()
+    assert lines[0] == "epoch 2/4  loss 0  val_loss 0  elapsed 0:10" and lines[1].endswith("elapsed 0:20, left ~0:10")
 
 
 def test_keras_progress_never_uses_the_keras_bar_off_a_terminal():

@@ -35,7 +35,8 @@ class EpochProgress(keras.callbacks.Callback):
         >>> from zoo.io.progress_callbacks import EpochProgress
         >>> history = zoo.fit_staged(model, train, validation, stages=stages,  # doctest: +SKIP
         ...                          callbacks=[EpochProgress(sum(s.epochs for s in stages))], verbose=0)
-        epoch 1/16  loss 1.93  val_loss 1.71  elapsed 0:09, left ~2:15
+        epoch 1/16  loss 1.93  val_loss 1.71  elapsed 0:12
+        epoch 2/16  loss 1.64  val_loss 1.52  elapsed 0:21, left ~2:06
     """
 
     def __init__(self, total_epochs=None, metrics=("loss", "val_loss"), stream=None, prefix="",
@@ -44,6 +45,7 @@ class EpochProgress(keras.callbacks.Callback):
         self.total_epochs, self.metrics, self.prefix, self.clock = total_epochs, tuple(metrics), prefix, clock
         self.stream = stream
         self.start = None
+        self.first_end = None
         self.epochs_seen = 0
 
     def on_train_begin(self, logs=None):
@@ -57,12 +59,16 @@ class EpochProgress(keras.callbacks.Callback):
         total = self.total_epochs or self.params.get("epochs")
         logs = logs or {}
         values = "".join(f"  {k} {logs[k]:.4g}" for k in self.metrics if k in logs)
-        elapsed = self.clock() - self.start
+        now = self.clock()
+        elapsed = now - self.start
         done = epoch + 1
-        # The rate comes from the epochs this callback saw, which is right after a resumed start too.
+        # The rate comes from the epochs after the first this callback saw: the first also builds the
+        # training step and fills the image cache, so it would overstate what is left, after a resume too.
         left = ""
-        if total and done < total:
-            left = f", left ~{format_duration(elapsed / self.epochs_seen * (total - done))}"
+        if self.first_end is None:
+            self.first_end = now
+        elif total and done < total:
+            left = f", left ~{format_duration((now - self.first_end) / (self.epochs_seen - 1) * (total - done))}"
         print(f"{self.prefix}epoch {done}/{total}{values}  elapsed {format_duration(elapsed)}{left}",
               file=self.stream or sys.stdout, flush=True)
 
