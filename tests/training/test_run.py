@@ -243,6 +243,17 @@ def test_other_arguments_in_an_unfinished_run_are_refused(garments, tmp_path, ca
     assert "holds an unfinished run made with other arguments" in err and "--restart" in err
 
 
+def test_a_second_run_into_the_same_output_is_refused_while_the_first_runs(garments, tmp_path, capsys):
+    output = tmp_path / "run"
+    args = ["train", *_source(garments), *_fixed(epochs=1), "--output", str(output)]
+    with training_run.holding(output):  # the first run, still writing
+        assert main(args) == 1
+        err = capsys.readouterr().err
+        assert f"another zoo train (process {os.getpid()}) is writing to --output {output}" in err
+        assert sorted(p.name for p in output.iterdir()) == [".lock"]  # nothing of the first run touched
+    assert main(args) == 0  # the hold ends with the first run
+
+
 def test_evaluate_warns_about_training_images(garments, no_flag_run, capsys):
     _, output, _ = no_flag_run
     assert main(["evaluate", str(output / "model.keras"), *_source(garments)]) == 0

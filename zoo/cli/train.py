@@ -99,12 +99,16 @@ def run(args) -> None:
     its part of each batch; the chief (worker 0) alone plans, reads and writes `--output`, and
     sends the others the plan and the epoch a resumed run continues after.
     """
+    import contextlib
+
     from zoo.cli import workers
+    from zoo.training.run import holding
 
     began = time.perf_counter()
     cluster = workers.cluster_of(args)
     strategy = workers.connect(cluster, args.worker_timeout) if cluster else None  # before any TensorFlow op
-    with workers.reporting_lost_workers(strategy):
+    chief = cluster is None or cluster["task"]["index"] == 0
+    with workers.reporting_lost_workers(strategy), holding(Path(args.output)) if chief else contextlib.nullcontext():
         _train(args, cluster, strategy, began)
 
 

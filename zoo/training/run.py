@@ -10,7 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+LOCK_FILE = ".lock"
 RUN_FILE = "run.json"
 PLAN_FILE = "plan.json"
 SPLIT_FILE = "split.csv"
@@ -30,6 +33,55 @@ _OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "t
 
 class RunError(RuntimeError):
     """A run that cannot start or continue; the message says what to do."""
+
+
+@contextlib.contextmanager
+def holding(output: Path):
+    """Holds the output folder for this process while the block runs: two runs never write one folder.
+
+    The hold is the operating system's lock on an open file in `output`, so it ends
+    with the process however the process ends (a kill included) and never needs
+    cleaning up; the file names the process that holds it.
+
+    Raises:
+        RunError: Another process holds `output`.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> with holding(folder):  # doctest: +ELLIPSIS
+        ...     with holding(folder):
+        ...         pass
+        Traceback (most recent call last):
+        ...
+        zoo.training.run.RunError: another zoo train (process ...) is writing to --output ...
+    """
+    output.mkdir(parents=True, exist_ok=True)
+    with open(output / LOCK_FILE, "a+") as handle:
+        try:
+            _lock(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RunError(f"another zoo train (process {holder}) is writing to --output {output}; wait for it to "
+                           f"end, or choose another --output. Received: --output {output}") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def _lock(handle) -> None:
+    """Locks an open file for this process without waiting; OSError when another holds it."""
+    if os.name == "nt":
+        import msvcrt
+
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def run_arguments(args) -> dict:
