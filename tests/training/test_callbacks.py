@@ -59,6 +59,10 @@ def test_compiled_metrics_log_what_the_keras_validation_pass_logs():
     assert logs["val_loss"] == pytest.approx(2.0 * float(np.mean(per_head["tags"])) + 0.5 * float(np.mean(per_head["kind"])),
                                              rel=1e-5)
     assert all(float(v) == 0 for v in model.get_metrics_result().values())  # the states were left clean
+    weighted = tf.data.Dataset.from_tensor_slices((images, targets, np.ones(20))).batch(5)
+    with pytest.raises(ValueError, match="carry them. Received: batches of 3 parts"):
+        ValidationMetrics(weighted, compiled_metrics=True)
+    ValidationMetrics(weighted)  # its own figures ignore the weights, as zoo.evaluate does
 
 
 def test_checkpoint_saves_best_atomically_with_metadata(tmp_path):

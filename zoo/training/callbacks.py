@@ -51,7 +51,10 @@ class ValidationMetrics(keras.callbacks.Callback):
         prefix: Prefix of the log keys.
         verbose: Print one line per epoch.
         compiled_metrics: Also log the model's compiled loss and metrics on
-            `validation_data`.
+            `validation_data`, which then must not carry sample weights.
+
+    Raises:
+        ValueError: `compiled_metrics` with batches that carry sample weights.
 
     Example:
         >>> import zoo
@@ -72,6 +75,11 @@ class ValidationMetrics(keras.callbacks.Callback):
         self.verbose = verbose
         self.compiled_metrics = compiled_metrics
         self.predictions: Predictions | None = None
+        spec = getattr(validation_data, "element_spec", None)
+        first = spec if spec is not None else validation_data[0] if isinstance(validation_data, (list, tuple)) else ()
+        if compiled_metrics and isinstance(first, tuple) and len(first) > 2:
+            raise ValueError("compiled_metrics=True computes the validation loss without sample weights, but the "
+                             f"validation batches carry them. Received: batches of {len(first)} parts")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
