@@ -63,8 +63,7 @@ def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf
     """Times training epochs on a sample of the real training pipeline at two sizes.
 
     Each size trains a few epochs on the same sample, as the run will: decoded
-    images from memory, augmentation, the `fit` loop. The loop's own cost per
-    epoch (from one-batch epochs) is taken off, and a line through the two
+    images from memory, augmentation, the `fit` loop. A line through the two
     per-image costs separates the part that grows with the number of pixels
     from the part that does not; a short `fit` with validation and a weights
     backup gives the fixed cost of every epoch.
@@ -92,42 +91,19 @@ def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf
         >>> per_pixel > 0 and per_image >= 0 and per_epoch >= 0
         True
     """
-    epoch_seconds = []
+    per_image = []
     for side in sides:
         model = build_model(side)
         data = batches(side)
         count = sum(int(images.shape[0]) for images, _ in data)  # fills the cache: decoding happens once
-        epoch_seconds.append(_median_epoch(model, data, epochs, clock))
-    loop = _loop_seconds(model, data, epoch_seconds[-1], epochs, clock)
-    per_image = [(seconds - loop) / count for seconds in epoch_seconds]
+        timer = _EpochTimer(clock)
+        model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], shuffle=False)
+        per_image.append(float(np.median(timer.seconds[1:])) / count)
     step = per_image[-1] * count / max(int(data.cardinality()), 1)
     pixels = [side * side for side in sides]
     slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
     overhead = max(per_image[0] - slope * pixels[0], 0.0)
     return slope, overhead, _epoch_seconds(model, data.take(1), step, clock)
-
-
-def _median_epoch(model, data, epochs: int, clock) -> float:
-    """The median `clock` seconds of a training epoch over `data`, the first (which builds the step) left out."""
-    timer = _EpochTimer(clock)
-    model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], shuffle=False)
-    return float(np.median(timer.seconds[1:]))
-
-
-def _loop_seconds(model, data, epoch_seconds: float, epochs: int, clock) -> float:
-    """The training loop's own seconds per epoch, from an epoch of one batch against one of all of them.
-
-    A sample of a few batches would otherwise charge this cost to its images, and
-    a run over many more images would be estimated too long by as much again
-    for each sample's worth of images. At most half an epoch of the sample: the
-    rest is the images' by any measure.
-    """
-    count = int(data.cardinality())
-    if count < 2:
-        return 0.0
-    one = _median_epoch(model, data.take(1), epochs, clock)
-    step = max((epoch_seconds - one) / (count - 1), 0.0)
-    return min(max(one - step, 0.0), epoch_seconds / 2)
 
 
 def _epoch_seconds(model, batch, step_seconds: float, clock, epochs: int = 4) -> float:
