@@ -120,8 +120,7 @@ def compiled_figures(model, predictions: Predictions) -> dict:
         (True, True)
     """
     model.reset_metrics()
-    outputs = {name: predictions.probabilities[name] for name in predictions.probabilities}
-    targets = {name: predictions.targets[name] for name in outputs}
+    outputs, targets = dict(predictions.probabilities), dict(predictions.targets)
     loss = model.compute_loss(y=targets, y_pred=outputs, training=False)
     figures = {k: float(v) for k, v in model.compute_metrics(None, targets, outputs).items()}
     model.reset_metrics()
