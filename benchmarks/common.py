@@ -16,6 +16,19 @@ def data_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=Path(default), help="real data folder (default: %(default)s)")
 
 
+def miml_scenes(data: Path, images: int | None = None):
+    """MIML's scene labels, the first `images` rows (default all), with their multilabel head.
+
+    Returns:
+        (rows, heads): the normalized table (`filename`, `scene`) and `[Head("scene", ...)]`.
+    """
+    import zoo
+
+    rows = zoo.data.from_onehot_csv(data / "miml" / "miml_labels_1.csv", file_column="Filenames", head="scene")
+    rows = rows.head(images) if images else rows
+    return rows, zoo.data.heads_from_dataframe(rows, {"scene": "multilabel"})
+
+
 def images_per_second(batches, count_images) -> tuple[float, int]:
     """Iterates `batches` once; returns (images per second, images seen)."""
     start = time.perf_counter()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import data_dir_argument, print_table
+from common import data_dir_argument, miml_scenes, print_table
 
 
 def main() -> None:
@@ -27,8 +27,7 @@ def main() -> None:
     import zoo
 
     miml = args.data / "miml"
-    df = zoo.data.from_onehot_csv(miml / "miml_labels_1.csv", file_column="Filenames", head="scene").head(args.images)
-    heads = zoo.data.heads_from_dataframe(df, {"scene": "multilabel"})
+    df, heads = miml_scenes(args.data, args.images)
     train, validation = zoo.data.train_validation_split(df, heads, 0.2, seed=0)
 
     class EpochTimer(keras.callbacks.Callback):

@@ -15,7 +15,7 @@ import argparse
 import math
 import time
 
-from common import data_dir_argument, images_per_second, print_table
+from common import data_dir_argument, images_per_second, miml_scenes, print_table
 
 
 def main() -> None:
@@ -33,8 +33,7 @@ def main() -> None:
     import zoo
 
     miml = args.data / "miml"
-    df = zoo.data.from_onehot_csv(miml / "miml_labels_1.csv", file_column="Filenames", head="scene").head(args.images)
-    heads = zoo.data.heads_from_dataframe(df, {"scene": "multilabel"})
+    df, heads = miml_scenes(args.data, args.images)
     size = (args.size, args.size)
     rotation_degrees, zoom, shift = 18.0, 0.1, 0.1
 

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 import zoo
-from common import data_dir_argument, print_table
+from common import data_dir_argument, miml_scenes, print_table
 from zoo import data
 from zoo.training.callbacks import ValidationMetrics
 
@@ -44,8 +44,7 @@ def main() -> None:
     args = parser.parse_args()
 
     miml = args.data / "miml"
-    rows = data.from_onehot_csv(miml / "miml_labels_1.csv", file_column="Filenames", head="scene")
-    heads = {"scene": sorted({label for labels in rows["scene"] for label in labels})}
+    rows, heads = miml_scenes(args.data)
     train_rows, validation_rows = data.train_validation_split(rows, heads, 0.2, seed=0)
     common = dict(directory=miml / "images", image_size=(args.side, args.side), batch_size=32, seed=0, cache=True)
     train = data.make_dataset(train_rows, heads, augment=True, **common)
