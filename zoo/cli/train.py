@@ -109,10 +109,10 @@ def run(args) -> None:
     strategy = workers.connect(cluster, args.worker_timeout) if cluster else None  # before any TensorFlow op
     chief = cluster is None or cluster["task"]["index"] == 0
     with workers.reporting_lost_workers(strategy), holding(Path(args.output)) if chief else contextlib.nullcontext():
-        _train(args, cluster, strategy, began)
+        _train(args, cluster, strategy, chief, began)
 
 
-def _train(args, cluster, strategy, began: float) -> None:
+def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     import contextlib
 
     import keras
@@ -125,7 +125,6 @@ def _train(args, cluster, strategy, began: float) -> None:
     from zoo.training.plan import Plan
 
     output = Path(args.output)
-    chief = cluster is None or cluster["task"]["index"] == 0
     error, prepared = None, None
     try:
         prepared = _prepare(args, output, chief, began)
@@ -200,8 +199,7 @@ def _prepare(args, output: Path, chief: bool, began: float):
     for warning in caught:
         print(f"Warning: {warning.message}")
     counts = data.label_counts({"train": train_rows, "validation": validation_rows}, heads)
-    if chief:
-        output.mkdir(parents=True, exist_ok=True)
+    if chief:  # the output folder exists: the chief holds it (`zoo.training.run.holding`)
         counts.to_csv(output / "label_counts.csv")
         zoo.evaluation.plots.plot_label_counts(counts, output / "label_counts.png")
     print(f"{len(train_rows)} training and {len(validation_rows)} validation images; heads: "

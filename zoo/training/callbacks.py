@@ -75,8 +75,9 @@ class ValidationMetrics(keras.callbacks.Callback):
         self.verbose = verbose
         self.compiled_metrics = compiled_metrics
         self.predictions: Predictions | None = None
-        spec = getattr(validation_data, "element_spec", None)
-        first = spec if spec is not None else validation_data[0] if isinstance(validation_data, (list, tuple)) else ()
+        first = getattr(validation_data, "element_spec", None)  # a dataset's batch structure
+        if first is None and isinstance(validation_data, (list, tuple)) and validation_data:
+            first = validation_data[0]
         if compiled_metrics and isinstance(first, tuple) and len(first) > 2:
             raise ValueError("compiled_metrics=True computes the validation loss without sample weights, but the "
                              f"validation batches carry them. Received: batches of {len(first)} parts")
