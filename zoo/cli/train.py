@@ -103,8 +103,13 @@ def run(args) -> None:
 
     from zoo.cli import workers
     from zoo.training.run import holding
+    from zoo.training.threads import available_cores, leave_a_core_to_the_input
 
     began = time.perf_counter()
+    threads = leave_a_core_to_the_input()
+    if threads is not None:
+        print(f"TensorFlow operations run on {threads} thread(s), leaving one of {available_cores()} cores to the "
+              "input pipeline (TF_NUM_INTRAOP_THREADS chooses another number)")
     cluster = workers.cluster_of(args)
     strategy = workers.connect(cluster, args.worker_timeout) if cluster else None  # before any TensorFlow op
     chief = cluster is None or cluster["task"]["index"] == 0

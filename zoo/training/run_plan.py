@@ -66,8 +66,8 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     augmented = not args.no_augment or args.augment  # the plan's choice; timed as the run will train
     augment = data.with_mixing(True if augmented else None, getattr(args, "mix", None))
 
-    def batches(side):
-        return data.make_dataset(sample, heads, directory=args.images, image_size=(side, side), batch_size=batch_size,
+    def batches(side, images=None):
+        return data.make_dataset(sample.head(images) if images else sample, heads, directory=args.images, image_size=(side, side), batch_size=batch_size,
                                  augment=augment, seed=args.seed, cache=True, check="header",
                                  allow_empty=args.allow_empty)
 
