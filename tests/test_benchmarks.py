@@ -69,3 +69,12 @@ def test_mixing_script_tiny_run(data_dir):
     assert header.split() == ["set", "figure", "none", "cutmix"]
     assert {r.split()[1] for r in rows} >= {"scene", "minutes"}
     assert all("(n=1)" in r for r in rows)
+
+
+def test_threads_benchmark_tiny_run(data_dir):
+    result = subprocess.run([sys.executable, BENCHMARKS / "threads.py", "--data", str(data_dir), "--images", "40",
+                             "--side", "32", "--rounds", "1", "--epochs", "1"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split("  ")[0] for line in result.stdout.splitlines()[2:]]
+    assert rows[0] == "TensorFlow's default" and rows[1].startswith("zoo train: ")

@@ -75,6 +75,7 @@ class ValidationMetrics(keras.callbacks.Callback):
         self.verbose = verbose
         self.compiled_metrics = compiled_metrics
         self.predictions: Predictions | None = None
+        self._compiled_figures = CompiledFigures()
         first = getattr(validation_data, "element_spec", None)  # a dataset's batch structure
         if first is None and isinstance(validation_data, (list, tuple)) and validation_data:
             first = validation_data[0]
@@ -88,7 +89,7 @@ class ValidationMetrics(keras.callbacks.Callback):
             return  # StopOnNaN reports it; the predictions are NaN too
         self.predictions = Predictions.of(self.model, self.validation_data)
         if self.compiled_metrics:
-            logs.update({f"{self.prefix}{k}": v for k, v in compiled_figures(self.model, self.predictions).items()})
+            logs.update({f"{self.prefix}{k}": v for k, v in self._compiled_figures(self.model, self.predictions).items()})
         report = evaluate(self.model, self.predictions)
         scores = []
         for head in heads_of(self.model):
@@ -107,7 +108,8 @@ def compiled_figures(model, predictions: Predictions) -> dict:
     """The compiled loss and metrics of `model` on `predictions`, as `model.evaluate` returns them.
 
     The metric states are reset before and after, so a `fit` in progress logs
-    its own training figures unchanged.
+    its own training figures unchanged. `CompiledFigures` does the same and keeps
+    its traced graph from call to call.
 
     Example:
         >>> import zoo
@@ -120,12 +122,33 @@ def compiled_figures(model, predictions: Predictions) -> dict:
         >>> sorted(figures) == sorted(evaluated), abs(figures["loss"] - evaluated["loss"]) < 1e-6
         (True, True)
     """
-    model.reset_metrics()
-    outputs, targets = dict(predictions.probabilities), dict(predictions.targets)
-    loss = model.compute_loss(y=targets, y_pred=outputs, training=False)
-    figures = {k: float(v) for k, v in model.compute_metrics(None, targets, outputs).items()}
-    model.reset_metrics()
-    return {**figures, "loss": float(loss)}
+    return CompiledFigures()(model, predictions)
+
+
+class CompiledFigures:
+    """`compiled_figures` in one traced graph, kept while the model and its compiled metrics stay the same.
+
+    Called eagerly, Keras' multi-label AUC (each head's compiled `map`) traces
+    a new `tf.vectorized_map` function at every call, and TensorFlow warns of
+    the retracing after five; inside one graph it is traced once.
+    """
+
+    def __init__(self):
+        self._key, self._graph = None, None
+
+    def __call__(self, model, predictions: Predictions) -> dict:
+        import tensorflow as tf
+
+        key = (id(model), *map(id, model.metrics))  # a new compile makes new metric objects
+        if key != self._key:
+            self._key = key
+            self._graph = tf.function(lambda targets, outputs: (
+                model.compute_loss(y=targets, y_pred=outputs, training=False),
+                model.compute_metrics(None, targets, outputs)))
+        model.reset_metrics()
+        loss, figures = self._graph(dict(predictions.targets), dict(predictions.probabilities))
+        model.reset_metrics()
+        return {**{k: float(v) for k, v in figures.items()}, "loss": float(loss)}
 
 
 class SafeModelCheckpoint(keras.callbacks.Callback):
