@@ -122,7 +122,7 @@ def test_no_flag_run_plans_trains_and_records_everything(garments, no_flag_run, 
     assert "color, type: compact_resnet, random init, trained from scratch" in out
     assert f"{plan.epochs} epochs" in out and "Restored the weights of epoch" in out
     history = pd.read_csv(output / "history.csv")
-    assert history["epoch"].tolist() == list(range(1, plan.epochs + 1))
+    assert history["epoch"].tolist() == list(range(1, (plan.stop_after or plan.epochs) + 1))
     model = zoo.load_model(output / "model.keras")
     assert zoo.model_info(model)["plan"] == plan.to_dict()
     assert zoo.model_info(model)["input_shape"][:2] == list(plan.image_size)

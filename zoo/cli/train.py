@@ -126,7 +126,7 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     from zoo.cli import workers
     from zoo.cli.reports import finish_run
     from zoo.io.progress import format_duration
-    from zoo.training import multi_worker, run
+    from zoo.training import budget, multi_worker, run
     from zoo.training.plan import Plan
 
     output = Path(args.output)
@@ -157,8 +157,10 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     train_data, validation_data = _datasets(args, prepared, plan)
     losses = training_losses(args.loss, heads, prepared.train_rows)
     fit_began, fit_processor = time.perf_counter(), time.process_time()
+    stop = budget.stop_for_run(args, plan, resumed, strategy is not None, began)
     rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses,
-                   multi_worker=strategy is not None, chief=chief)
+                   multi_worker=strategy is not None, chief=chief, extra_callbacks=[stop] if stop else [])
+    budget.record_stop(stop, plan, output / run.PLAN_FILE if chief else None)
     print(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
           f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
           f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")

@@ -61,6 +61,8 @@ class Plan:
         budget_seconds: The time budget the plan was made for.
         estimated_seconds: The plan's estimated training time.
         measured: What the plan was chosen from (counts, sizes, step times).
+        stop_after: The epoch the run stopped after because another would have
+            run past the budget (`zoo.training.budget`); a repeat stops there too.
     """
 
     image_size: tuple
@@ -70,11 +72,26 @@ class Plan:
     budget_seconds: float
     estimated_seconds: float
     measured: dict = dataclasses.field(default_factory=dict)
+    stop_after: int | None = None
 
     @property
     def epochs(self) -> int:
         """Total epochs over all stages."""
         return sum(stage["epochs"] for stage in self.stages)
+
+    def training_deadline(self) -> float | None:
+        """Seconds of the budget's clock from the command's start by which training ends, keeping the reserve.
+
+        None for a plan that holds no `seconds_before_training` (written before it was measured).
+
+        Example:
+            >>> Plan((64, 64), 32, True, [], 600.0, 500.0, {"seconds_before_training": 40.0}).training_deadline()
+            572.0
+        """
+        before = self.measured.get("seconds_before_training")
+        if before is None:
+            return None
+        return self.budget_seconds - (self.budget_seconds - before) * RESERVE
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (see `from_dict`)."""
@@ -115,6 +132,9 @@ class Plan:
                 f"stage {number} ({stage['name']}): {stage['epochs']} epochs, trainable={stage['trainable']}, "
                 f"{stage['optimizer']} lr {stage['learning_rate']:g}, {stage['schedule'] or 'constant'}"
             )
+        if self.stop_after is not None:
+            lines.append(f"stops after epoch {self.stop_after} of {self.epochs}, as the run it repeats did "
+                         "when the budget ran out")
         kind = "processor time" if m.get("clock") == "processor" else "time"
         lines.append(f"estimated training {kind} {_minutes(self.estimated_seconds)} of a "
                      f"{_minutes(self.budget_seconds)} budget")

@@ -160,8 +160,10 @@ def _best_of(best_file: Path) -> float:
 
 
 def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses,
-        multi_worker: bool = False, chief: bool = True):
+        multi_worker: bool = False, chief: bool = True, extra_callbacks=()):
     """Trains the plan's stages with backups; returns the history rows of every epoch.
+
+    `extra_callbacks` come after the run's own (every worker gets them).
 
     With `multi_worker` the model was built under a `MultiWorkerMirroredStrategy` and trains with
     `zoo.training.multi_worker.fit`; a worker other than the chief gets no callback that writes
@@ -180,6 +182,7 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     else:
         stop, backup = StopOnNaN(log=False), None
         callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
+    callbacks = [*callbacks, *extra_callbacks]
     stages = [Stage(**stage) for stage in plan.stages]
     done = (resumed or {}).get("epoch", 0)
     if done:

@@ -77,17 +77,19 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
         probe, batches, PROBE_SIDES, clock=clock)
     stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
+    spent = clock() - (began if gpu else 0.0)
     plan = choose_plan(
         train_images=len(train_paths), validation_images=validation_count,
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
         pretrained_boundaries=boundary_heads(model),
-        budget_seconds=max(args.budget * 60 - (clock() - (began if gpu else 0.0)), 0.0),
+        budget_seconds=max(args.budget * 60 - spent, 0.0),
         batch_size=batch_size, augment=augmented,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
     plan.measured["gpu"] = gpu
     plan.measured["clock"] = "wall" if gpu else "processor"
+    plan.measured["seconds_before_training"] = round(spent, 1)
     plan.budget_seconds = args.budget * 60
     if stages:  # the user's stages replace the planned ones, with as many epochs in all
         plan.stages = stages
