@@ -103,3 +103,4 @@ def test_zoo_train_repeats_a_plan_that_stopped_early(tmp_path):
     assert pd.read_csv(output / "history.csv")["epoch"].tolist() == [1, 2]
     assert Plan.load(output / "plan.json") == plan
     assert zoo.model_info(zoo.load_model(output / "model.keras"))["plan"]["stop_after"] == 2
+    assert not (output / "backup").exists()

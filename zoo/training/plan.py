@@ -8,6 +8,8 @@ steps here (`zoo.training.speed`), so that the run fits a time budget. Without a
 GPU the budget counts processor time, all cores together: the plan then depends
 far less on what else the machine is doing. It is written to `plan.json` and
 into the model, so the same run can be repeated exactly (`zoo train --plan`).
+Should its epochs take longer than estimated, the run stops before one that would
+pass the budget (`zoo.training.budget`), and the plan records where.
 
 The rules, in order:
 1. Epochs: enough passes over the training images for a network to converge

@@ -190,12 +190,14 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
               f"of {plan.epochs} (--restart starts over)")
     load = (lambda m, within: restore_weights(m, resumed["weights"], within)) if done and chief else None
     restore = cluster.restorer(load) if multi_worker and done else load
-    zoo.fit_staged(
-        model, train_data, validation_data if multi_worker else None, stages=stages, callbacks=callbacks, losses=losses,
-        verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
-        restore=restore, trainer=cluster.fit if multi_worker else None,
-    )
-    if done >= plan.epochs and chief:  # killed after the last epoch's backup: no stage ran to restore it
+    end = plan.stop_after or plan.epochs  # a plan the budget stopped ends there
+    if done < end:
+        zoo.fit_staged(
+            model, train_data, validation_data if multi_worker else None, stages=stages, callbacks=callbacks,
+            losses=losses, verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
+            restore=restore, trainer=cluster.fit if multi_worker else None,
+        )
+    elif chief:  # killed after the last epoch's backup: no stage runs to restore it
         with cluster.local(model):
             restore_weights(model, resumed["weights"], with_optimizer=False)
     if stop.stopped_at is not None:
