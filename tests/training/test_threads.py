@@ -1,4 +1,4 @@
-"""TensorFlow's operation threads for a CPU training, and the speed probe's loop cost."""
+"""TensorFlow's operation threads for a CPU training."""
 
 import os
 import subprocess
@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from zoo.training import threads
-from zoo.training.speed import loop_seconds
 
 
 @pytest.fixture
@@ -66,9 +65,3 @@ def test_a_fresh_process_gets_the_setting_before_tensorflow_starts():
     assert chosen == expected and in_force == (expected if expected != "None" else "0")
     assert second == "None"  # once set, and once TensorFlow runs, nothing changes
 
-
-def test_loop_cost_is_where_the_line_through_two_epochs_meets_zero_images():
-    loop, per_image = 0.25, 0.01
-    assert loop_seconds(loop + 128 * per_image, 128, loop + 64 * per_image, 64) == pytest.approx(loop)
-    assert loop_seconds(1.0, 128, 0.8, 64) == pytest.approx(0.4)  # 0.6 by the line; at most half the shorter epoch
-    assert loop_seconds(1.0, 128, 0.4, 64) == 0.0  # a noisy pair giving a negative cost

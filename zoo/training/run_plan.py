@@ -66,10 +66,10 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     augmented = not args.no_augment or args.augment  # the plan's choice; timed as the run will train
     augment = data.with_mixing(True if augmented else None, getattr(args, "mix", None))
 
-    def batches(side, images=None):
-        return data.make_dataset(sample.head(images) if images else sample, heads, directory=args.images,
-                                 image_size=(side, side), batch_size=batch_size, augment=augment, seed=args.seed,
-                                 cache=True, check="header", allow_empty=args.allow_empty)
+    def batches(side):
+        return data.make_dataset(sample, heads, directory=args.images, image_size=(side, side), batch_size=batch_size,
+                                 augment=augment, seed=args.seed, cache=True, check="header",
+                                 allow_empty=args.allow_empty)
 
     fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
     if not fixed:

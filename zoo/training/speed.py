@@ -63,19 +63,15 @@ def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf
     """Times training epochs on a sample of the real training pipeline at two sizes.
 
     Each size trains a few epochs on the same sample, as the run will: decoded
-    images from memory, augmentation, the `fit` loop. Epochs over the whole
-    sample and over its first half (at the smaller size) separate the loop's own
-    cost per epoch from the images' cost, which a run over many more images
-    would otherwise be charged again for every sample's worth. A line through
-    the per-image costs of the two sizes separates the part that grows with the
-    number of pixels from the part that does not; a short `fit` with validation
-    and a weights backup gives the fixed cost of every epoch.
+    images from memory, augmentation, the `fit` loop. A line through the two
+    per-image costs separates the part that grows with the number of pixels
+    from the part that does not; a short `fit` with validation and a weights
+    backup gives the fixed cost of every epoch.
 
     Args:
         build_model: `side -> compiled keras.Model` with input (side, side, 3).
-        batches: `(side, images) -> dataset` of `(images, targets)` batches of
-            the first `images` of a sample of the training images (all of it
-            when `images` is None) at (side, side), kept in memory after one pass.
+        batches: `side -> dataset` of `(images, targets)` batches of a sample of
+            the training images at (side, side), kept in memory after one pass.
         sides: The two square sides timed.
         clock: What a second is counted on (see `budget_clock`).
         epochs: Epochs per size; the first (which builds the step) is not counted.
@@ -87,55 +83,27 @@ def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf
         >>> import numpy as np, tensorflow as tf, zoo
         >>> def build(side):
         ...     return zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(side, side, 3))
-        >>> def batches(side, images=None):
-        ...     images = images or 16
-        ...     pixels = np.zeros((images, side, side, 3), "float32")
-        ...     targets = {"tags": np.zeros((images, 2), "float32")}
-        ...     return tf.data.Dataset.from_tensor_slices((pixels, targets)).batch(4).cache()
+        >>> def batches(side):
+        ...     images = np.zeros((16, side, side, 3), "float32")
+        ...     targets = {"tags": np.zeros((16, 2), "float32")}
+        ...     return tf.data.Dataset.from_tensor_slices((images, targets)).batch(8).cache()
         >>> per_pixel, per_image, per_epoch = measure_training_speed(build, batches, sides=(16, 32), epochs=2)
         >>> per_pixel > 0 and per_image >= 0 and per_epoch >= 0
         True
     """
-    seconds, loop = [], 0.0
+    per_image = []
     for side in sides:
         model = build_model(side)
-        data = batches(side, None)
-        count = _fill(data)
-        seconds.append(_median_epoch(model, data, epochs, clock))
-        if side == sides[0] and int(data.cardinality()) >= 2:
-            half = batches(side, count // 2)
-            loop = loop_seconds(seconds[0], count, _median_epoch(model, half, epochs, clock), _fill(half))
-    per_image = [(epoch - loop) / count for epoch in seconds]
+        data = batches(side)
+        count = sum(int(images.shape[0]) for images, _ in data)  # fills the cache: decoding happens once
+        timer = _EpochTimer(clock)
+        model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], shuffle=False)
+        per_image.append(float(np.median(timer.seconds[1:])) / count)
     step = per_image[-1] * count / max(int(data.cardinality()), 1)
     pixels = [side * side for side in sides]
     slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
     overhead = max(per_image[0] - slope * pixels[0], 0.0)
     return slope, overhead, _epoch_seconds(model, data.take(1), step, clock)
-
-
-def loop_seconds(whole: float, images: int, part: float, part_images: int) -> float:
-    """The training loop's own seconds per epoch: where the line through two epochs' seconds meets zero images.
-
-    At least zero, and at most half the shorter epoch: the rest is the images' by any measure.
-
-    Example:
-        >>> round(loop_seconds(whole=4.1, images=128, part=2.1, part_images=64), 6)
-        0.1
-    """
-    per_image = (whole - part) / max(images - part_images, 1)
-    return min(max(part - per_image * part_images, 0.0), part / 2)
-
-
-def _fill(data) -> int:
-    """Iterates `data` once (filling its cache: decoding happens once); returns the number of images."""
-    return sum(int(images.shape[0]) for images, _ in data)
-
-
-def _median_epoch(model, data, epochs: int, clock) -> float:
-    """The median `clock` seconds of a training epoch over `data`, the first (which builds the step) left out."""
-    timer = _EpochTimer(clock)
-    model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], shuffle=False)
-    return float(np.median(timer.seconds[1:]))
 
 
 def _epoch_seconds(model, batch, step_seconds: float, clock, epochs: int = 4) -> float:
