@@ -6,7 +6,9 @@ import tensorflow as tf
 from sklearn import metrics as skm
 
 import zoo
-from zoo.training.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics, standard_callbacks
+from zoo.evaluation.predictions import Predictions
+from zoo.training.callbacks import (CompiledFigures, SafeModelCheckpoint, StopOnNaN, ValidationMetrics,
+                                  standard_callbacks)
 
 
 def _setup(n=12, seed=0):
@@ -110,3 +112,25 @@ def test_resume_after_interruption_loses_no_epoch(tmp_path):
     assert log["epoch"].tolist() == [0, 1, 2, 3]
     assert "val_tags_micro_f1" in log.columns
     assert (tmp_path / "best.keras").is_file()
+
+
+def test_compiled_figures_are_traced_once_per_compile():
+    """Eagerly, each head's multi-label AUC traced a new function at every epoch; one kept graph traces once."""
+    rng = np.random.default_rng(0)
+    model = zoo.compile_model(zoo.build("multilabel_small", heads={"tags": list("abc")}, input_shape=(32, 32, 3),
+                                        weights=None))
+    batches = [(rng.uniform(0, 255, (8, 32, 32, 3)), {"tags": rng.integers(0, 2, (8, 3)).astype("float32")})]
+    predictions = Predictions.of(model, batches)
+    figures = CompiledFigures()
+    epochs = [figures(model, predictions) for _ in range(2)]
+    traced = figures._graph.experimental_get_tracing_count()  # the first call may trace twice (it builds metrics)
+    epochs += [figures(model, predictions) for _ in range(5)]
+    assert figures._graph.experimental_get_tracing_count() == traced <= 2
+    assert all(epoch == epochs[0] for epoch in epochs)
+    targets, outputs = dict(predictions.targets), dict(predictions.probabilities)
+    model.reset_metrics()
+    eager = {k: float(v) for k, v in model.compute_metrics(None, targets, outputs).items()}
+    eager["loss"] = float(model.compute_loss(y=targets, y_pred=outputs, training=False))
+    assert epochs[0] == pytest.approx(eager, rel=1e-5)
+    zoo.compile_model(model, loss_weights={"tags": 2.0})  # new metric objects: the graph is made again
+    assert figures(model, predictions)["loss"] == pytest.approx(2 * eager["loss"], rel=1e-5)

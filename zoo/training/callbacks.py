@@ -89,7 +89,8 @@ class ValidationMetrics(keras.callbacks.Callback):
             return  # StopOnNaN reports it; the predictions are NaN too
         self.predictions = Predictions.of(self.model, self.validation_data)
         if self.compiled_metrics:
-            logs.update({f"{self.prefix}{k}": v for k, v in self._compiled_figures(self.model, self.predictions).items()})
+            figures = self._compiled_figures(self.model, self.predictions)
+            logs.update({f"{self.prefix}{k}": v for k, v in figures.items()})
         report = evaluate(self.model, self.predictions)
         scores = []
         for head in heads_of(self.model):
