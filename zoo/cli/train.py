@@ -26,7 +26,8 @@ def add_parser(commands) -> None:
         "plan (chosen from the data and this machine's speed to fit --budget; a flag overrides a choice)")
     plan.add_argument("--budget", type=float, default=10.0, metavar="MINUTES",
                       help="time budget of the run in minutes: processor time (all cores together) without a "
-                           "GPU, wall time with one (default: %(default)s)")
+                           "GPU, wall time with one; training stops before an epoch that would run past it "
+                           "(default: %(default)s)")
     plan.add_argument("--plan", type=Path, metavar="PLAN_JSON", help="repeat the plan.json of an earlier run exactly")
     plan.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="input size")
     plan.add_argument("--epochs", type=int, help="total epochs (spread over the stages)")
