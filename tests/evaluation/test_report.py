@@ -220,3 +220,31 @@ def test_per_class_f1_thresholds_maximize_each_class_own_f1():
     for j in range(3):
         best = max(skm.f1_score(y_true[:, j], scores[:, j] > t, zero_division=0) for t in np.unique(scores[:, j]))
         assert skm.f1_score(y_true[:, j], scores[:, j] > tuned[j], zero_division=0) == pytest.approx(best)
+
+
+def test_macro_f1_leaves_out_a_class_neither_present_nor_predicted():
+    head = zoo.Head("kind", ["a", "b", "kept_in_training_only"], kind="multiclass")
+    true_index, predicted_index = np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0])
+    report = multiclass_head_report(head, np.eye(3)[true_index], np.eye(3)[predicted_index])
+    # scikit-learn's default macro average takes the classes found in the truth or the predictions
+    assert report["summary"]["macro_f1"] == pytest.approx(skm.f1_score(true_index, predicted_index, average="macro"))
+    assert report["summary"]["macro_f1"] == pytest.approx((1 / 2 + 2 / 3) / 2)  # a: 1 of 2 right, b: 2 of 3
+    absent = report["per_class"].iloc[2]
+    assert absent["support"] == 0 and np.isnan(absent[["precision", "recall", "f1"]].astype(float)).all()
+    # predicted but never present: a real F1 of 0 that the mean keeps
+    predicted_index[0] = 2
+    report = multiclass_head_report(head, np.eye(3)[true_index], np.eye(3)[predicted_index])
+    assert report["summary"]["macro_f1"] == pytest.approx(skm.f1_score(true_index, predicted_index, average="macro"))
+    assert report["per_class"]["f1"].iloc[2] == 0.0
+
+
+def test_multilabel_macro_f1_leaves_out_a_label_neither_present_nor_predicted():
+    y_true = np.c_[Y_TRUE, np.zeros(5)]
+    scores = np.c_[Y_PRED * 0.8 + 0.1, np.full(5, 0.1)]  # the fifth label: no positive, never predicted
+    report = sigmoid_head_report(zoo.Head("t", list("abcde")), y_true, scores)
+    assert report["summary"]["macro_f1"] == pytest.approx(skm.f1_score(Y_TRUE, Y_PRED, average="macro"))
+    assert np.isnan(report["per_class"].iloc[4][["precision", "recall", "f1", "average_precision"]].astype(float)).all()
+    scores[0, 4] = 0.9  # one false positive: that label's F1 is 0 and counts
+    report = sigmoid_head_report(zoo.Head("t", list("abcde")), y_true, scores)
+    expected = skm.f1_score(y_true, (scores > 0.5).astype(int), average="macro", zero_division=0)
+    assert report["summary"]["macro_f1"] == pytest.approx(expected)

@@ -58,6 +58,25 @@ def _thresholds(head: Head, override, samples: int) -> np.ndarray:
     return np.broadcast_to(value, (samples, head.units) if value.ndim == 2 else (head.units,))
 
 
+def _undefined_where_absent(per_class: pd.DataFrame, absent: np.ndarray) -> pd.DataFrame:
+    """Precision, recall and F1 are undefined (NaN) for a class neither present nor predicted."""
+    per_class.loc[absent, ["precision", "recall", "f1"]] = np.nan
+    return per_class
+
+
+def _macro_f1(y_true, y_pred, labels, absent: np.ndarray) -> float:
+    """Macro F1 over the classes present in `y_true` or `y_pred`, as scikit-learn's own default.
+
+    A class the data holds none of and the model never predicts (one kept in training
+    only, say) has no F1; counting it as 0 would lower the mean by a class that was
+    never asked about.
+    """
+    labels = np.asarray(labels)[~absent]
+    if not len(labels):
+        return float("nan")
+    return float(skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+
+
 def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
     """Report of a multilabel or binary head: summary figures and a per-class table.
 
@@ -84,6 +103,8 @@ def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
         "support": support, "average_precision": ap,
         "tp": confusion[:, 1, 1], "fp": confusion[:, 0, 1], "fn": confusion[:, 1, 0], "tn": confusion[:, 0, 0],
     })
+    absent = (support == 0) & (y_pred.sum(axis=0) == 0)
+    per_class = _undefined_where_absent(per_class, absent)
     summary = {
         "samples": int(len(y_true)),
         "hamming_loss": float(skm.hamming_loss(y_true, y_pred)),
@@ -92,7 +113,7 @@ def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
         "micro_precision": float(skm.precision_score(y_true, y_pred, average="micro", zero_division=0)),
         "micro_recall": float(skm.recall_score(y_true, y_pred, average="micro", zero_division=0)),
         "micro_f1": float(skm.f1_score(y_true, y_pred, average="micro", zero_division=0)),
-        "macro_f1": float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0)),
+        "macro_f1": _macro_f1(y_true, y_pred, np.arange(y_true.shape[1]), absent),
         "weighted_f1": float(skm.f1_score(y_true, y_pred, average="weighted", zero_division=0)),
         "mAP": float(np.nanmean(ap)),
     }
@@ -116,14 +137,15 @@ def multiclass_head_report(head: Head, y_true, scores) -> dict:
     precision, recall, f1, support = skm.precision_recall_fscore_support(
         true_index, predicted_index, labels=labels, zero_division=0
     )
-    per_class = pd.DataFrame({"class": list(head.classes), "precision": precision, "recall": recall,
-                              "f1": f1, "support": support})
+    absent = (support == 0) & ~np.isin(labels, predicted_index)
+    per_class = _undefined_where_absent(pd.DataFrame({"class": list(head.classes), "precision": precision,
+                                                      "recall": recall, "f1": f1, "support": support}), absent)
     confusion = pd.DataFrame(skm.confusion_matrix(true_index, predicted_index, labels=labels),
                              index=list(head.classes), columns=list(head.classes))
     summary = {
         "samples": int(len(true_index)),
         "accuracy": float(skm.accuracy_score(true_index, predicted_index)),
-        "macro_f1": float(skm.f1_score(true_index, predicted_index, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": _macro_f1(true_index, predicted_index, labels, absent),
         "weighted_f1": float(skm.f1_score(true_index, predicted_index, labels=labels, average="weighted",
                                           zero_division=0)),
     }
