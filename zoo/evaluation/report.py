@@ -65,7 +65,7 @@ def _undefined_where_absent(per_class: pd.DataFrame, absent: np.ndarray) -> pd.D
 
 
 def _macro_f1(y_true, y_pred, labels, absent: np.ndarray) -> float:
-    """Macro F1 over the classes present in `y_true` or `y_pred`, as scikit-learn's own default.
+    """Macro F1 over the classes present in `y_true` or `y_pred` (scikit-learn's default for single labels).
 
     A class the data holds none of and the model never predicts (one kept in training
     only, say) has no F1; counting it as 0 would lower the mean by a class that was
