@@ -59,22 +59,13 @@ def _thresholds(head: Head, override, samples: int) -> np.ndarray:
 
 
 def _undefined_where_absent(per_class: pd.DataFrame, absent: np.ndarray) -> pd.DataFrame:
-    """Precision, recall and F1 are undefined (NaN) for a class neither present nor predicted."""
+    """Precision, recall and F1 are undefined (NaN) for a class neither present nor predicted.
+
+    Macro F1 is then the mean of the defined ones, as mAP is of the classes with
+    positives: a class kept in training only does not count as an F1 of 0.
+    """
     per_class.loc[absent, ["precision", "recall", "f1"]] = np.nan
     return per_class
-
-
-def _macro_f1(y_true, y_pred, labels, absent: np.ndarray) -> float:
-    """Macro F1 over the classes present in `y_true` or `y_pred` (scikit-learn's default for single labels).
-
-    A class the data holds none of and the model never predicts (one kept in training
-    only, say) has no F1; counting it as 0 would lower the mean by a class that was
-    never asked about.
-    """
-    labels = np.asarray(labels)[~absent]
-    if not len(labels):
-        return float("nan")
-    return float(skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
 
 
 def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
@@ -113,7 +104,7 @@ def sigmoid_head_report(head: Head, y_true, scores, thresholds=None) -> dict:
         "micro_precision": float(skm.precision_score(y_true, y_pred, average="micro", zero_division=0)),
         "micro_recall": float(skm.recall_score(y_true, y_pred, average="micro", zero_division=0)),
         "micro_f1": float(skm.f1_score(y_true, y_pred, average="micro", zero_division=0)),
-        "macro_f1": _macro_f1(y_true, y_pred, np.arange(y_true.shape[1]), absent),
+        "macro_f1": float(np.nanmean(per_class["f1"])),
         "weighted_f1": float(skm.f1_score(y_true, y_pred, average="weighted", zero_division=0)),
         "mAP": float(np.nanmean(ap)),
     }
@@ -145,7 +136,7 @@ def multiclass_head_report(head: Head, y_true, scores) -> dict:
     summary = {
         "samples": int(len(true_index)),
         "accuracy": float(skm.accuracy_score(true_index, predicted_index)),
-        "macro_f1": _macro_f1(true_index, predicted_index, labels, absent),
+        "macro_f1": float(np.nanmean(per_class["f1"])),
         "weighted_f1": float(skm.f1_score(true_index, predicted_index, labels=labels, average="weighted",
                                           zero_division=0)),
     }
