@@ -165,3 +165,20 @@ def test_verbose_is_a_global_flag_and_a_demo_flag():
     assert parser.parse_args(["--verbose", "demo"]).verbose is True
     assert parser.parse_args(["demo", "--verbose"]).verbose is True
     assert parser.parse_args(["demo"]).verbose is False
+
+
+def test_heads_that_a_table_cannot_give_are_refused_instead_of_dropped(tmp_path, capsys):
+    Image.new("RGB", (8, 8)).save(tmp_path / "1.jpg")
+    table = tmp_path / "styles.csv"
+    table.write_text("id,gender,colour\n1,Men,red\n")
+    source = ["--csv", str(table), "--file-column", "id", "--extension", ".jpg", "--images", str(tmp_path)]
+    assert main(["train", *source, "--heads", "gender", "color", "--output", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"zoo train: error: --heads: several heads name label columns of --csv '{table}', one head each, "
+                   "but it has no column 'color'; its columns: id, gender, colour. Received: --heads gender color\n")
+    assert not (tmp_path / "run").exists()
+    onehot = tmp_path / "onehot.csv"
+    onehot.write_text("id,sea,sunset\n1,1,0\n")
+    assert main(["train", "--onehot-csv", str(onehot), "--file-column", "id", "--heads", "scene", "time"]) == 1
+    assert capsys.readouterr().err == ("zoo train: error: --heads: --onehot-csv makes one head (its labels are that "
+                                       "head's classes); name at most one. Received: --heads scene time\n")

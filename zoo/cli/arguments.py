@@ -112,12 +112,20 @@ def _check_source(args) -> list[str] | None:
         return heads
     flag, path = next((f, p) for f, p in (("--csv", args.csv), ("--onehot-csv", args.onehot_csv),
                                            ("--voc", args.voc)) if p is not None)
+    if flag != "--csv" and args.heads and len(args.heads) > 1:
+        raise UsageError(f"--heads: {flag} makes one head (its labels are that head's classes); name at most one. "
+                         f"Received: --heads {' '.join(args.heads)}")
     if flag == "--voc":
         _exists(flag, path, "folder")
         return [(args.heads or ["objects"])[0]]
     _exists(flag, path)
     header, rows = _csv_rows(Path(path), flag)
     label_columns = flag == "--csv" and bool(args.heads) and all(h in header for h in args.heads)
+    if flag == "--csv" and args.heads and len(args.heads) > 1 and not label_columns:
+        missing = ", ".join(repr(h) for h in args.heads if h not in header)
+        raise UsageError(f"--heads: several heads name label columns of --csv {str(path)!r}, one head each, but it "
+                         f"has no column {missing}; its columns: {', '.join(header[:12])}"
+                         f"{' ...' if len(header) > 12 else ''}. Received: --heads {' '.join(args.heads)}")
     columns = [args.file_column] + ([args.label_column] if flag == "--csv" and not label_columns else [])
     for column, column_flag in zip(columns, ("--file-column", "--label-column")):
         if column not in header:
