@@ -358,7 +358,8 @@ def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
     """Whether backbone `name` can start from `dataset` weights with no download.
 
     True when its weights come with an installed package, or a copy of its published
-    file is on disk. Imports neither Keras nor TensorFlow, and reads no weight file.
+    (or converted) file is on disk. Imports neither Keras nor TensorFlow, and reads no
+    weight file.
 
     Example:
         >>> pretrained_installed("small_cnn")
@@ -373,7 +374,7 @@ def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
                 source_file(record)
                 return True
             except WeightsNotFoundError:
-                continue
+                pass
         if any((folder / record["file_name"]).is_file() for folder in search_dirs()):
             return True
     return False
