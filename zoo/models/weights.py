@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -268,7 +269,10 @@ def _check_converted(path: Path, record: dict) -> None:
         raise ValueError(f"Converted weight file {path} has no readable record {sidecar} ({error}).") from None
     if not source.startswith(record["source"]["sha256_prefix"]):
         raise ValueError(f"Converted weight file {path} was made from another source (sha256 {source}).")
-    actual = file_hash(path, "sha256")
+    try:
+        actual = file_hash(path, "sha256")
+    except OSError as error:
+        raise ValueError(f"Converted weight file {path} cannot be read ({error}).") from None
     if actual != expected:
         raise ValueError(f"Converted weight file {path} is corrupt: its sha256 is {actual}, "
                          f"{sidecar} records {expected}.")
@@ -328,15 +332,38 @@ def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
         "converted": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - start, 2),
     }
-    _sidecar(target).write_text(json.dumps(sidecar, indent=2) + "\n")
+    partial = _sidecar(target).with_name(f".{_sidecar(target).name}.{os.getpid()}")
+    partial.write_text(json.dumps(sidecar, indent=2) + "\n")
+    os.replace(partial, _sidecar(target))
     return target
+
+
+@contextlib.contextmanager
+def _conversion_lock(folder: Path, file_name: str):
+    """Holds `<folder>/.<file_name>.lock` so that processes starting together convert once
+    (where the folder cannot be written or the system has no `fcntl`, no lock)."""
+    try:
+        import fcntl
+
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f".{file_name}.lock", "w")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def converted(record: dict) -> Path:
     """The converted file of a record: a hash-checked copy, else converted now (once).
 
     A copy that fails its hash check is converted again in its folder, with a warning
-    naming it; where that folder cannot be written, the error names the file.
+    naming it; where that folder cannot be written, the error names the file. Processes
+    that start together wait for one conversion instead of each making their own.
     """
     for folder in search_dirs():
         candidate = folder / record["file_name"]
@@ -345,13 +372,24 @@ def converted(record: dict) -> Path:
         try:
             _check_converted(candidate, record)
             return candidate
-        except ValueError as error:
-            warnings.warn(f"{error} Converting it again.", stacklevel=3)
-            try:
-                return convert(record, folder)
-            except WeightsNotFoundError:
-                raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
-    return convert(record)
+        except ValueError:
+            pass
+        with _conversion_lock(folder, record["file_name"]):
+            try:  # another process may have just rewritten it
+                _check_converted(candidate, record)
+                return candidate
+            except ValueError as error:
+                warnings.warn(f"{error} Converting it again.", stacklevel=3)
+                try:
+                    return convert(record, folder)
+                except WeightsNotFoundError:
+                    raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
+    with _conversion_lock(cache_dir(), record["file_name"]):
+        try:  # converted by another process while this one waited
+            _check_converted(cache_dir() / record["file_name"], record)
+            return cache_dir() / record["file_name"]
+        except ValueError:
+            return convert(record)
 
 
 def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
