@@ -213,3 +213,38 @@ def test_missing_package_is_named(monkeypatch, tmp_path):
     assert not weights.pretrained_installed("efficientnet_lite0")
     with pytest.raises(weights.WeightsNotFoundError, match="no-such-weights-package, which is not installed"):
         build_backbone("efficientnet_lite0", (32, 32, 3), weights="imagenet")
+
+
+CONVERT_ONCE = """import sys
+from zoo.models import weights
+
+convert = weights.convert
+
+
+def counted(*args, **kwargs):
+    print("converting")
+    return convert(*args, **kwargs)
+
+
+weights.convert = counted
+print("resolved", weights.resolve("efficientnet_lite0", "imagenet"))
+"""
+
+
+@pytest.mark.slow
+def test_processes_starting_together_convert_once(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "ZOO_WEIGHTS_DIR": str(tmp_path), "KERAS_HOME": str(tmp_path / "keras_home")}
+    root = Path(__file__).resolve().parents[2]
+    runs = [subprocess.Popen([sys.executable, "-c", CONVERT_ONCE], cwd=root, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    lines = [line for out, _ in outputs for line in out.splitlines()]
+    assert lines.count("converting") == 1, lines
+    assert lines.count(f"resolved {tmp_path / RECORD['file_name']}") == 2, lines
+    assert not any("Converting it again" in err for _, err in outputs)
