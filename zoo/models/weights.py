@@ -189,7 +189,9 @@ def resolve(backbone: str, weights, input_shape=None) -> str | None:
 
     Args:
         backbone: Registered backbone name.
-        weights: None (random initialization), "imagenet" or a path to a file.
+        weights: None (random initialization), "imagenet" (a published file, found
+            or downloaded; or weights installed with a package, converted once)
+            or a path to a file.
         input_shape: The backbone's input shape, for size-specific files.
 
     Returns:
