@@ -104,8 +104,10 @@ def test_weights_command_says_what_is_installed_and_where_from_quickly_without_t
     lite = weights.find_record("efficientnet_lite0")
     converted = weights_dir / lite["file_name"]
     converted.write_bytes(b"converted weights")
-    (weights_dir / (lite["file_name"] + ".json")).write_text(json.dumps(
-        {"sha256": weights.file_hash(converted, "sha256"), "source_sha256": lite["source"]["sha256_prefix"] + "0" * 56}))
+    (weights_dir / (lite["file_name"] + ".json")).write_text(json.dumps({
+        "sha256": weights.file_hash(converted, "sha256"),
+        "source_sha256": lite["source"]["sha256_prefix"] + "0" * 56,
+    }))
     (weights_dir / VGG_FILE).write_bytes(b"a copy")
 
     result = subprocess.run([sys.executable, "-c", WEIGHTS_COMMAND], capture_output=True, text=True,
