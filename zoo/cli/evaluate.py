@@ -67,3 +67,10 @@ def run(args) -> None:
     if args.output:
         report_frame(report).to_csv(args.output, index=False)
         print(f"\nreport written to {args.output}")
+        from pathlib import Path
+
+        from zoo.cli.reports import write_html_report
+
+        folder, name = Path(args.output).parent, Path(args.output).name
+        written = write_html_report(folder, model, predictions, dataset.files, args.images, [("evaluation", name)])
+        print(f"and to {folder / written[-1]} (open it in a browser)")

@@ -140,7 +140,20 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     run.write_run(output, args, finished=True)
     shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
     written += [model_path.name, "report.csv"]
+    written += write_html_report(output, model, predictions, validation_data.files, args.images)
     print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
+
+
+def write_html_report(output: Path, model, predictions, files, images=None, report_files=None) -> list[str]:
+    """Writes `scores.npz` (each image's probabilities and targets) and `report.html` into `output`;
+    returns their names."""
+    from zoo.evaluation.html_report import write_report
+    from zoo.evaluation.scored_images import SCORES_FILE, save_scores
+    from zoo.models.metadata import heads_of
+
+    save_scores(predictions, [Path(f).resolve() for f in files], output / SCORES_FILE, heads=heads_of(model))
+    page = write_report(output, model, report_files=report_files, roots=(images,) if images else ())
+    return [SCORES_FILE, page.name]
 
 
 def restore_best(model, output: Path) -> int | None:
