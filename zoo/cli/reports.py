@@ -171,7 +171,8 @@ def restore_best(model, output: Path) -> int | None:
 
 
 def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
-    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong.
+    """A contact sheet of validation images with each head's prediction: the mistakes first (highest
+    loss first), at least one image of every class, `limit` images or more to hold every class.
 
     `predictions` are the `zoo.Predictions` of `validation_rows`, in their order.
     """
@@ -179,12 +180,15 @@ def prediction_sheet(model, validation_rows, predictions, heads, path, directory
 
     from zoo.data import decode_predictions, make_dataset
     from zoo.evaluation.plots import plot_prediction_sheet
+    from zoo.evaluation.sheets import sheet_rows
 
-    rows = validation_rows.iloc[:limit]
+    chosen = sheet_rows(predictions, limit, heads)
+    rows = validation_rows.iloc[chosen]
     size = tuple(model.input_shape[1:3])
     images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
-                                              batch_size=limit)))
+                                              batch_size=len(rows))))
     probabilities = predictions.probabilities
     true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
-    guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
-    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)
+    guessed = {h.name: decode_predictions(probabilities[h.name][chosen], h) for h in heads}
+    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path,
+                          title=f"validation predictions, mistakes first ({len(rows)} of {len(validation_rows)})")
