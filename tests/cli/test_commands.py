@@ -77,7 +77,11 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
                  "--stage", "epochs=1,trainable=type:none", "--stage",
                  "epochs=1,trainable=type:block5_conv1,lr=1e-4,loss_weights=color:0.1/type:1",
                  "--augment", "--batch-size", "16", "--format", "h5", "--no-cache", "--output", str(output)]) == 0
-    assert "Keeping the decoded images" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Keeping the decoded images" not in out
+    assert out.count("val_score: the mean over heads of validation accuracy") == 2  # before training, at restore
+    header, first = out[out.index("Validation split:"):].splitlines()[1:3]
+    assert header.split()[:3] == ["head", "report", "samples"] and first.split()[:2] == ["color", "validation"]
     for name in ("model.h5", "history.csv", "history.png", "report.csv", "label_counts.png", "confusion_color.png",
                  "scores.npz", "report.html"):
         assert (output / name).is_file(), name

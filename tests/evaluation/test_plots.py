@@ -91,10 +91,13 @@ def test_history_panels_fill_their_rows_with_whole_epochs_and_named_stages():
                                                                           range(4, 6), range(0, 2)]
     for axes in figure.axes:
         assert all(float(tick).is_integer() for tick in axes.get_xticks())
-        assert [t.get_text().strip() for t in axes.texts] == ["frozen", "fine-tune"]
+        assert [t.get_text() for t in axes.texts] == ["stage: frozen", "stage: fine-tune"]
         assert axes.get_xlabel() == "epoch" and axes.get_ylabel()
         assert [line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":"] == [3.5]
     assert [t.get_text() for t in figure.legends[0].get_texts()] == ["train", "validation", "stage boundary"]
+    one_stage = zoo.evaluation.plots.history_figure(history.assign(stage="train"))
+    assert all(not axes.texts for axes in one_stage.axes)  # no lone "train" beside the train line
+    assert [t.get_text() for t in one_stage.legends[0].get_texts()] == ["train", "validation"]
 
 
 def test_prediction_sheet_marks_each_head_right_or_wrong(tmp_path):

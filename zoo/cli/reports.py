@@ -20,6 +20,30 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# Columns of counts: whole numbers in report.csv and the printed tables, never `19.0`.
+COUNT_COLUMNS = ("samples", "support", "tp", "fp", "fn", "tn")
+
+
+def integer_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its count columns as integers (empty where a row has none).
+
+    Example:
+        >>> import pandas as pd
+        >>> integer_counts(pd.DataFrame({"samples": [19.0, None], "f1": [0.5, 0.25]}))["samples"].tolist()
+        [19, <NA>]
+    """
+    frame = frame.copy()
+    for column in COUNT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def plain_table(frame: pd.DataFrame) -> str:
+    """A table for the terminal: one header line, no index column, empty cells for missing figures."""
+    return integer_counts(frame).to_string(index=False, na_rep="")
+
+
 def print_report(report: dict) -> None:
     """Prints each head's summary and per-class table."""
     import pandas as pd
@@ -27,10 +51,10 @@ def print_report(report: dict) -> None:
     from zoo.evaluation.report import summary_table
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
-        print(summary_table(report).to_string())
+        print(plain_table(summary_table(report).rename_axis("head").reset_index()))
         for name, part in report.items():
             print(f"\n{name}:")
-            print(part["per_class"].to_string(index=False))
+            print(plain_table(part["per_class"]))
 
 
 def report_frame(report: dict) -> pd.DataFrame:
@@ -43,7 +67,7 @@ def report_frame(report: dict) -> pd.DataFrame:
         rows.insert(0, "head", name)
         summary = pd.DataFrame([{"head": name, "class": "(all)", **part["summary"]}])
         frames.extend([summary, rows])
-    return pd.concat(frames, ignore_index=True)
+    return integer_counts(pd.concat(frames, ignore_index=True))
 
 
 def print_summary(reports: dict, model, written, output: Path, model_path: Path, args, took: str) -> None:
@@ -56,11 +80,11 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
         print("\nValidation split:")
-        print(side_by_side(reports).to_string())
+        print(plain_table(side_by_side(reports).reset_index()))
         final = list(reports.values())[-1]
         for name, part in final.items():
             print(f"\n{name}:")
-            print(part["per_class"].to_string(index=False))
+            print(plain_table(part["per_class"]))
     for head in thresholded(heads_of(model)) if args.tune_thresholds else ():
         pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
         print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
@@ -108,7 +132,7 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     heads, validation_rows, counts = prepared.heads, prepared.validation_rows, prepared.counts
     best_epoch = restore_best(model, output)
     if best_epoch is not None:
-        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
+        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR_MEANING})")
     zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
 
     predictions = zoo.Predictions.of(model, validation_data)  # one pass serves every report

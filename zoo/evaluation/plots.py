@@ -66,15 +66,18 @@ def history_figure(history, heads=None) -> Figure:
             axes.plot(epochs, frame[metric], marker=".", color="C0", label="train")
         if f"val_{metric}" in frame and frame[f"val_{metric}"].notna().any():
             axes.plot(epochs, frame[f"val_{metric}"], marker=".", color="C1", label="validation")
-        bottom, top = axes.get_ylim()
-        axes.set_ylim(bottom, top + 0.18 * (top - bottom))  # room for the stage names
-        starts = ([0] + boundaries) if stages is not None and len(stages) else []
+        starts = ([0] + boundaries) if boundaries else []  # one stage: nothing to tell apart
+        if starts:
+            bottom, top = axes.get_ylim()
+            axes.set_ylim(bottom, top + 0.18 * (top - bottom))  # room for the stage names
         for start in starts:
             position = epochs.iloc[start] - 0.5
             if start:
                 axes.axvline(position, color="gray", linestyle=":", label="stage boundary")
-            axes.text(position, 0.97, f" {stages[start]}", transform=axes.get_xaxis_transform(), ha="left",
-                      va="top", fontsize="small", color="dimgray", clip_on=True)
+            axes.text(position, 0.97, f"stage: {stages[start]}", transform=axes.get_xaxis_transform(), ha="left",
+                      va="top", fontsize="x-small", fontstyle="italic", color="dimgray", clip_on=True,
+                      bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "lightgray",
+                            "linewidth": 0.5})
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(metric)
         axes.set_xlabel("epoch")
@@ -91,7 +94,8 @@ def plot_history(history, path, heads=None) -> Path:
     """One panel per metric, training against validation, stage boundaries labelled.
 
     Panels fill their rows (at most four a row); metrics with no value in any epoch get none.
-    Epoch ticks are whole numbers; a dotted line and the stage's name mark where a stage begins.
+    Epoch ticks are whole numbers; with more than one stage, a dotted line and a boxed
+    "stage: NAME" mark where each stage begins.
 
     Args:
         history: A Keras `History`, a `StagedHistory`, a dict or a DataFrame.
