@@ -71,7 +71,7 @@ def test_the_gallery_holds_the_highest_loss_images_first_with_grad_cams(run):
                 losses[i] += np.mean([log_loss([targets[i, j]], [[1 - p, p]], labels=[0, 1])
                                       for j, p in enumerate(probabilities[i])])
     page = (folder / "report.html").read_text()
-    shown = [html.unescape(f) for f in re.findall(r'<div class="card" data-file="([^"]*)"', page)]
+    shown = [html.unescape(f) for f in re.findall(r'<div class="card" style="[^"]*" data-file="([^"]*)"', page)]
     expected = [Path(made["files"][i]).resolve() for i in np.argsort(-losses, kind="stable")[:len(shown)]]
     assert [Path(f) for f in shown] == expected
     assert len(shown) == min(html_report.GALLERY_SIZE, len(losses))

@@ -74,6 +74,7 @@ def run(args) -> None:
 
         from zoo.cli.reports import write_html_report
 
-        folder, name = Path(args.output).parent, Path(args.output).name
-        written = write_html_report(folder, model, predictions, dataset.files, args.images, [("evaluation", name)])
-        print(f"and to {folder / written[-1]} (open it in a browser)")
+        report_csv = Path(args.output)
+        page = write_html_report(report_csv.parent, model, predictions, dataset.files, args.images,
+                                 report_csv)[-1]
+        print(f"and to {page} (open it in a browser)")

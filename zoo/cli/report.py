@@ -15,8 +15,8 @@ def add_parser(commands) -> None:
     """Adds `zoo report` to the command's subparsers."""
     report = commands.add_parser(
         "report", help="write report.html of a run folder again (zoo train and zoo evaluate write it too)")
-    report.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a run: zoo train --output, or the "
-                                                          "folder of zoo evaluate --output")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="the folder of a run (zoo train --output), or the "
+                                                          "CSV file of zoo evaluate --output")
     report.add_argument("--model", help="model file for the Grad-CAM of the gallery images (default: the "
                                         "run's model.keras, model.h5 or best.keras; none found: no Grad-CAM)")
     report.add_argument("--images", help="folder that relative image file names are looked up under")
@@ -35,9 +35,17 @@ def model_file(folder: Path, given=None) -> Path | None:
 
 def run(args) -> None:
     """Reads the run folder, loads its model if there is one, writes the page."""
-    folder = Path(args.run_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"RUN_DIR: no such folder: {str(folder)!r}")
+    given = Path(args.run_dir)
+    options = {}
+    if given.is_file() and given.suffix == ".csv":  # a `zoo evaluate --output FILE.csv`
+        folder = given.parent
+        options = {"report_files": [("evaluation", given.name)], "scores": given.with_suffix(".scores.npz"),
+                   "output": args.output or given.with_suffix(".html")}
+    elif given.is_dir():
+        folder = given
+        options = {"output": args.output}
+    else:
+        raise FileNotFoundError(f"RUN_DIR: no such folder: {str(given)!r}")
     path = model_file(folder, args.model)
     model = None
     if path is not None:
@@ -46,6 +54,6 @@ def run(args) -> None:
         model = zoo.load_model(path, compile=False)
     from zoo.evaluation.html_report import write_report
 
-    written = write_report(folder, model, output=args.output, roots=(args.images,) if args.images else (),
-                           gallery=args.gallery)
+    written = write_report(folder, model, roots=(args.images,) if args.images else (), gallery=args.gallery,
+                           **options)
     print(f"report written to {written}" + ("" if model is not None else " (no model file: no Grad-CAM)"))

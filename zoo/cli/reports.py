@@ -6,6 +6,8 @@ Example:
     ...                    "per_class": pd.DataFrame([{"class": "sea", "f1": 0.5}])}}
     >>> report_frame(report)[["head", "class"]].values.tolist()
     [['tags', '(all)'], ['tags', 'sea']]
+    >>> report_frame({}).columns.tolist()
+    ['head', 'class']
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ def report_frame(report: dict) -> pd.DataFrame:
         rows.insert(0, "head", name)
         summary = pd.DataFrame([{"head": name, "class": "(all)", **part["summary"]}])
         frames.extend([summary, rows])
+    if not frames:  # e.g. tuned thresholds of a model whose heads are all multiclass
+        return pd.DataFrame(columns=["head", "class"])
     return integer_counts(pd.concat(frames, ignore_index=True))
 
 
@@ -164,20 +168,28 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     run.write_run(output, args, finished=True)
     shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
     written += [model_path.name, "report.csv"]
-    written += write_html_report(output, model, predictions, validation_data.files, args.images)
+    written += [path.name for path in write_html_report(output, model, predictions, validation_data.files,
+                                                         args.images)]
     print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
 
 
-def write_html_report(output: Path, model, predictions, files, images=None, report_files=None) -> list[str]:
-    """Writes `scores.npz` (each image's probabilities and targets) and `report.html` into `output`;
-    returns their names."""
+def write_html_report(output: Path, model, predictions, files, images=None, report_csv: Path | None = None) -> list:
+    """Writes each scored image's probabilities and targets and the HTML page of the run; returns the paths.
+
+    For `zoo train` (`report_csv` None): `scores.npz` and `report.html` in the `output` folder, from
+    its report CSV files. For `zoo evaluate --output FILE.csv`: `FILE.scores.npz` and `FILE.html`
+    beside it, so that evaluating into a run's folder leaves the run's own page alone.
+    """
     from zoo.evaluation.html_report import write_report
     from zoo.evaluation.scored_images import SCORES_FILE, save_scores
     from zoo.models.metadata import heads_of
 
-    save_scores(predictions, [Path(f).resolve() for f in files], output / SCORES_FILE, heads=heads_of(model))
-    page = write_report(output, model, report_files=report_files, roots=(images,) if images else ())
-    return [SCORES_FILE, page.name]
+    scores = output / SCORES_FILE if report_csv is None else report_csv.with_suffix(".scores.npz")
+    save_scores(predictions, [Path(f).resolve() for f in files], scores, heads=heads_of(model))
+    page = write_report(output, model, scores=scores, roots=(images,) if images else (),
+                        **({} if report_csv is None else {"report_files": [("evaluation", report_csv.name)],
+                                                          "output": report_csv.with_suffix(".html")}))
+    return [scores, page]
 
 
 def restore_best(model, output: Path) -> int | None:

@@ -45,8 +45,8 @@ dl.json{margin:2px 0;display:grid;grid-template-columns:max-content auto;gap:1px
 dl.json dt{color:#5a6272}dl.json dd{margin:0}
 img.figure{max-width:100%;height:auto;border:1px solid #eee}
 .gallery{display:flex;flex-wrap:wrap;gap:12px}
-.card{border:1px solid #dde1e8;border-radius:6px;padding:6px;width:250px;background:#fafbfc;font-size:12px}
-.card .pair{display:flex;gap:4px}.card img{width:120px;height:auto;image-rendering:auto}
+.card{border:1px solid #dde1e8;border-radius:6px;padding:6px;min-width:200px;background:#fafbfc;font-size:12px}
+.card .pair{display:flex;gap:4px}.card img{width:112px;height:auto;image-rendering:auto}
 .card .file{font-family:ui-monospace,monospace;font-size:11px;word-break:break-all;color:#5a6272}
 .wrong{color:#b3261e;font-weight:600}.right{color:#1e7b34}
 """

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from zoo.evaluation import html_page as h
+from zoo.evaluation.plots import ORDERED_BY_NAME, fold_classes
 from zoo.evaluation.scored_images import SCORES_FILE, given_labels, image_losses, load_scores, most_wrong
 
 REPORT_HTML = "report.html"
@@ -68,6 +69,7 @@ def _summary_rows(frame: pd.DataFrame, head: str) -> dict:
 def summary_section(head: str, reports: dict) -> str:
     """The head's summary figures, one row per report; each cell names its file, head and figure."""
     summaries = {label: (name, _summary_rows(frame, head)) for label, (name, frame) in reports.items()}
+    summaries = {label: part for label, part in summaries.items() if part[1]}  # tuned reports skip multiclass
     metrics = list(dict.fromkeys(m for _, values in summaries.values() for m in values))
     rows = []
     for label, (name, values) in summaries.items():
@@ -144,8 +146,10 @@ def head_section(head, reports: dict, predictions) -> str:
         indices = np.arange(len(head.classes))
         matrix = pd.crosstab(pd.Categorical(np.asarray(targets).argmax(1), indices),
                              pd.Categorical(np.asarray(probabilities).argmax(1), indices), dropna=False).to_numpy()
+        matrix, classes = fold_classes(matrix, list(head.classes), most=max(len(head.classes), 1))
+        order = "; classes ordered by their number of images" if len(classes) > ORDERED_BY_NAME else ""
         parts.append('<p class="note">Rows: the given class (its number of images); columns: the predicted one. '
-                     "Shading is the share of the row.</p>" + confusion_html(head.classes, matrix))
+                     f"Shading is the share of the row{order}.</p>" + confusion_html(classes, matrix))
     elif {"tp", "fn", "fp", "tn"} <= set(per_class.columns):
         parts.append(sigmoid_confusion_html(per_class))
     if head.kind != "multiclass" and predictions is not None:
@@ -219,6 +223,8 @@ def gallery_section(files, predictions, model=None, roots=(), count: int = GALLE
         if image is not None:
             images[row] = image
     cams = _gradcams(model, images, predictions, chosen) if model is not None and images else {}
+    if cams:
+        from zoo.evaluation.explain import overlay
     given = {head.name: given_labels(head, targets) for head, targets, _ in predictions.by_head()}
     guessed = {head.name: decode_predictions(probabilities, head) for head, _, probabilities in predictions.by_head()}
     cards = []
@@ -234,13 +240,13 @@ def gallery_section(files, predictions, model=None, roots=(), count: int = GALLE
                          f"{h.escape(' '.join(guess) or '(none)')}</div>")
             if (row, head.name) in cams:
                 name, heatmap = cams[(row, head.name)]
-                from zoo.evaluation.explain import overlay
-
                 pictures += h.thumbnail_tag(overlay(images[row], heatmap), f"Grad-CAM {head.name}: {name}",
                                             attributes=f'title="Grad-CAM of {h.escape(head.name)}: {h.escape(name)}"')
                 lines.append(f'<div class="note">Grad-CAM ({h.escape(head.name)}): {h.escape(name)}</div>')
         shown = "/".join(Path(files[row]).parts[-2:])
-        cards.append(f'<div class="card" data-file="{h.escape(files[row])}" data-loss="{losses[row]!r}">'
+        width = 116 * (1 + (len(predictions.heads) if cams else 0)) + 4
+        cards.append(f'<div class="card" style="width:{width}px" data-file="{h.escape(files[row])}" '
+                     f'data-loss="{losses[row]!r}">'
                      f'<div class="pair">{pictures}</div><div class="file">{rank}. {h.escape(shown)}</div>'
                      f"<div>loss {losses[row]:.3f}</div>{''.join(lines)}</div>")
     note = (f'<p class="note">The {len(chosen)} of {len(files)} validation images with the highest loss (summed '
@@ -293,7 +299,7 @@ def history_section(folder: Path) -> str | None:
             + f'<div class="scroll">{h.table(shown, history[shown].values.tolist(), sortable=True)}</div>')
 
 
-def write_report(folder, model=None, *, output=None, report_files=None, roots=(),
+def write_report(folder, model=None, *, output=None, report_files=None, scores=None, roots=(),
                  gallery: int = GALLERY_SIZE, title: str | None = None) -> Path:
     """Writes the run's `report.html` from the files in `folder`.
 
@@ -303,6 +309,7 @@ def write_report(folder, model=None, *, output=None, report_files=None, roots=()
         output: The HTML file (default: `folder/report.html`).
         report_files: (label, CSV file name) pairs of the reports to show (default: those
             `zoo train` writes).
+        scores: The `save_scores` file (default: `folder/scores.npz`).
         roots: Folders that relative image names in the files are looked up under.
         gallery: How many of the highest-loss images to show.
         title: The page's heading.
@@ -318,7 +325,8 @@ def write_report(folder, model=None, *, output=None, report_files=None, roots=()
     if not reports:
         names = ", ".join(name for _, name in report_files or REPORT_FILES)
         raise FileNotFoundError(f"No report in {folder}: none of {names}. Received: {folder}")
-    files, predictions = load_scores(folder / SCORES_FILE) if (folder / SCORES_FILE).is_file() else ([], None)
+    scores = Path(scores) if scores is not None else folder / SCORES_FILE
+    files, predictions = load_scores(scores) if scores.is_file() else ([], None)
     roots = (folder, *roots)
     sections = []
     data = data_section(folder)

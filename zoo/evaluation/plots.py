@@ -128,12 +128,12 @@ def _sizes(count: int) -> tuple[float, float]:
     return (10.0, 10.0) if count <= ORDERED_BY_NAME else (8.0, 7.0) if count <= 25 else (7.0, 6.0)
 
 
-def _fold(matrix: np.ndarray, labels: list, most: int = MOST_CLASSES) -> tuple[np.ndarray, list]:
+def fold_classes(matrix: np.ndarray, labels: list, most: int = MOST_CLASSES) -> tuple[np.ndarray, list]:
     """A square count matrix with its classes ordered by images (past ORDERED_BY_NAME classes) and
     those past the `most - 1` largest summed into one "other" class.
 
     Example:
-        >>> matrix, labels = _fold(np.array([[1, 0, 0], [0, 5, 1], [0, 1, 3]]), ["a", "b", "c"], most=2)
+        >>> matrix, labels = fold_classes(np.array([[1, 0, 0], [0, 5, 1], [0, 1, 3]]), ["a", "b", "c"], most=2)
         >>> matrix.tolist(), labels
         ([[5, 1], [1, 4]], ['b', 'other (2 classes)'])
     """
@@ -153,7 +153,7 @@ def _fold(matrix: np.ndarray, labels: list, most: int = MOST_CLASSES) -> tuple[n
 
 def _multiclass_confusion(figure_title: str, matrix: np.ndarray, labels: list) -> Figure:
     """One matrix, rows normalized (the colour is the share of the true class's images), counts written."""
-    matrix, labels = _fold(np.asarray(matrix), list(labels))
+    matrix, labels = fold_classes(np.asarray(matrix), list(labels))
     count = len(labels)
     tick_size, text_size = _sizes(count)
     side = max(3.2, 0.32 * count + 1.6)
