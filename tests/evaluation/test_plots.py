@@ -95,6 +95,8 @@ def test_history_panels_fill_their_rows_with_whole_epochs_and_named_stages():
         assert axes.get_xlabel() == "epoch" and axes.get_ylabel()
         assert [line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":"] == [3.5]
     assert [t.get_text() for t in figure.legends[0].get_texts()] == ["train", "validation", "stage boundary"]
+    one_epoch = zoo.evaluation.plots.history_figure(history.head(1))
+    assert all(list(axes.get_xticks()) == [1] for axes in one_epoch.axes)
     one_stage = zoo.evaluation.plots.history_figure(history.assign(stage="train"))
     assert all(not axes.texts for axes in one_stage.axes)  # no lone "train" beside the train line
     assert [t.get_text() for t in one_stage.legends[0].get_texts()] == ["train", "validation"]

@@ -259,6 +259,7 @@ def label_issues_section(frame: pd.DataFrame, roots=(), shown: int = LABEL_ISSUE
     """The likely label mistakes `zoo audit` found (label_issues.csv), most likely first, with thumbnails."""
     if "rank" in frame:
         frame = frame.sort_values("rank", kind="stable")
+    total = len(frame)
     frame = frame.head(shown)
     columns = [c for c in frame.columns]
     rows = []
@@ -268,7 +269,7 @@ def label_issues_section(frame: pd.DataFrame, roots=(), shown: int = LABEL_ISSUE
         picture = h.thumbnail_tag(image, str(row["file"]), size=80) if image is not None else ""
         rows.append(f"<td>{picture}</td>" + "".join(h.cell(row[c], integer=c in h.COUNTS) for c in columns))
     note = (f'<p class="note">From {LABEL_ISSUES} (`zoo audit`): images whose given label the cross-fitted '
-            f"model doubts, most likely mistakes first ({min(shown, len(frame))} shown).</p>")
+            f"model doubts, most likely mistakes first ({len(frame)} of {total} shown).</p>")
     shown_table = h.table(["image"] + columns, [[r] for r in rows], sortable=True, raw_cells=True)
     return note + f'<div class="scroll">{shown_table}</div>'
 

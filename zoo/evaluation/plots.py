@@ -79,6 +79,8 @@ def history_figure(history, heads=None) -> Figure:
                       bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "lightgray",
                             "linewidth": 0.5})
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) == 1:  # one point: the locator would fill the axis with fractions
+            axes.set_xticks(list(epochs))
         axes.set_title(metric)
         axes.set_xlabel("epoch")
         axes.set_ylabel(metric.rsplit("_", 1)[-1] if metric != "loss" else "loss")
