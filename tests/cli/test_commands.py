@@ -29,7 +29,7 @@ def test_weights_lists_manifest(capsys):
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["list", "demo", "weights", "train", "evaluate", "predict", "export"])
+@pytest.mark.parametrize("command", ["list", "demo", "weights", "train", "evaluate", "predict", "export", "report"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -38,7 +38,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_the_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "zoo.cli", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "{list,demo,weights,train,evaluate,predict,export}" in result.stdout
+    assert result.returncode == 0 and "{list,demo,weights,train,evaluate,predict,export,report}" in result.stdout
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
@@ -77,8 +77,13 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
                  "--stage", "epochs=1,trainable=type:none", "--stage",
                  "epochs=1,trainable=type:block5_conv1,lr=1e-4,loss_weights=color:0.1/type:1",
                  "--augment", "--batch-size", "16", "--format", "h5", "--no-cache", "--output", str(output)]) == 0
-    assert "Keeping the decoded images" not in capsys.readouterr().out
-    for name in ("model.h5", "history.csv", "history.png", "report.csv", "label_counts.png", "confusion_color.png"):
+    out = capsys.readouterr().out
+    assert "Keeping the decoded images" not in out
+    assert out.count("val_score: the mean over heads of validation accuracy") == 2  # before training, at restore
+    header, first = out[out.index("Validation split:"):].splitlines()[1:3]
+    assert header.split()[:3] == ["head", "report", "samples"] and first.split()[:2] == ["color", "validation"]
+    for name in ("model.h5", "history.csv", "history.png", "report.csv", "label_counts.png", "confusion_color.png",
+                 "scores.npz", "report.html"):
         assert (output / name).is_file(), name
     history = pd.read_csv(output / "history.csv")
     assert history["stage"].tolist() == ["stage1", "stage2"]
@@ -87,6 +92,7 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     report = pd.read_csv(tmp_path / "report.csv")
     assert set(report["head"]) == {"color", "type"}
     assert report.loc[(report["head"] == "color") & (report["class"] == "(all)"), "samples"].item() == 93
+    assert 'data-report="report.csv" data-head="type" data-metric="accuracy"' in (tmp_path / "report.html").read_text()
 
     predictions = tmp_path / "predictions.csv"
     assert main(["predict", str(output / "model.h5"), str(data_dir / "clothing_examples"),

@@ -61,10 +61,12 @@ def _texts(figure):
 
 def test_confusion_counts_contrast_with_their_cells_and_the_title_names_split_and_threshold(tmp_path):
     kind = zoo.Head("kind", ["x", "y"], kind="multiclass")
-    report = multiclass_head_report(kind, np.eye(2)[[0] * 9 + [1]], np.eye(2)[[0] * 9 + [0]])  # 9, 0 / 1, 0
-    figure = zoo.evaluation.plots.confusion_figure(report, "kind", split="validation")
+    report = multiclass_head_report(kind, np.eye(2)[[0] * 9 + [1] * 4], np.eye(2)[[0] * 9 + [0] + [1] * 3])
+    figure = zoo.evaluation.plots.confusion_figure(report, "kind", split="validation")  # 9, 0 / 1, 3
     colors = {text.get_text(): text.get_color() for text in _texts(figure)}
-    assert colors["9"] == "white" and colors["0"] == "black" and colors["1"] == "black"
+    # Shaded by the share of the row: 9 of 9 and 3 of 4 are dark, 0 of 9 and 1 of 4 light.
+    assert colors == {"9": "white", "0": "black", "1": "black", "3": "white"}
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == ["x (9)", "y (4)"]
     assert figure.get_suptitle() == "kind: validation split"
     tags = zoo.Head("tags", ["a", "b"])
     sigmoid = sigmoid_head_report(tags, np.array([[1, 0], [1, 1], [0, 0]]), np.array([[0.9, 0.1], [0.8, 0.7],
@@ -89,10 +91,15 @@ def test_history_panels_fill_their_rows_with_whole_epochs_and_named_stages():
                                                                           range(4, 6), range(0, 2)]
     for axes in figure.axes:
         assert all(float(tick).is_integer() for tick in axes.get_xticks())
-        assert [t.get_text().strip() for t in axes.texts] == ["frozen", "fine-tune"]
+        assert [t.get_text() for t in axes.texts] == ["stage: frozen", "stage: fine-tune"]
         assert axes.get_xlabel() == "epoch" and axes.get_ylabel()
         assert [line.get_xdata()[0] for line in axes.lines if line.get_linestyle() == ":"] == [3.5]
     assert [t.get_text() for t in figure.legends[0].get_texts()] == ["train", "validation", "stage boundary"]
+    one_epoch = zoo.evaluation.plots.history_figure(history.head(1))
+    assert all(list(axes.get_xticks()) == [1] for axes in one_epoch.axes)
+    one_stage = zoo.evaluation.plots.history_figure(history.assign(stage="train"))
+    assert all(not axes.texts for axes in one_stage.axes)  # no lone "train" beside the train line
+    assert [t.get_text() for t in one_stage.legends[0].get_texts()] == ["train", "validation"]
 
 
 def test_prediction_sheet_marks_each_head_right_or_wrong(tmp_path):
@@ -109,3 +116,28 @@ def test_prediction_sheet_marks_each_head_right_or_wrong(tmp_path):
     path = zoo.evaluation.plots.plot_prediction_sheet(images, ["1.jpg", "2.jpg", "3.jpg"], true, predicted,
                                            tmp_path / "sheet.png")
     assert _is_png(path)
+
+
+def test_contact_sheet_shows_mistakes_first_and_every_class():
+    from zoo.evaluation.sheets import sheet_rows
+
+    rng = np.random.default_rng(0)
+    classes = [f"c{i}" for i in range(12)]
+    kind = zoo.Head("kind", classes, kind="multiclass")
+    truth = np.r_[np.zeros(80, int), np.arange(12)]  # 80 images of c0 first, then one of each class
+    probabilities = np.full((92, 12), 0.01)
+    probabilities[np.arange(92), truth] = rng.uniform(0.5, 0.9, 92)
+    mistakes = [3, 40, 85]
+    probabilities[mistakes, truth[mistakes]] = 0.01
+    probabilities[mistakes, 7] = 0.9
+    predictions = zoo.Predictions({"kind": probabilities}, {"kind": np.eye(12)[truth]}, [kind])
+    rows = sheet_rows(predictions, limit=20)
+    assert len(rows) == 20 and set(rows[:3]) == set(mistakes)
+    assert {truth[i] for i in rows} == set(range(12))  # the first 20 rows would all be c0
+    shown_right = rows[3:]
+    losses = -np.log(probabilities[shown_right, truth[shown_right]])
+    assert sheet_rows(predictions, limit=200) and list(losses) == sorted(losses, reverse=True)
+    many = zoo.Head("many", [f"m{i}" for i in range(60)], kind="multiclass")
+    every = zoo.Predictions({"many": np.eye(60)[np.arange(120) % 60]}, {"many": np.eye(60)[np.arange(120) % 60]},
+                           [many])
+    assert len(sheet_rows(every, limit=40)) == 60  # grows to hold every class

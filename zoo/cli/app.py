@@ -8,6 +8,7 @@ Example:
     $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
     $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
     $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
+    $ zoo report zoo_output
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from zoo.cli import demo, evaluate, export, listing, predict, train, weights
+from zoo.cli import demo, evaluate, export, listing, predict, report, train, weights
 from zoo.cli.arguments import UsageError, validate_arguments
 
 
@@ -34,10 +35,15 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """Usage errors print one line naming the command and exit with status 1, like every zoo error."""
+    """Usage errors print one line naming the command and exit with status 1, like every zoo error.
+
+    Flags are never abbreviated: a misspelt `--folder` or `--epoch` is refused, not read as
+    `--folders` or `--epochs` (every subcommand's parser is of this class too).
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
     def error(self, message):
@@ -51,14 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show TensorFlow's start-up lines and per-epoch training logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
 
-    for command in (listing, demo, weights, train, evaluate, predict, export):
+    for command in (listing, demo, weights, train, evaluate, predict, export, report):
         command.add_parser(commands)
     return parser
 
 
 # Commands that run Keras: TensorFlow is imported (quietly) only for these.
-TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict", "export")
-COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict", "export")
+TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict", "export", "report")
+COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict", "export", "report")
 
 
 def _images_hint(error: Exception, args) -> str:
@@ -95,6 +101,31 @@ def _run(args) -> None:
         raise
 
 
+def interrupted_message(args, argv) -> str:
+    """What Ctrl-C prints: for `zoo train`, the epoch kept and the command that continues after it.
+
+    Example:
+        >>> import argparse, tempfile
+        >>> args = argparse.Namespace(command="train", output=tempfile.mkdtemp())
+        >>> print(interrupted_message(args, ["train", "--output", "run"]))  # doctest: +ELLIPSIS
+        zoo train: interrupted before the first epoch finished; nothing is kept. Run the same command to start again:
+          zoo train --output run
+    """
+    import json
+    import shlex
+
+    if args.command != "train" or not _is_chief(args):
+        return f"zoo {args.command}: interrupted"
+    command = shlex.join(["zoo", *argv])
+    kept = sorted(Path(args.output, "backup").glob("epoch-*/state.json"))
+    if not kept:
+        return (f"zoo train: interrupted before the first epoch finished; nothing is kept. Run the same command to "
+                f"start again:\n  {command}")
+    epoch = json.loads(kept[-1].read_text()).get("epoch")
+    return (f"zoo train: interrupted. Epoch {epoch} is kept (its weights and optimizer state in {kept[-1].parent}); "
+            f"run the same command to continue after it:\n  {command}")
+
+
 def main(argv=None) -> int:
     """Entry point; returns the exit status. Errors print as one message, not a traceback.
 
@@ -107,6 +138,7 @@ def main(argv=None) -> int:
         1
     """
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     try:
         validate_arguments(args)
@@ -120,7 +152,7 @@ def main(argv=None) -> int:
             import_tensorflow(verbose=args.verbose)
         _run(args)
     except KeyboardInterrupt:
-        print("zoo: interrupted", file=sys.stderr)
+        print(interrupted_message(args, argv), file=sys.stderr)
         return 130
     except Exception as error:  # the command line reports, it does not dump tracebacks
         print(f"zoo {args.command}: error: {error}{_images_hint(error, args)}", file=sys.stderr)

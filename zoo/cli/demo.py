@@ -22,7 +22,8 @@ def add_parser(commands) -> None:
                       help="training images per color/type pair (default: %(default)s)")
     demo.add_argument("--epochs", type=int, nargs=2, default=(8, 8), metavar=("STAGE1", "STAGE2"),
                       help="epochs of the two stages (default: 8 8)")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=int, default=0,
+                      help="seed of the generated images, the split and the initial weights (default: %(default)s)")
     demo.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                       help="show per-epoch training logs (same as zoo --verbose demo)")
     demo.set_defaults(run=run)

@@ -21,11 +21,14 @@ def add_parser(commands) -> None:
     evaluate.add_argument("--save", action="store_true", help="with --tune-thresholds: store them in the model file")
     evaluate.add_argument("--allow-empty", action="store_true",
                           help="images without any label are valid negatives of multilabel heads")
-    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--batch-size", type=int, default=32,
+                          help="images per prediction step (default: %(default)s)")
     evaluate.add_argument("--tta", choices=TTA_MODES,
                           help="test-time augmentation: average each image's probabilities with its mirror's "
                                "(flip; flip+crops adds 5 crops); thresholds are tuned on the same probabilities")
-    evaluate.add_argument("--on-error", choices=ON_ERROR, default="raise")
+    evaluate.add_argument("--on-error", choices=ON_ERROR, default="raise",
+                          help="raise: stop and name every unreadable image; skip: leave them out, counted and "
+                               "reported (default: %(default)s)")
     evaluate.add_argument("--output", help="CSV file for the report")
     evaluate.set_defaults(run=run)
 
@@ -67,3 +70,11 @@ def run(args) -> None:
     if args.output:
         report_frame(report).to_csv(args.output, index=False)
         print(f"\nreport written to {args.output}")
+        from pathlib import Path
+
+        from zoo.cli.reports import write_html_report
+
+        report_csv = Path(args.output)
+        page = write_html_report(report_csv.parent, model, predictions, dataset.files, args.images,
+                                 report_csv)[-1]
+        print(f"and to {page} (open it in a browser)")

@@ -12,7 +12,8 @@ def add_parser(commands) -> None:
     export = commands.add_parser(
         "export", help="export a model with its label names: SavedModel (TF Serving), ONNX or LiteRT")
     export.add_argument("model", help=".keras or .h5 model file")
-    export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"])
+    export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"],
+                        help="saved_model (a folder for TensorFlow Serving), onnx or litert (a .tflite file)")
     export.add_argument("--output", required=True, help="SavedModel folder, .onnx or .tflite file (replaced whole)")
     export.add_argument("--quantize", choices=["dynamic"], help="litert: int8 weights, float activations")
     export.set_defaults(run=run)

@@ -17,11 +17,14 @@ def add_parser(commands) -> None:
     predict.add_argument("model", help=".keras or .h5 model file")
     predict.add_argument("inputs", nargs="+", help="image files or folders")
     predict.add_argument("--output", default="predictions.csv", help="CSV file (default: %(default)s)")
-    predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument("--batch-size", type=int, default=32,
+                         help="images per prediction step (default: %(default)s)")
     predict.add_argument("--top-k", type=int, metavar="K",
                          help="add per head the K most probable classes with probabilities, "
                               "e.g. 'sea 0.91; sunset 0.40'")
-    predict.add_argument("--on-error", choices=ON_ERROR, default="raise")
+    predict.add_argument("--on-error", choices=ON_ERROR, default="raise",
+                         help="raise: stop and name every unreadable image; skip: leave them out, counted and "
+                              "reported (default: %(default)s)")
     predict.add_argument("--tta", choices=TTA_MODES, help="test-time augmentation (see zoo evaluate --tta)")
     predict.add_argument("--explain", type=Path, metavar="DIR",
                          help="also write Grad-CAM overlays there: one PNG per image and head, for the top class "

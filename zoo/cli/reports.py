@@ -6,6 +6,8 @@ Example:
     ...                    "per_class": pd.DataFrame([{"class": "sea", "f1": 0.5}])}}
     >>> report_frame(report)[["head", "class"]].values.tolist()
     [['tags', '(all)'], ['tags', 'sea']]
+    >>> report_frame({}).columns.tolist()
+    ['head', 'class']
 """
 
 from __future__ import annotations
@@ -20,6 +22,30 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# Columns of counts: whole numbers in report.csv and the printed tables, never `19.0`.
+COUNT_COLUMNS = ("samples", "support", "tp", "fp", "fn", "tn")
+
+
+def integer_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with its count columns as integers (empty where a row has none).
+
+    Example:
+        >>> import pandas as pd
+        >>> integer_counts(pd.DataFrame({"samples": [19.0, None], "f1": [0.5, 0.25]}))["samples"].tolist()
+        [19, <NA>]
+    """
+    frame = frame.copy()
+    for column in COUNT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def plain_table(frame: pd.DataFrame) -> str:
+    """A table for the terminal: one header line, no index column, empty cells for missing figures."""
+    return integer_counts(frame).to_string(index=False, na_rep="")
+
+
 def print_report(report: dict) -> None:
     """Prints each head's summary and per-class table."""
     import pandas as pd
@@ -27,10 +53,10 @@ def print_report(report: dict) -> None:
     from zoo.evaluation.report import summary_table
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
-        print(summary_table(report).to_string())
+        print(plain_table(summary_table(report).rename_axis("head").reset_index()))
         for name, part in report.items():
             print(f"\n{name}:")
-            print(part["per_class"].to_string(index=False))
+            print(plain_table(part["per_class"]))
 
 
 def report_frame(report: dict) -> pd.DataFrame:
@@ -43,7 +69,9 @@ def report_frame(report: dict) -> pd.DataFrame:
         rows.insert(0, "head", name)
         summary = pd.DataFrame([{"head": name, "class": "(all)", **part["summary"]}])
         frames.extend([summary, rows])
-    return pd.concat(frames, ignore_index=True)
+    if not frames:  # e.g. tuned thresholds of a model whose heads are all multiclass
+        return pd.DataFrame(columns=["head", "class"])
+    return integer_counts(pd.concat(frames, ignore_index=True))
 
 
 def print_summary(reports: dict, model, written, output: Path, model_path: Path, args, took: str) -> None:
@@ -56,11 +84,11 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
         print("\nValidation split:")
-        print(side_by_side(reports).to_string())
+        print(plain_table(side_by_side(reports).reset_index()))
         final = list(reports.values())[-1]
         for name, part in final.items():
             print(f"\n{name}:")
-            print(part["per_class"].to_string(index=False))
+            print(plain_table(part["per_class"]))
     for head in thresholded(heads_of(model)) if args.tune_thresholds else ():
         pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
         print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
@@ -108,7 +136,7 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     heads, validation_rows, counts = prepared.heads, prepared.validation_rows, prepared.counts
     best_epoch = restore_best(model, output)
     if best_epoch is not None:
-        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR})")
+        print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR_MEANING})")
     zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
 
     predictions = zoo.Predictions.of(model, validation_data)  # one pass serves every report
@@ -140,7 +168,28 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     run.write_run(output, args, finished=True)
     shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
     written += [model_path.name, "report.csv"]
+    written += [path.name for path in write_html_report(output, model, predictions, validation_data.files,
+                                                         args.images)]
     print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
+
+
+def write_html_report(output: Path, model, predictions, files, images=None, report_csv: Path | None = None) -> list:
+    """Writes each scored image's probabilities and targets and the HTML page of the run; returns the paths.
+
+    For `zoo train` (`report_csv` None): `scores.npz` and `report.html` in the `output` folder, from
+    its report CSV files. For `zoo evaluate --output FILE.csv`: `FILE.scores.npz` and `FILE.html`
+    beside it, so that evaluating into a run's folder leaves the run's own page alone.
+    """
+    from zoo.evaluation.html_report import write_report
+    from zoo.evaluation.scored_images import SCORES_FILE, save_scores
+    from zoo.models.metadata import heads_of
+
+    scores = output / SCORES_FILE if report_csv is None else report_csv.with_suffix(".scores.npz")
+    save_scores(predictions, [Path(f).resolve() for f in files], scores, heads=heads_of(model))
+    page = write_report(output, model, scores=scores, roots=(images,) if images else (),
+                        **({} if report_csv is None else {"report_files": [("evaluation", report_csv.name)],
+                                                          "output": report_csv.with_suffix(".html")}))
+    return [scores, page]
 
 
 def restore_best(model, output: Path) -> int | None:
@@ -158,7 +207,8 @@ def restore_best(model, output: Path) -> int | None:
 
 
 def prediction_sheet(model, validation_rows, predictions, heads, path, directory=None, limit: int = 40) -> None:
-    """A contact sheet of up to `limit` validation images with each head's prediction, right or wrong.
+    """A contact sheet of validation images with each head's prediction: the mistakes first (highest
+    loss first), at least one image of every class, `limit` images or more to hold every class.
 
     `predictions` are the `zoo.Predictions` of `validation_rows`, in their order.
     """
@@ -166,12 +216,15 @@ def prediction_sheet(model, validation_rows, predictions, heads, path, directory
 
     from zoo.data import decode_predictions, make_dataset
     from zoo.evaluation.plots import plot_prediction_sheet
+    from zoo.evaluation.sheets import sheet_rows
 
-    rows = validation_rows.iloc[:limit]
+    chosen = sheet_rows(predictions, limit, heads)
+    rows = validation_rows.iloc[chosen]
     size = tuple(model.input_shape[1:3])
     images = np.concatenate(list(make_dataset(rows, None, directory=directory, image_size=size, shuffle=False,
-                                              batch_size=limit)))
+                                              batch_size=len(rows))))
     probabilities = predictions.probabilities
     true = {h.name: [tuple(v) for v in rows[h.name]] for h in heads}
-    guessed = {h.name: decode_predictions(probabilities[h.name][:limit], h) for h in heads}
-    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path)
+    guessed = {h.name: decode_predictions(probabilities[h.name][chosen], h) for h in heads}
+    plot_prediction_sheet(images, list(rows["filename"]), true, guessed, path,
+                          title=f"validation predictions, mistakes first ({len(rows)} of {len(validation_rows)})")

@@ -32,7 +32,7 @@ def add_parser(commands) -> None:
     plan.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"), help="input size")
     plan.add_argument("--epochs", type=int, help="total epochs (spread over the stages)")
     plan.add_argument("--learning-rate", type=float, help="peak learning rate of the first stage")
-    plan.add_argument("--batch-size", type=int)
+    plan.add_argument("--batch-size", type=int, help="images per training step")
     plan.add_argument("--no-augment", action="store_true", help="no flip, rotation, zoom, translation, contrast")
     plan.add_argument("--augment", action="store_true", help=argparse.SUPPRESS)  # on by default now
     train.add_argument("--mix", choices=MIX_MODES,
@@ -46,7 +46,9 @@ def add_parser(commands) -> None:
     train.add_argument("--weights", default="auto",
                        help="auto (ImageNet where a backbone has it and the file can be had, else random), "
                             "imagenet, none or a weights file (default: %(default)s)")
-    train.add_argument("--validation-split", type=float, default=0.2)
+    train.add_argument("--validation-split", type=float, default=0.2, metavar="FRACTION",
+                       help="share of the images held out to validate on, pick the best epoch and report "
+                            "(default: %(default)s)")
     train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
     train.add_argument("--allow-empty", action="store_true",
                        help="images without any label are valid negatives of multilabel heads")
@@ -67,8 +69,12 @@ def add_parser(commands) -> None:
     train.add_argument("--restart", action="store_true",
                        help="start over in an --output folder that holds an interrupted or finished run")
     train.add_argument("--tensorboard", type=Path, metavar="DIR", help="also write a TensorBoard log there")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--on-error", choices=ON_ERROR, default="raise", help="unreadable images and bad labels")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the split, the initial weights, the shuffling and augmentation (default: "
+                            "%(default)s)")
+    train.add_argument("--on-error", choices=ON_ERROR, default="raise",
+                       help="unreadable images and bad labels; raise: stop and name them; skip: leave them out, "
+                            "counted and reported (default: %(default)s)")
     train.add_argument("--progress", action="store_true", help="progress bars instead of one line per epoch")
     train.set_defaults(run=run)
 

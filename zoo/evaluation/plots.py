@@ -66,16 +66,21 @@ def history_figure(history, heads=None) -> Figure:
             axes.plot(epochs, frame[metric], marker=".", color="C0", label="train")
         if f"val_{metric}" in frame and frame[f"val_{metric}"].notna().any():
             axes.plot(epochs, frame[f"val_{metric}"], marker=".", color="C1", label="validation")
-        bottom, top = axes.get_ylim()
-        axes.set_ylim(bottom, top + 0.18 * (top - bottom))  # room for the stage names
-        starts = ([0] + boundaries) if stages is not None and len(stages) else []
+        starts = ([0] + boundaries) if boundaries else []  # one stage: nothing to tell apart
+        if starts:
+            bottom, top = axes.get_ylim()
+            axes.set_ylim(bottom, top + 0.18 * (top - bottom))  # room for the stage names
         for start in starts:
             position = epochs.iloc[start] - 0.5
             if start:
                 axes.axvline(position, color="gray", linestyle=":", label="stage boundary")
-            axes.text(position, 0.97, f" {stages[start]}", transform=axes.get_xaxis_transform(), ha="left",
-                      va="top", fontsize="small", color="dimgray", clip_on=True)
+            axes.text(position, 0.97, f"stage: {stages[start]}", transform=axes.get_xaxis_transform(), ha="left",
+                      va="top", fontsize="x-small", fontstyle="italic", color="dimgray", clip_on=True,
+                      bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "lightgray",
+                            "linewidth": 0.5})
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) == 1:  # one point: the locator would fill the axis with fractions
+            axes.set_xticks(list(epochs))
         axes.set_title(metric)
         axes.set_xlabel("epoch")
         axes.set_ylabel(metric.rsplit("_", 1)[-1] if metric != "loss" else "loss")
@@ -91,7 +96,8 @@ def plot_history(history, path, heads=None) -> Path:
     """One panel per metric, training against validation, stage boundaries labelled.
 
     Panels fill their rows (at most four a row); metrics with no value in any epoch get none.
-    Epoch ticks are whole numbers; a dotted line and the stage's name mark where a stage begins.
+    Epoch ticks are whole numbers; with more than one stage, a dotted line and a boxed
+    "stage: NAME" mark where each stage begins.
 
     Args:
         history: A Keras `History`, a `StagedHistory`, a dict or a DataFrame.
@@ -113,6 +119,97 @@ def _text_color(image, value) -> str:
     return "white" if 0.299 * red + 0.587 * green + 0.114 * blue < 0.5 else "black"
 
 
+# A matrix or bar chart shows at most this many classes of a head; the others are summed as "other".
+MOST_CLASSES = 50
+# Classes beyond this many are ordered by their number of images (most first), not by name.
+ORDERED_BY_NAME = 10
+
+
+def _sizes(count: int) -> tuple[float, float]:
+    """(tick label, cell text) font sizes in points for `count` classes."""
+    return (10.0, 10.0) if count <= ORDERED_BY_NAME else (8.0, 7.0) if count <= 25 else (7.0, 6.0)
+
+
+def fold_classes(matrix: np.ndarray, labels: list, most: int = MOST_CLASSES) -> tuple[np.ndarray, list]:
+    """A square count matrix with its classes ordered by images (past ORDERED_BY_NAME classes) and
+    those past the `most - 1` largest summed into one "other" class.
+
+    Example:
+        >>> matrix, labels = fold_classes(np.array([[1, 0, 0], [0, 5, 1], [0, 1, 3]]), ["a", "b", "c"], most=2)
+        >>> matrix.tolist(), labels
+        ([[5, 1], [1, 4]], ['b', 'other (2 classes)'])
+    """
+    order = np.arange(len(labels))
+    if len(labels) > ORDERED_BY_NAME or len(labels) > most:
+        order = np.argsort(-matrix.sum(axis=1), kind="stable")
+    if len(labels) <= most:
+        return matrix[np.ix_(order, order)], [labels[i] for i in order]
+    keep, rest = order[:most - 1], order[most - 1:]
+    folded = np.zeros((most, most), dtype=matrix.dtype)
+    folded[:-1, :-1] = matrix[np.ix_(keep, keep)]
+    folded[:-1, -1] = matrix[np.ix_(keep, rest)].sum(axis=1)
+    folded[-1, :-1] = matrix[np.ix_(rest, keep)].sum(axis=0)
+    folded[-1, -1] = matrix[np.ix_(rest, rest)].sum()
+    return folded, [labels[i] for i in keep] + [f"other ({len(rest)} classes)"]
+
+
+def _multiclass_confusion(figure_title: str, matrix: np.ndarray, labels: list) -> Figure:
+    """One matrix, rows normalized (the colour is the share of the true class's images), counts written."""
+    matrix, labels = fold_classes(np.asarray(matrix), list(labels))
+    count = len(labels)
+    tick_size, text_size = _sizes(count)
+    side = max(3.2, 0.32 * count + 1.6)
+    figure = Figure(figsize=(side + 1.0, side + 0.4), layout="constrained")
+    axes = figure.add_subplot()
+    totals = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="equal")
+    for (i, j), value in np.ndenumerate(matrix):
+        if value or count <= ORDERED_BY_NAME:
+            axes.text(j, i, int(value), ha="center", va="center", fontsize=text_size,
+                      color=_text_color(image, shares[i, j]))
+    widest = max(len(str(label)) for label in labels) * 0.62 * tick_size / 72  # inches, roughly
+    upright = widest > 0.8 * (side - 1.2) / count
+    axes.set_xticks(range(count), labels, rotation=90 if upright else 0, fontsize=tick_size)
+    axes.set_yticks(range(count), [f"{label} ({int(total)})" for label, total in zip(labels, totals[:, 0])],
+                    fontsize=tick_size)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true (images)")
+    figure.colorbar(image, ax=axes, shrink=min(1.0, 4 / side + 0.3), label="share of the true class's images")
+    figure.suptitle(figure_title)
+    return figure
+
+
+def _per_class_confusion(figure_title: str, per_class: pd.DataFrame) -> Figure:
+    """Many classes of a multilabel head: one row per class (most images first, the rest summed as
+    "other"), its TP and FN shaded by their share of the images with the class, FP and TN of those without."""
+    frame = per_class.set_index("class")[["tp", "fn", "fp", "tn"]].astype(int)
+    frame = frame.loc[(frame["tp"] + frame["fn"]).sort_values(ascending=False, kind="stable").index]
+    if len(frame) > MOST_CLASSES:
+        rest = frame.iloc[MOST_CLASSES - 1:]
+        frame = pd.concat([frame.iloc[:MOST_CLASSES - 1],
+                           pd.DataFrame([rest.sum()], index=[f"other ({len(rest)} classes)"])])
+    count = len(frame)
+    tick_size, text_size = _sizes(count)
+    values = frame.to_numpy()
+    positives = np.maximum(values[:, :2].sum(axis=1, keepdims=True), 1)
+    negatives = np.maximum(values[:, 2:].sum(axis=1, keepdims=True), 1)
+    shares = np.hstack([values[:, :2] / positives, values[:, 2:] / negatives])
+    figure = Figure(figsize=(5.2, 0.28 * count + 1.6), layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(shares, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        axes.text(j, i, int(value), ha="center", va="center", fontsize=text_size,
+                  color=_text_color(image, shares[i, j]))
+    axes.set_xticks(range(4), ["TP", "FN\n(missed)", "FP\n(false alarm)", "TN"], fontsize=tick_size)
+    axes.xaxis.tick_top()
+    axes.set_yticks(range(count), [f"{c} ({int(p)})" for c, p in zip(frame.index, values[:, :2].sum(axis=1))],
+                    fontsize=tick_size)
+    axes.set_ylabel("class (images with it)")
+    figure.suptitle(figure_title)
+    return figure
+
+
 def confusion_figure(head_report: dict, title: str = "", split: str | None = None,
                      threshold: float | None = None) -> Figure:
     """The figure `plot_confusion` saves; see there.
@@ -125,33 +222,35 @@ def confusion_figure(head_report: dict, title: str = "", split: str | None = Non
         >>> confusion_figure(report, "kind", split="validation").get_suptitle()
         'kind: validation split'
     """
+    parts = [f"{split} split"] if split else []
+    if threshold is not None and "confusion" not in head_report:
+        parts.append(f"threshold {threshold:g}")
+    heading = title or "confusion"
+    heading = f"{heading}: {', '.join(parts)}" if parts else heading
     if "confusion" in head_report:
-        matrices = [(None, head_report["confusion"].to_numpy(), list(head_report["confusion"].index))]
-    else:
-        per_class = head_report["per_class"]
-        matrices = [
-            (row["class"] if threshold is not None or "threshold" not in per_class
-             else f"{row['class']} (threshold {row['threshold']:.2f})",
-             np.array([[row["tn"], row["fp"]], [row["fn"], row["tp"]]]), ["no", "yes"])
-            for _, row in per_class.iterrows()
-        ]
+        return _multiclass_confusion(heading, head_report["confusion"].to_numpy(),
+                                     list(head_report["confusion"].index))
+    per_class = head_report["per_class"]
+    if len(per_class) > ORDERED_BY_NAME:
+        return _per_class_confusion(heading, per_class)
+    matrices = [
+        (row["class"] if threshold is not None or "threshold" not in per_class
+         else f"{row['class']} (threshold {row['threshold']:.2f})",
+         np.array([[row["tn"], row["fp"]], [row["fn"], row["tp"]]]), ["no", "yes"])
+        for _, row in per_class.iterrows()
+    ]
     per_row = rows_of_panels(len(matrices), most=5)
     figure = Figure(figsize=(3.2 * max(per_row), 3 * len(per_row) + 0.4), layout="constrained")
     for (name, matrix, labels), axes in zip(matrices, panels(figure, per_row)):
         image = axes.imshow(matrix, cmap="Blues", vmin=0, aspect="auto")
         for (i, j), value in np.ndenumerate(matrix):
             axes.text(j, i, int(value), ha="center", va="center", color=_text_color(image, value))
-        axes.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 2 else 0)
+        axes.set_xticks(range(len(labels)), labels)
         axes.set_yticks(range(len(labels)), labels)
         axes.set_xlabel("predicted")
         axes.set_ylabel("true")
-        if name is not None:
-            axes.set_title(str(name))
-    parts = [f"{split} split"] if split else []
-    if threshold is not None and "confusion" not in head_report:
-        parts.append(f"threshold {threshold:g}")
-    heading = title or "confusion"
-    figure.suptitle(f"{heading}: {', '.join(parts)}" if parts else heading)
+        axes.set_title(str(name))
+    figure.suptitle(heading)
     return figure
 
 
@@ -181,16 +280,63 @@ def plot_confusion(head_report: dict, path, title: str = "", split: str | None =
     return save_figure(confusion_figure(head_report, title, split, threshold), path)
 
 
+def _head_counts(counts: pd.DataFrame, head: str, splits: list, most: int = MOST_CLASSES) -> pd.DataFrame:
+    """One head's counts per split, most images first, those past the `most - 1` largest summed as "other"."""
+    frame = counts.loc[head, splits].astype(int)
+    frame = frame.loc[frame.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    if len(frame) > most:
+        rest = frame.iloc[most - 1:]
+        frame = pd.concat([frame.iloc[:most - 1], pd.DataFrame([rest.sum()], index=[f"other ({len(rest)} classes)"])])
+    return frame
+
+
+def label_counts_figure(counts: pd.DataFrame) -> Figure:
+    """The figure `plot_label_counts` saves; see there.
+
+    Example:
+        >>> counts = pd.DataFrame({"train": [3, 1], "validation": [1, 0]},
+        ...                       index=pd.MultiIndex.from_tuples([("kind", "x"), ("kind", "y")]))
+        >>> [t.get_text() for t in label_counts_figure(counts).axes[0].get_yticklabels()]
+        ['x', 'y']
+    """
+    splits = [c for c in counts.columns if not str(c).endswith("_fraction")]
+    heads = list(dict.fromkeys(counts.index.get_level_values(0)))
+    frames = {head: _head_counts(counts, head, splits) for head in heads}
+    rows = [len(frame) for frame in frames.values()]
+    figure = Figure(figsize=(7, sum(0.26 * r + 1.0 for r in rows) + 0.4), layout="constrained")
+    grid = figure.add_gridspec(len(heads), 1, height_ratios=[r + 3 for r in rows])
+    for index, (head, frame) in enumerate(frames.items()):
+        axes = figure.add_subplot(grid[index])
+        tick_size, text_size = _sizes(len(frame))
+        positions = np.arange(len(frame))
+        left = np.zeros(len(frame))
+        for number, split in enumerate(splits):
+            axes.barh(positions, frame[split], left=left, height=0.7, color=f"C{number}", label=split)
+            left += frame[split].to_numpy()
+        for position, total in zip(positions, left):
+            axes.text(total, position, f" {int(total)}", va="center", fontsize=text_size)
+        axes.set_yticks(positions, list(frame.index), fontsize=tick_size)
+        axes.set_ylim(len(frame) - 0.5, -0.5)  # most images on top
+        axes.set_xlim(0, max(left.max(), 1) * 1.12)
+        axes.set_title(f"{head} ({len(counts.loc[head])} classes)", fontsize=11, loc="left")
+        axes.set_xlabel("images")
+        if index == 0:
+            axes.legend(loc="lower right", fontsize="small")
+    return figure
+
+
 def plot_label_counts(counts: pd.DataFrame, path) -> Path:
-    """Bars of label counts per class and split (`zoo.data.label_counts`)."""
-    splits = [c for c in counts.columns if not c.endswith("_fraction")]
-    figure = Figure(figsize=(max(6, 0.6 * len(counts)), 4), layout="constrained")
-    axes = figure.add_subplot()
-    width = 0.8 / len(splits)
-    positions = np.arange(len(counts))
-    for i, split in enumerate(splits):
-        axes.bar(positions + i * width, counts[split], width, label=split)
-    axes.set_xticks(positions + 0.4 - width / 2, [f"{h}:{c}" for h, c in counts.index], rotation=45, ha="right")
-    axes.set_ylabel("images")
-    axes.legend()
-    return save_figure(figure, path)
+    """Horizontal bars of images per class, one panel per head, the splits stacked.
+
+    Classes are ordered by their number of images, most on top; past `MOST_CLASSES` classes the
+    smallest are summed as "other"; the figure grows with the number of classes, so every name stays
+    readable.
+
+    Args:
+        counts: `zoo.data.label_counts(...)`: indexed by (head, class), a count column per split.
+        path: Output image file.
+
+    Returns:
+        The path written.
+    """
+    return save_figure(label_counts_figure(counts), path)

@@ -1,4 +1,5 @@
-"""Image grids of predictions: the contact sheet `zoo train` writes, and a plain grid.
+"""Image grids of predictions: the contact sheet `zoo train` writes (mistakes first, every class
+shown), and a plain grid.
 
 Example:
     >>> import numpy as np
@@ -16,6 +17,57 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from zoo.evaluation.figures import save_figure
+
+# Most images on a contact sheet (it holds more than `limit` only to show every class once).
+MOST_ON_A_SHEET = 100
+
+
+def sheet_rows(predictions, limit: int = 40, heads=None) -> list[int]:
+    """Which images a contact sheet shows, in order: the mistakes first (highest loss first), then
+    right answers; at least one image of every class (its highest-loss one) where the sheet has room,
+    which grows past `limit` up to MOST_ON_A_SHEET to hold every class.
+
+    Args:
+        predictions: `zoo.Predictions` of the images.
+        limit: How many images (at least).
+        heads: The heads whose thresholds decide what is a mistake (default: the predictions').
+
+    Returns:
+        Row indices into `predictions`.
+
+    Example:
+        >>> import zoo
+        >>> kind = zoo.Head("kind", ["x", "y", "z"], kind="multiclass")
+        >>> predictions = zoo.Predictions({"kind": np.array([[.8, .1, .1], [.7, .2, .1], [.2, .7, .1],
+        ...     [.3, .3, .4], [.1, .1, .8]])}, {"kind": np.eye(3)[[0, 0, 1, 1, 2]]}, [kind])
+        >>> sheet_rows(predictions, limit=3)  # 3 is the mistake (a y); 1 and 4: the hardest x and z
+        [3, 1, 4]
+    """
+    from zoo.data.encoding import decode_predictions
+    from zoo.evaluation.scored_images import given_labels, image_losses
+
+    parts = predictions.by_head(heads)
+    losses = image_losses(predictions)
+    by_loss = [int(i) for i in np.argsort(-losses, kind="stable")]
+    wrong = np.zeros(len(losses), bool)
+    representatives = []
+    for head, targets, probabilities in parts:
+        given = given_labels(head, targets)
+        guessed = decode_predictions(probabilities, head)
+        wrong |= np.array([set(g) != set(p) for g, p in zip(given, guessed)], bool)
+        for name in head.classes:
+            row = next((i for i in by_loss if name in given[i]), None)
+            if row is not None and row not in representatives:
+                representatives.append(row)
+    size = min(len(losses), max(limit, min(len(representatives), MOST_ON_A_SHEET)))
+    chosen = representatives[:size]
+    for row in [i for i in by_loss if wrong[i]] + [i for i in by_loss if not wrong[i]]:
+        if len(chosen) >= size:
+            break
+        if row not in chosen:
+            chosen.append(row)
+    rank = {row: place for place, row in enumerate(by_loss)}
+    return sorted(chosen, key=lambda row: (not wrong[row], rank[row]))
 
 
 def plot_predictions(images, true_labels, predicted_labels, path, columns: int = 4) -> Path:

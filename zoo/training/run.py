@@ -27,6 +27,8 @@ SPLIT_FILE = "split.csv"
 BACKUP_FOLDER = "backup"
 BEST_MODEL = "best.keras"
 MONITOR = "val_score"
+MONITOR_MEANING = ("val_score: the mean over heads of validation accuracy (multiclass heads) and mAP (multilabel "
+                   "and binary heads); the epoch with the highest is kept")
 _OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard", "workers",
                 "worker_index", "worker_timeout"}
 
@@ -192,6 +194,8 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     restore = cluster.restorer(load) if multi_worker and done else load
     end = plan.stop_after or plan.epochs  # a plan the budget stopped ends there
     if done < end:
+        if chief:
+            print(f"  ({MONITOR_MEANING})")
         zoo.fit_staged(
             model, train_data, validation_data if multi_worker else None, stages=stages, callbacks=callbacks,
             losses=losses, verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
