@@ -53,6 +53,7 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     import pandas as pd
 
     from zoo import data
+    from zoo.data.errors import capped
 
     name = (args.heads or [None])[0]
     allow_empty = getattr(args, "allow_empty", False)
@@ -69,7 +70,7 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
         df = data.from_onehot_csv(args.onehot_csv, file_column=args.file_column, head=name or "labels",
                                   extension=args.extension)
         if df.attrs.get("ignored_columns"):
-            print(f"Not label columns (not all 0/1), ignored: {', '.join(map(str, df.attrs['ignored_columns']))}")
+            print(f"Not label columns (not all 0/1), ignored: {capped(df.attrs['ignored_columns'])}")
     elif args.voc:
         df = data.from_voc(args.voc, images_dir=args.images, head=name or "objects")
     else:
@@ -86,9 +87,14 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     return df, kinds
 
 
-def checked_rows(args, df: pd.DataFrame, heads) -> tuple[pd.DataFrame, list]:
-    """Drops rare classes (`--min-count`), merges repeated files and checks every label and file at once."""
+def checked_rows(args, df: pd.DataFrame, heads, output: Path | None = None) -> tuple[pd.DataFrame, list]:
+    """Drops rare classes (`--min-count`), merges repeated files and checks every label and file at once.
+
+    Lists on screen are capped; with `output`, the full lists of skipped and merged rows are written
+    there (`skipped.txt`, `duplicates.txt`).
+    """
     from zoo import data
+    from zoo.data.errors import problem_list
 
     if getattr(args, "min_count", None):
         df, dropped = data.drop_rare_classes(df, heads, args.min_count, allow_empty=args.allow_empty)
@@ -97,9 +103,21 @@ def checked_rows(args, df: pd.DataFrame, heads) -> tuple[pd.DataFrame, list]:
     checked = data.validate(df, heads, directory=args.images, allow_empty=getattr(args, "allow_empty", False),
                             on_error=args.on_error)
     if checked.skipped:
-        print(f"Skipped {len(checked.skipped)} row(s) or file(s) (--on-error skip):\n  "
-              + "\n  ".join(checked.skipped[:20]) + ("\n  ..." if len(checked.skipped) > 20 else ""))
+        print(f"Skipped {len(checked.skipped)} row(s) or file(s) (--on-error skip):\n"
+              + problem_list(checked.skipped) + full_list(output, "skipped.txt", checked.skipped))
+    if checked.merged and output is not None:
+        print(f"{len(checked.merged)} file(s) listed more than once were merged"
+              + full_list(output, "duplicates.txt", checked.merged))
     return checked.rows, heads
+
+
+def full_list(output: Path | None, name: str, lines) -> str:
+    """Writes `lines` to `output/name` (when `output` is given) and says where, for a message."""
+    if output is None:
+        return ""
+    path = Path(output) / name
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return f"\n  (all of them in {path})"
 
 
 def source_flags(args) -> list[str]:

@@ -200,7 +200,7 @@ def _prepare(args, output: Path, chief: bool, began: float):
     with warnings.catch_warnings(record=True) as caught:  # shown as plain lines, not source locations
         warnings.simplefilter("always", data.DataWarning)
         df, kinds = load_source(args)
-        df, heads = checked_rows(args, df, data.heads_from_dataframe(df, kinds))
+        df, heads = checked_rows(args, df, data.heads_from_dataframe(df, kinds), output if chief else None)
         train_rows, validation_rows = data.train_validation_split(
             df, heads, args.validation_split, stratify=not args.no_stratify, seed=args.seed
         )

@@ -20,7 +20,7 @@ import tensorflow as tf
 from zoo.data.augment import build_augmenter
 from zoo.data.dataset import ImageDataset, Replay
 from zoo.data.encoding import ON_ERROR
-from zoo.data.errors import DataError
+from zoo.data.errors import DataError, problem_list
 from zoo.data.images import decode_rgb
 from zoo.data.mixing import split_mixing
 from zoo.data.validation import check_rows
@@ -214,10 +214,10 @@ def make_dataset(
     report = checked.kept_images()
     encoded, paths = checked.encoded, report.paths
     if skipped:
-        logger.warning("Skipped %d of %d rows:\n  %s", len(skipped), len(df), "\n  ".join(skipped[:20]))
+        logger.warning("Skipped %d of %d rows:\n%s", len(skipped), len(df), problem_list(skipped))
     ok = report.ok
     if not ok.any():
-        raise DataError("No usable images are left.\n" + "\n".join(skipped[:20]))
+        raise DataError("No usable images are left.\n" + problem_list(skipped))
 
     labels = None
     if heads:

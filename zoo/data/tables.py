@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from zoo.data.errors import DataError, problem_list
+from zoo.data.errors import DataError, capped, problem_list
 from zoo.data.label_format import (LIST_TYPES, LabelFormat, literal_list, detect_label_format, is_missing,
                                    split_labels)
 
@@ -85,7 +85,7 @@ def check_columns(df: pd.DataFrame, columns, source: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(
-            f"{source} has no column(s) {missing}. Columns present: {list(df.columns)}"
+            f"{source} has no column(s) {missing}. Columns present: {capped(map(repr, df.columns))}"
         )
 
 
@@ -220,11 +220,14 @@ def from_csv(
 
 def resolve_paths(df: pd.DataFrame, directory=None) -> list[str]:
     """Absolute paths of `df.filename`, joined to `directory` where relative."""
-    base = Path(directory) if directory is not None else None
-    paths = []
-    for name in df[FILE_COLUMN]:
-        path = Path(os.fspath(name)).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        paths.append(str(path))
-    return paths
+    base = os.fspath(directory) if directory is not None else None
+    resolved = {}  # a name listed many times is resolved once
+
+    def resolve(name) -> str:
+        path = os.path.expanduser(os.fspath(name))
+        if base is not None and not os.path.isabs(path):
+            path = os.path.join(base, path)
+        return str(Path(path))  # Path's spelling: "a//b" and "a/./b" -> "a/b"
+
+    return [resolved[name] if name in resolved else resolved.setdefault(name, resolve(name))
+            for name in df[FILE_COLUMN]]
