@@ -50,12 +50,17 @@ def _positive(flag: str, value, integer: bool = True) -> None:
 
 def _csv_rows(path: Path, flag: str) -> tuple[list[str], list[dict]]:
     """(header, first rows) of a CSV file."""
+    from zoo.io.text_encoding import decode_error_message, text_encoding
+
+    encoding = text_encoding(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with open(path, newline="", encoding=encoding) as handle:
             reader = csv.DictReader(handle)
             rows = list(itertools.islice(reader, FILES_TO_PROBE))
             return list(reader.fieldnames or []), rows
-    except (UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{flag}: {decode_error_message(path, encoding, error)}") from None
+    except csv.Error as error:
         raise UsageError(f"{flag}: not a readable CSV file: {str(path)!r} ({error})") from None
 
 

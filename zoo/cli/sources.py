@@ -50,15 +50,13 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     multilabel for CSV columns of label lists, one-hot CSVs and VOC; `--kind`
     overrides.
     """
-    import pandas as pd
-
     from zoo import data
     from zoo.data.errors import capped
 
     name = (args.heads or [None])[0]
     allow_empty = getattr(args, "allow_empty", False)
     if args.csv:
-        columns = list(pd.read_csv(args.csv, nrows=0).columns)
+        columns = list(data.tables.read_table(args.csv, nrows=0).columns)
         if args.heads and all(head in columns for head in args.heads):
             df = data.from_csv(args.csv, label_columns=args.heads, file_column=args.file_column,
                                delimiter=args.delimiter, extension=args.extension, allow_empty=allow_empty)

@@ -42,6 +42,8 @@ def resize_image(image, image_size, resize: str = "stretch", antialias: bool = T
     """
     if resize not in RESIZE_MODES:
         raise ValueError(f"`resize` must be one of {RESIZE_MODES}. Received: resize={resize!r}")
+    if resize == "pad":
+        return _fit_and_pad(image, image_size, antialias)
     image = tf.cast(image, tf.float32)
     resized = keras.ops.image.resize(
         image,
@@ -53,6 +55,22 @@ def resize_image(image, image_size, resize: str = "stretch", antialias: bool = T
         fill_value=0.0,
     )
     return tf.clip_by_value(resized, 0.0, 255.0)
+
+
+def _fit_and_pad(image, image_size, antialias: bool):
+    """Resizes to fit inside `image_size` keeping the aspect ratio, then pads with black around it.
+
+    The image is resized before it is padded, so that a 20000x10 strip never
+    becomes a 20000x20000 square first.
+    """
+    target = tf.constant([int(image_size[0]), int(image_size[1])], tf.int32)
+    shape = tf.shape(image)[:2]
+    scale = tf.reduce_min(tf.cast(target, tf.float64) / tf.cast(shape, tf.float64))
+    fitted = tf.clip_by_value(tf.cast(tf.round(tf.cast(shape, tf.float64) * scale), tf.int32), 1, target)
+    resized = tf.image.resize(tf.cast(image, tf.float32), fitted, method="bilinear", antialias=antialias)
+    offset = (target - fitted) // 2
+    padded = tf.image.pad_to_bounding_box(resized, offset[0], offset[1], target[0], target[1])
+    return tf.clip_by_value(padded, 0.0, 255.0)
 
 
 def _augment_batch(augmenter, mixing=None):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from zoo.data.errors import DataError, problem_list
-from zoo.data.tables import FILE_COLUMN, add_extension, check_columns, csv_line
+from zoo.data.tables import FILE_COLUMN, add_extension, check_columns, csv_line, read_table
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -117,7 +117,7 @@ def from_onehot_csv(
         >>> df["scene"].tolist(), df.attrs["ignored_columns"]
         ([('sea',), ('sea', 'desert')], ['note'])
     """
-    df = pd.read_csv(path, dtype={file_column: str})
+    df = read_table(path, dtype={file_column: str})
     check_columns(df, [file_column], f"CSV {path}")
     if label_columns is None:
         label_columns, ignored = _onehot_columns(df, file_column, path)

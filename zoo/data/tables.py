@@ -207,7 +207,7 @@ def from_csv(
         >>> df.attrs["multivalued"]
         {'scene': True, 'colour': False}
     """
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_table(path, dtype=str, keep_default_na=False)
     if label_columns is None:
         mapping = {label_column: head or label_column}
     elif isinstance(label_columns, dict):
@@ -216,6 +216,29 @@ def from_csv(
         mapping = {column: column for column in label_columns}
     out = _normalize(df, mapping, file_column, delimiter, allow_empty, f"CSV {path}", csv_line)
     return add_extension(out, extension) if extension else out
+
+
+def read_table(path, **options) -> pd.DataFrame:
+    """`pandas.read_csv` of a labels file in UTF-8, or in UTF-16 or UTF-32 with a byte-order mark.
+
+    Raises:
+        DataError: The file is not text in that encoding, naming the file,
+            the byte and the encoding.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+        >>> _ = path.write_text("filename,labels\\na.jpg,café\\n", encoding="utf-16")
+        >>> read_table(path)["labels"].tolist()
+        ['café']
+    """
+    from zoo.io.text_encoding import decode_error_message, text_encoding
+
+    encoding = text_encoding(path)
+    try:
+        return pd.read_csv(path, encoding=encoding, **options)
+    except UnicodeDecodeError as error:
+        raise DataError(f"CSV {decode_error_message(path, encoding, error)}") from None
 
 
 def resolve_paths(df: pd.DataFrame, directory=None) -> list[str]:
