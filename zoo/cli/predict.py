@@ -42,7 +42,7 @@ def run(args) -> None:
     if predictor.skipped:
         from zoo.data.errors import problem_list
 
-        print(f"skipped {len(predictor.skipped)} unreadable file(s):\n" + problem_list(predictor.skipped))
+        print(f"skipped {len(predictor.skipped)} file(s):\n" + problem_list(predictor.skipped))
     print(f"{len(frame)} predictions written to {args.output}")
     if getattr(args, "explain", None):
         written = predictor.explain(args.inputs, args.explain)

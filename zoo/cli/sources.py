@@ -73,6 +73,13 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
         df = data.from_voc(args.voc, images_dir=args.images, head=name or "objects")
     else:
         df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
+        if df.attrs.get("not_images"):
+            from zoo.data.errors import problem_list
+            from zoo.data.image_files import NOT_AN_IMAGE
+
+            others = df.attrs["not_images"]
+            print(f"Skipped {len(others)} file(s) that are not images:\n"
+                  + problem_list(f"{path}: {NOT_AN_IMAGE}" for path in others))
     multivalued = df.attrs.get("multivalued", {})
     kinds = {column: ("multiclass" if args.folders or (args.csv and not multivalued.get(column, True))
                       else "multilabel")

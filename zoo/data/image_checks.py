@@ -121,6 +121,8 @@ def _link_problem(path: str) -> str | None:
 def _check_one(path: str, depth: str) -> _Found:
     """What opening (and with depth="full", decoding) one file finds."""
     try:
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            return _Found("empty file (0 bytes)")
         with Image.open(path) as image:
             image_format, mode = image.format or "", image.mode
             if depth == "full":
