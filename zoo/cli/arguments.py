@@ -150,6 +150,14 @@ def _check_kinds_name_heads(args, heads: list[str] | None) -> None:
             raise UsageError(f"--kind names head {head!r}, but the heads are {heads}. Received: --kind {item}")
 
 
+def _check_inspect(args) -> None:
+    heads = _check_source(args)
+    _check_kinds_name_heads(args, heads)
+    if not 0 < args.validation_split < 1:
+        raise UsageError(f"--validation-split must be between 0 and 1. Received: --validation-split "
+                         f"{args.validation_split}")
+
+
 def _check_train(args) -> None:
     if args.model not in catalog.MODELS:
         raise UsageError(f"--model: unknown architecture {args.model!r}; choose from "
@@ -260,7 +268,7 @@ def validate_arguments(args) -> None:
         >>> args = argparse.Namespace(command="list")
         >>> validate_arguments(args)  # nothing to check
     """
-    check = {"train": _check_train, "evaluate": _check_evaluate, "predict": _check_predict,
-             "export": _check_export}.get(args.command)
+    check = {"train": _check_train, "inspect": _check_inspect, "evaluate": _check_evaluate,
+             "predict": _check_predict, "export": _check_export}.get(args.command)
     if check is not None:
         check(args)

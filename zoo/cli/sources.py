@@ -105,8 +105,11 @@ def checked_rows(args, df: pd.DataFrame, heads, output: Path | None = None) -> t
         df, dropped = data.drop_rare_classes(df, heads, args.min_count, allow_empty=args.allow_empty)
         print(f"--min-count {args.min_count}: {dropped}")
         heads = data.heads_from_dataframe(df, {h.name: h.kind for h in heads})
+    source = {"label_formats": df.attrs.get("label_formats", {}), "rows": len(df),
+              "not_images": list(df.attrs.get("not_images", []))}
     checked = data.validate(df, heads, directory=args.images, allow_empty=getattr(args, "allow_empty", False),
                             on_error=args.on_error)
+    checked.rows.attrs["source"] = dict(source, skipped=list(checked.skipped), merged=list(checked.merged))
     if checked.skipped:
         print(f"Skipped {len(checked.skipped)} row(s) or file(s) (--on-error skip):\n"
               + problem_list(checked.skipped) + full_list(output, "skipped.txt", checked.skipped))
@@ -114,6 +117,23 @@ def checked_rows(args, df: pd.DataFrame, heads, output: Path | None = None) -> t
         print(f"{len(checked.merged)} file(s) listed more than once were merged"
               + full_list(output, "duplicates.txt", checked.merged))
     return checked.rows, heads
+
+
+def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, output: Path | None) -> None:
+    """Prints the short form of `zoo inspect`'s summary of the planned split; with `output`, writes
+    `data_summary.json` (and `images.csv`, `duplicate_images.csv`, `problems.txt`) there."""
+    from zoo.data.inspect import summarize_split
+
+    source = df.attrs.get("source", {})
+    problems = {"skipped_rows": source.get("skipped", []), "duplicate_rows": source.get("merged", []),
+                "not_images": source.get("not_images", [])}
+    split = {"validation_split": args.validation_split, "seed": args.seed, "stratify": not args.no_stratify}
+    summary = summarize_split(train_rows, validation_rows, heads, directory=args.images,
+                              label_formats=source.get("label_formats"), rows=source.get("rows"),
+                              problems=problems, split=split)
+    print("\n".join(summary.short_lines()))
+    if output is not None:
+        summary.write(output, plot=False)
 
 
 def full_list(output: Path | None, name: str, lines) -> str:

@@ -74,7 +74,8 @@ class RowCheck:
         return ImageCheck(paths, problems, images.needs_pillow[kept],
                           formats=[images.formats[i] for i in kept] if images.formats else [],
                           modes=[images.modes[i] for i in kept] if images.modes else [],
-                          orientations=images.orientations[kept] if len(images.orientations) else images.orientations)
+                          orientations=images.orientations[kept] if len(images.orientations) else images.orientations,
+                          sizes=[images.sizes[i] for i in kept] if images.sizes else [])
 
     def message(self, conflicts=()) -> str:
         """Every problem of every kind in one message (see `problems_message`)."""
