@@ -53,5 +53,5 @@ def test_a_copy_on_both_sides_of_a_split_is_named_and_the_summary_is_written(tmp
     saved = json.loads((tmp_path / "out" / "data_summary.json").read_text())
     assert saved["images"]["width"] == {"min": 30, "median": 30.0, "max": 30}
     assert saved["problems"]["duplicate_images"][0]["exact"] is True
-    assert "label_counts.png" in written and (tmp_path / "out" / "problems.txt").read_text() == \
+    assert "label_counts.csv" in written and (tmp_path / "out" / "problems.txt").read_text() == \
         "skipped_rows: gone.png: file not found\n"

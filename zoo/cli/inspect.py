@@ -42,4 +42,9 @@ def run(args) -> None:
                         not_images=df.attrs.get("not_images", ()), duplicates=not args.no_duplicates)
     print("\n".join(summary.lines()))
     written = summary.write(Path(args.output))
+    if len(summary.counts):
+        from zoo.evaluation.plots import plot_label_counts
+
+        plot_label_counts(summary.counts, Path(args.output) / "label_counts.png")
+        written.insert(written.index("label_counts.csv") + 1, "label_counts.png")
     print(f"Written to {args.output}/: {', '.join(written)}")

@@ -133,7 +133,7 @@ def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, ou
                               problems=problems, split=split)
     print("\n".join(summary.short_lines()))
     if output is not None:
-        summary.write(output, plot=False)
+        summary.write(output)
 
 
 def full_list(output: Path | None, name: str, lines) -> str:

@@ -7,8 +7,8 @@ image, the most frequent pairs of labels, classes too rare to split, images by
 format, mode and size, the rows and files that cannot be used, files listed
 more than once, and exact or near-duplicate images (a difference hash) that
 land on both sides of the split. `DataSummary.write` puts it in a folder
-(`data_summary.json`, CSV files, a PNG of the class counts); `lines` is one
-screen of text, `short_lines` a few lines.
+(`data_summary.json` and CSV files); `lines` is one screen of text,
+`short_lines` a few lines.
 
 Example:
     >>> import tempfile, pathlib
@@ -257,9 +257,9 @@ class DataSummary:
                          "on both sides of the split" + (f"\n{shown}" if crossing else ""))
         return lines
 
-    def write(self, folder, plot: bool = True) -> list[str]:
-        """Writes `data_summary.json`, `label_counts.csv`, `images.csv`, `duplicate_images.csv`,
-        `problems.txt` (every problem) and, with `plot`, `label_counts.png`; returns the names written."""
+    def write(self, folder) -> list[str]:
+        """Writes `data_summary.json`, `label_counts.csv`, `images.csv`, `duplicate_images.csv` and
+        `problems.txt` (every problem); returns the names written (`zoo inspect` adds `label_counts.png`)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = [SUMMARY_FILE]
@@ -267,11 +267,6 @@ class DataSummary:
         if self.counts is not None:
             self.counts.to_csv(folder / "label_counts.csv")
             written.append("label_counts.csv")
-            if plot and len(self.counts):
-                from zoo.evaluation.plots import plot_label_counts
-
-                plot_label_counts(self.counts, folder / "label_counts.png")
-                written.append("label_counts.png")
         if self.files is not None:
             self.files.to_csv(folder / "images.csv", index=False)
             written.append("images.csv")
