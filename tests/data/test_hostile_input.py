@@ -79,3 +79,15 @@ def test_utf16_without_a_byte_order_mark_is_told_by_its_zero_bytes(tmp_path, enc
     path = tmp_path / "labels.csv"
     path.write_bytes("filename,labels\na.jpg,sea\n".encode(encoding))
     assert from_csv(path)["labels"].tolist() == [("sea",)]
+
+
+def test_a_huge_rotated_jpeg_is_shrunk_and_still_turned_by_its_exif_orientation(tmp_path):
+    pixels = np.zeros((4200, 4300, 3), np.uint8)
+    pixels[:2100] = (250, 10, 10)  # top half red; orientation 6 turns it to the right half
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6
+    image.save(tmp_path / "turned.jpg", exif=exif, quality=80)
+    shrunk = pillow_rgb(str(tmp_path / "turned.jpg"), target_size=(100, 100))
+    assert shrunk.shape == (538, 525, 3)  # decoded at 1/8 scale, then turned: still at least 100x100
+    assert shrunk[:, -100:, 0].mean() > 200 and shrunk[:, :100, 0].mean() < 50

@@ -128,12 +128,15 @@ def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, ou
     problems = {"skipped_rows": source.get("skipped", []), "duplicate_rows": source.get("merged", []),
                 "not_images": source.get("not_images", [])}
     split = {"validation_split": args.validation_split, "seed": args.seed, "stratify": not args.no_stratify}
-    summary = summarize_split(train_rows, validation_rows, heads, directory=args.images,
-                              label_formats=source.get("label_formats"), rows=source.get("rows"),
-                              problems=problems, split=split)
-    print("\n".join(summary.short_lines()))
-    if output is not None:
-        summary.write(output)
+    try:
+        summary = summarize_split(train_rows, validation_rows, heads, directory=args.images,
+                                  label_formats=source.get("label_formats"), rows=source.get("rows"),
+                                  problems=problems, split=split)
+        print("\n".join(summary.short_lines()))
+        if output is not None:
+            summary.write(output)
+    except (OSError, ValueError) as error:  # the summary informs; it never stops a run
+        print(f"Warning: no data summary ({type(error).__name__}: {error})")
 
 
 def full_list(output: Path | None, name: str, lines) -> str:
