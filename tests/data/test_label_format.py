@@ -5,7 +5,8 @@ import random
 import pandas as pd
 import pytest
 
-from zoo.data import DataError, LabelFormat, detect_label_format, from_csv, from_onehot_csv, from_folders
+from zoo.data import (DataError, LabelFormat, detect_label_format, from_csv, from_dataframe, from_folders,
+                      from_onehot_csv)
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "te", "su", "no", "vi", "de", "po", "ga", "zu", "be", "ri", "fo", "ta"]
 
@@ -56,14 +57,8 @@ def test_tags_with_underscores_or_mixed_case_split(underscores, mixed_case, deli
     cells = _tag_cells(30, (2, 5), 400, delimiter, False, underscores, mixed_case, seed=3)
     assert detect_label_format(cells) == LabelFormat("delimited", delimiter)
     df = pd.DataFrame({"filename": [f"{i}.jpg" for i in range(len(cells))], "tags": cells})
-    out = zoo_from_dataframe(df)
+    out = from_dataframe(df, ["tags"])
     assert [delimiter.join(labels) for labels in out["tags"]] == cells  # every tag kept as written
-
-
-def zoo_from_dataframe(df):
-    from zoo.data import from_dataframe
-
-    return from_dataframe(df, ["tags"])
 
 
 def _satellite_cells(rows=1000, seed=0):
@@ -89,7 +84,7 @@ def _satellite_cells(rows=1000, seed=0):
 def test_a_satellite_tag_table_splits_into_its_tags():
     cells = _satellite_cells()
     assert detect_label_format(cells) == LabelFormat("delimited", " ")
-    assert len({cell for cell in cells}) > 50  # read whole, these would be as many multiclass classes
+    assert len(set(cells)) > 50  # read whole, these would be as many multiclass classes
 
 
 MULTI_WORD_LABELS = {

@@ -4,13 +4,12 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
 import zoo
-from zoo.data import DataError, DataWarning, encode, from_dataframe, validate
+from zoo.data import DataError, DataWarning, encode, from_dataframe
 from zoo.data.errors import capped
 
 
@@ -51,7 +50,8 @@ def test_a_label_outside_hundreds_of_classes_names_a_few_of_them():
 
 def test_a_table_missing_a_column_names_a_few_of_its_many_columns():
     df = pd.DataFrame({f"column{i}": [1] for i in range(300)} | {"filename": ["a.jpg"]})
-    with pytest.raises(ValueError, match=r"has no column\(s\) \['tags'\]. Columns present: 'column0', .* and 291 more$"):
+    with pytest.raises(ValueError,
+                       match=r"has no column\(s\) \['tags'\]. Columns present: 'column0', .* and 291 more$"):
         from_dataframe(df, ["tags"])
 
 

@@ -62,7 +62,8 @@ def _merge_group(df, positions, kinds):
         else:
             conflicts.append(
                 f"{df[FILE_COLUMN].iloc[positions[0]]} (rows {_rows(df, positions)}): head {name!r} is "
-                f"{kind} and the rows disagree: " + capped((repr(list(v)) for v in dict.fromkeys(values)), limit=5, separator=" vs ")
+                f"{kind} and the rows disagree: "
+                + capped((repr(list(v)) for v in dict.fromkeys(values)), limit=5, separator=" vs ")
             )
     return merged, conflicts
 

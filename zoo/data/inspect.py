@@ -209,7 +209,8 @@ class DataSummary:
     def _problem_counts(self) -> list[str]:
         p = collections.defaultdict(list, self.problems)
         crossing = [d for d in p["duplicate_images"] if {d["split_a"], d["split_b"]} == {"train", "validation"}]
-        named = [(len(p["skipped_rows"]), "row(s) or file(s) skipped (--on-error skip)"),(len(p["unusable_files"]), "unusable image file(s)"),
+        named = [(len(p["skipped_rows"]), "row(s) or file(s) skipped (--on-error skip)"),
+                 (len(p["unusable_files"]), "unusable image file(s)"),
                  (len(p["label_problems"]), "row(s) with label problems"),
                  (len(p["not_images"]), "file(s) that are not images"),
                  (len(p["duplicate_rows"]), "file(s) listed more than once (merged)"),
@@ -242,7 +243,8 @@ class DataSummary:
                          f"{images['height']['min']} to {images['height']['max']}; shorter side "
                          + ", ".join(f"{k}: {v}" for k, v in images["size_bands"].items()))
         p = collections.defaultdict(list, self.problems)
-        for title, key in (("Skipped rows or files", "skipped_rows"), ("Unusable image files", "unusable_files"), ("Rows with label problems", "label_problems"),
+        for title, key in (("Skipped rows or files", "skipped_rows"), ("Unusable image files", "unusable_files"),
+                           ("Rows with label problems", "label_problems"),
                            ("Not images (skipped by zoo train --folders and zoo predict)", "not_images"),
                            ("Files listed more than once", "duplicate_rows"),
                            ("Files listed with conflicting labels", "conflicting_rows")):
@@ -293,7 +295,8 @@ def _head_summary(name, kind, label_format, train, validation, rare) -> dict:
     rows = pd.concat([train, validation])
     classes = sorted({c for labels in rows[name] for c in labels})
     per_image = collections.Counter(len(labels) for labels in rows[name])
-    pairs = collections.Counter(pair for labels in rows[name] for pair in itertools.combinations(sorted(set(labels)), 2))
+    pairs = collections.Counter(pair for labels in rows[name]
+                                for pair in itertools.combinations(sorted(set(labels)), 2))
     return {
         "kind": kind,
         "format": label_format.kind if label_format is not None else None,
