@@ -55,3 +55,16 @@ def test_a_copy_on_both_sides_of_a_split_is_named_and_the_summary_is_written(tmp
     assert saved["problems"]["duplicate_images"][0]["exact"] is True
     assert "label_counts.csv" in written and (tmp_path / "out" / "problems.txt").read_text() == \
         "skipped_rows: gone.png: file not found\n"
+
+
+def test_pairs_across_heads_are_counted_for_several_heads(tmp_path):
+    for i in range(5):
+        Image.new("RGB", (8, 8), (i * 40, 0, 0)).save(tmp_path / f"{i}.png")
+    rows = pd.DataFrame({"filename": [f"{i}.png" for i in range(5)],
+                         "color": [("red",), ("red",), ("blue",), ("red",), ("blue",)],
+                         "type": [("shirt",), ("shirt",), ("shirt",), ("dress",), ("dress",)]})
+    heads = [zoo.Head("color", ["blue", "red"], "multiclass"), zoo.Head("type", ["dress", "shirt"], "multiclass")]
+    summary = summarize_split(rows.iloc[:3], rows.iloc[3:], heads, directory=tmp_path, duplicates=False)
+    assert summary.images["pairs_across_heads"][0] == ["color:red", "type:shirt", 2]
+    assert sorted(n for _, _, n in summary.images["pairs_across_heads"]) == [1, 1, 1, 2]
+    assert "Most frequent pairs across heads: color:red + type:shirt (2)" in "\n".join(summary.lines())

@@ -161,7 +161,8 @@ class DataSummary:
     Attributes:
         heads: {head: {"kind", "delimiter", "format", "classes": {class: {"train", "validation"}},
             "labels_per_image": {n: images}, "pairs": [[a, b, images], ...], "too_rare_to_split": {class: n}}}.
-        images: {"rows", "count", "train", "validation", "formats", "modes", "size_bands", "width", "height"}.
+        images: {"rows", "count", "train", "validation", "formats", "modes", "size_bands", "width", "height",
+            "pairs_across_heads": [["head:class", "head:class", images], ...] (with several heads)}.
         problems: {"unusable_files", "label_problems", "not_images", "duplicate_rows", "conflicting_rows",
             "duplicate_images"}: every item, uncapped.
         split: {"validation_split", "seed", "stratify"}.
@@ -236,6 +237,9 @@ class DataSummary:
                 lines.append("  too rare to split (training only): " + capped(
                     f"{c} ({n})" for c, n in info["too_rare_to_split"].items()))
         images = self.images
+        if images.get("pairs_across_heads"):
+            lines.append("Most frequent pairs across heads: " + capped(
+                (f"{a} + {b} ({n})" for a, b, n in images["pairs_across_heads"]), limit=4))
         if images["count"]:
             lines.append("Images: " + ", ".join(f"{k} {v}" for k, v in images["formats"].items()) + "; "
                          + ", ".join(f"{k} {v}" for k, v in images["modes"].items()) + "; "
@@ -412,6 +416,13 @@ def _summary(table, images, ok, train, validation, heads, formats, rows, problem
             _band(w, h) for w, h in zip(used["width"], used["height"])).most_common()},
         "width": _stats(used["width"]), "height": _stats(used["height"]),
     }
+    if len(heads) > 1:
+        both = pd.concat([train, validation])
+        across = collections.Counter(
+            pair for labels in zip(*(both[h.name] for h in heads))
+            for pair in itertools.combinations([f"{h.name}:{c}" for h, cell in zip(heads, labels) for c in cell], 2)
+            if pair[0].split(":", 1)[0] != pair[1].split(":", 1)[0])
+        summary_images["pairs_across_heads"] = [[a, b, n] for (a, b), n in across.most_common(20)]
     used_paths = [paths[i] for i in np.flatnonzero(files.index.isin(used.index))]
     problems = dict(problems)
     problems["duplicate_images"] = _duplicate_images(used_paths, used) if duplicates else []
