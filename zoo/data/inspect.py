@@ -203,9 +203,9 @@ class DataSummary:
         skipped = images["rows"] - images["count"]
         return (f"{images['rows']} rows, {images['count']} usable images"
                 + (f" ({skipped} rows left out)" if skipped > 0 else "")
-                + f": {images['train']} training, {images['validation']} validation "
-                f"(validation split {self.split['validation_split']}, seed {self.split['seed']}"
-                f"{', stratified' if self.split['stratify'] else ''})")
+                + f": {images['train']} training, {images['validation']} validation"
+                + (f" (validation split {self.split['validation_split']}, seed {self.split.get('seed')}"
+                   f"{', stratified' if self.split.get('stratify') else ''})" if self.split else ""))
 
     def _problem_counts(self) -> list[str]:
         p = collections.defaultdict(list, self.problems)
