@@ -38,7 +38,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_the_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "zoo.cli", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "{list,demo,weights,train,evaluate,predict,export,report}" in result.stdout
+    assert result.returncode == 0 and "{list,demo,weights,inspect,train,evaluate,predict,export,report}" in result.stdout
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):

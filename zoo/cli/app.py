@@ -4,6 +4,7 @@ Example:
     $ zoo list
     $ zoo demo --output zoo-demo
     $ zoo weights
+    $ zoo inspect --folders clothing --separator _ --heads color type
     $ zoo train --folders clothing --separator _ --heads color type --model color_type
     $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
     $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
@@ -19,7 +20,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from zoo.cli import demo, evaluate, export, listing, predict, report, train, weights
+from zoo.cli import demo, evaluate, export, inspect, listing, predict, report, train, weights
 from zoo.cli.arguments import UsageError, validate_arguments
 
 
@@ -57,14 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show TensorFlow's start-up lines and per-epoch training logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
 
-    for command in (listing, demo, weights, train, evaluate, predict, export, report):
+    for command in (listing, demo, weights, inspect, train, evaluate, predict, export, report):
         command.add_parser(commands)
     return parser
 
 
 # Commands that run Keras: TensorFlow is imported (quietly) only for these.
-TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict", "export", "report")
-COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict", "export", "report")
+TENSORFLOW_COMMANDS = ("demo", "inspect", "train", "evaluate", "predict", "export", "report")
+COMMANDS = ("list", "demo", "weights", "inspect", "train", "evaluate", "predict", "export", "report")
 
 
 def _images_hint(error: Exception, args) -> str:

@@ -50,12 +50,17 @@ def _positive(flag: str, value, integer: bool = True) -> None:
 
 def _csv_rows(path: Path, flag: str) -> tuple[list[str], list[dict]]:
     """(header, first rows) of a CSV file."""
+    from zoo.io.text_encoding import decode_error_message, text_encoding
+
+    encoding = text_encoding(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
+        with open(path, newline="", encoding=encoding) as handle:
             reader = csv.DictReader(handle)
             rows = list(itertools.islice(reader, FILES_TO_PROBE))
             return list(reader.fieldnames or []), rows
-    except (UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{flag}: {decode_error_message(path, encoding, error)}") from None
+    except csv.Error as error:
         raise UsageError(f"{flag}: not a readable CSV file: {str(path)!r} ({error})") from None
 
 
@@ -143,6 +148,14 @@ def _check_kinds_name_heads(args, heads: list[str] | None) -> None:
         head = item.partition("=")[0]
         if heads is not None and head not in heads:
             raise UsageError(f"--kind names head {head!r}, but the heads are {heads}. Received: --kind {item}")
+
+
+def _check_inspect(args) -> None:
+    heads = _check_source(args)
+    _check_kinds_name_heads(args, heads)
+    if not 0 < args.validation_split < 1:
+        raise UsageError(f"--validation-split must be between 0 and 1. Received: --validation-split "
+                         f"{args.validation_split}")
 
 
 def _check_train(args) -> None:
@@ -255,7 +268,7 @@ def validate_arguments(args) -> None:
         >>> args = argparse.Namespace(command="list")
         >>> validate_arguments(args)  # nothing to check
     """
-    check = {"train": _check_train, "evaluate": _check_evaluate, "predict": _check_predict,
-             "export": _check_export}.get(args.command)
+    check = {"train": _check_train, "inspect": _check_inspect, "evaluate": _check_evaluate,
+             "predict": _check_predict, "export": _check_export}.get(args.command)
     if check is not None:
         check(args)

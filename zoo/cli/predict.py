@@ -43,7 +43,9 @@ def run(args) -> None:
     frame.to_csv(args.output, index=False)
     print("\n".join(zoo.evaluation.predict.preview(frame, predictor.heads)))
     if predictor.skipped:
-        print(f"skipped {len(predictor.skipped)} unreadable file(s):\n  " + "\n  ".join(predictor.skipped))
+        from zoo.data.errors import problem_list
+
+        print(f"skipped {len(predictor.skipped)} file(s):\n" + problem_list(predictor.skipped))
     print(f"{len(frame)} predictions written to {args.output}")
     if getattr(args, "explain", None):
         written = predictor.explain(args.inputs, args.explain)

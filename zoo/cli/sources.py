@@ -50,14 +50,13 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     multilabel for CSV columns of label lists, one-hot CSVs and VOC; `--kind`
     overrides.
     """
-    import pandas as pd
-
     from zoo import data
+    from zoo.data.errors import capped
 
     name = (args.heads or [None])[0]
     allow_empty = getattr(args, "allow_empty", False)
     if args.csv:
-        columns = list(pd.read_csv(args.csv, nrows=0).columns)
+        columns = list(data.tables.read_table(args.csv, nrows=0).columns)
         if args.heads and all(head in columns for head in args.heads):
             df = data.from_csv(args.csv, label_columns=args.heads, file_column=args.file_column,
                                delimiter=args.delimiter, extension=args.extension, allow_empty=allow_empty)
@@ -69,11 +68,18 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
         df = data.from_onehot_csv(args.onehot_csv, file_column=args.file_column, head=name or "labels",
                                   extension=args.extension)
         if df.attrs.get("ignored_columns"):
-            print(f"Not label columns (not all 0/1), ignored: {', '.join(map(str, df.attrs['ignored_columns']))}")
+            print(f"Not label columns (not all 0/1), ignored: {capped(df.attrs['ignored_columns'])}")
     elif args.voc:
         df = data.from_voc(args.voc, images_dir=args.images, head=name or "objects")
     else:
         df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
+        if df.attrs.get("not_images"):
+            from zoo.data.errors import problem_list
+            from zoo.data.image_files import NOT_AN_IMAGE
+
+            others = df.attrs["not_images"]
+            print(f"Skipped {len(others)} file(s) that are not images:\n"
+                  + problem_list(f"{path}: {NOT_AN_IMAGE}" for path in others))
     multivalued = df.attrs.get("multivalued", {})
     kinds = {column: ("multiclass" if args.folders or (args.csv and not multivalued.get(column, True))
                       else "multilabel")
@@ -86,20 +92,60 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     return df, kinds
 
 
-def checked_rows(args, df: pd.DataFrame, heads) -> tuple[pd.DataFrame, list]:
-    """Drops rare classes (`--min-count`), merges repeated files and checks every label and file at once."""
+def checked_rows(args, df: pd.DataFrame, heads, output: Path | None = None) -> tuple[pd.DataFrame, list]:
+    """Drops rare classes (`--min-count`), merges repeated files and checks every label and file at once.
+
+    Lists on screen are capped; with `output`, the full lists of skipped and merged rows are written
+    there (`skipped.txt`, `duplicates.txt`).
+    """
     from zoo import data
+    from zoo.data.errors import problem_list
 
     if getattr(args, "min_count", None):
         df, dropped = data.drop_rare_classes(df, heads, args.min_count, allow_empty=args.allow_empty)
         print(f"--min-count {args.min_count}: {dropped}")
         heads = data.heads_from_dataframe(df, {h.name: h.kind for h in heads})
+    source = {"label_formats": df.attrs.get("label_formats", {}), "rows": len(df),
+              "not_images": list(df.attrs.get("not_images", []))}
     checked = data.validate(df, heads, directory=args.images, allow_empty=getattr(args, "allow_empty", False),
                             on_error=args.on_error)
+    checked.rows.attrs["source"] = dict(source, skipped=list(checked.skipped), merged=list(checked.merged))
     if checked.skipped:
-        print(f"Skipped {len(checked.skipped)} row(s) or file(s) (--on-error skip):\n  "
-              + "\n  ".join(checked.skipped[:20]) + ("\n  ..." if len(checked.skipped) > 20 else ""))
+        print(f"Skipped {len(checked.skipped)} row(s) or file(s) (--on-error skip):\n"
+              + problem_list(checked.skipped) + full_list(output, "skipped.txt", checked.skipped))
+    if checked.merged and output is not None:
+        print(f"{len(checked.merged)} file(s) listed more than once were merged"
+              + full_list(output, "duplicates.txt", checked.merged))
     return checked.rows, heads
+
+
+def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, output: Path | None) -> None:
+    """Prints the short form of `zoo inspect`'s summary of the planned split; with `output`, writes
+    `data_summary.json` (and `images.csv`, `duplicate_images.csv`, `problems.txt`) there."""
+    from zoo.data.inspect import summarize_split
+
+    source = df.attrs.get("source", {})
+    problems = {"skipped_rows": source.get("skipped", []), "duplicate_rows": source.get("merged", []),
+                "not_images": source.get("not_images", [])}
+    split = {"validation_split": args.validation_split, "seed": args.seed, "stratify": not args.no_stratify}
+    try:
+        summary = summarize_split(train_rows, validation_rows, heads, directory=args.images,
+                                  label_formats=source.get("label_formats"), rows=source.get("rows"),
+                                  problems=problems, split=split)
+        print("\n".join(summary.short_lines()))
+        if output is not None:
+            summary.write(output)
+    except (OSError, ValueError) as error:  # the summary informs; it never stops a run
+        print(f"Warning: no data summary ({type(error).__name__}: {error})")
+
+
+def full_list(output: Path | None, name: str, lines) -> str:
+    """Writes `lines` to `output/name` (when `output` is given) and says where, for a message."""
+    if output is None:
+        return ""
+    path = Path(output) / name
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return f"\n  (all of them in {path})"
 
 
 def source_flags(args) -> list[str]:

@@ -206,7 +206,7 @@ def _prepare(args, output: Path, chief: bool, began: float):
     with warnings.catch_warnings(record=True) as caught:  # shown as plain lines, not source locations
         warnings.simplefilter("always", data.DataWarning)
         df, kinds = load_source(args)
-        df, heads = checked_rows(args, df, data.heads_from_dataframe(df, kinds))
+        df, heads = checked_rows(args, df, data.heads_from_dataframe(df, kinds), output if chief else None)
         train_rows, validation_rows = data.train_validation_split(
             df, heads, args.validation_split, stratify=not args.no_stratify, seed=args.seed
         )
@@ -218,6 +218,9 @@ def _prepare(args, output: Path, chief: bool, began: float):
         zoo.evaluation.plots.plot_label_counts(counts, output / "label_counts.png")
     print(f"{len(train_rows)} training and {len(validation_rows)} validation images; heads: "
           + ", ".join(f"{h.name} ({h.kind}, {len(h.classes)} classes)" for h in heads))
+    from zoo.cli.sources import print_summary
+
+    print_summary(args, df, heads, train_rows, validation_rows, output if chief else None)
     prepared = types.SimpleNamespace(df=df, heads=heads, train_rows=train_rows, validation_rows=validation_rows,
                                      counts=counts, weights=None if args.weights == "none" else args.weights,
                                      plan=None, resumed=None)

@@ -15,7 +15,7 @@ import warnings
 
 import pandas as pd
 
-from zoo.data.errors import DataError, DataWarning, problem_list
+from zoo.data.errors import DataError, DataWarning, capped, problem_list
 from zoo.data.tables import FILE_COLUMN, resolve_paths
 from zoo.models.heads import HEAD_KINDS, as_heads
 
@@ -45,14 +45,15 @@ def _same_file_groups(df: pd.DataFrame, directory=None) -> dict:
 
 
 def _rows(df, positions) -> str:
-    return ", ".join(str(df.index[p]) for p in positions)
+    return capped((df.index[p] for p in positions), limit=5)
 
 
 def _merge_group(df, positions, kinds):
     """({head: merged labels}, conflict messages) for the rows of one file."""
     merged, conflicts = {}, []
     for name, kind in kinds.items():
-        values = [tuple(df[name].iloc[p]) for p in positions]
+        column = df[name].to_numpy()
+        values = [tuple(column[p]) for p in positions]
         distinct = list(dict.fromkeys(frozenset(v) for v in values))
         if len(distinct) == 1:
             merged[name] = values[0]
@@ -61,7 +62,8 @@ def _merge_group(df, positions, kinds):
         else:
             conflicts.append(
                 f"{df[FILE_COLUMN].iloc[positions[0]]} (rows {_rows(df, positions)}): head {name!r} is "
-                f"{kind} and the rows disagree: " + " vs ".join(repr(list(v)) for v in dict.fromkeys(values))
+                f"{kind} and the rows disagree: "
+                + capped((repr(list(v)) for v in dict.fromkeys(values)), limit=5, separator=" vs ")
             )
     return merged, conflicts
 

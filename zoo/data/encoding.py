@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from zoo.data.errors import DataError, problem_list
+from zoo.data.errors import DataError, capped, problem_list
 from zoo.data.tables import FILE_COLUMN
 from zoo.models.heads import Head
 
@@ -29,7 +29,7 @@ def learn_classes(df: pd.DataFrame, column: str) -> list[str]:
     if recorded:
         return list(recorded)
     if column not in df.columns:
-        raise ValueError(f"No label column {column!r}. Columns present: {list(df.columns)}")
+        raise ValueError(f"No label column {column!r}. Columns present: {capped(df.columns)}")
     return sorted({label for labels in df[column] for label in labels})
 
 
@@ -56,7 +56,7 @@ class Encoded:
 def _row_problem(head: Head, labels: tuple, index: dict, allow_empty: bool):
     unknown = [label for label in labels if label not in index]
     if unknown:
-        return f"label(s) {unknown} not in the classes of head {head.name!r} {list(head.classes)}"
+        return f"label(s) {unknown} not in the classes of head {head.name!r} [{capped(map(repr, head.classes))}]"
     if head.kind == "multiclass" and len(set(labels)) != 1:
         return f"head {head.name!r} is multiclass and needs exactly one label, got {list(labels)}"
     if head.kind == "binary" and len(set(labels)) > 1:
@@ -100,7 +100,7 @@ def encode(
     missing = [h.name for h in heads if h.name not in df.columns]
     if missing:
         raise ValueError(
-            f"No label column for head(s) {missing}. Columns present: {list(df.columns)}"
+            f"No label column for head(s) {missing}. Columns present: {capped(df.columns)}"
         )
     indices = {
         h.name: {c: (0 if h.kind == "binary" else i) for i, c in enumerate(h.classes)} for h in heads

@@ -6,6 +6,8 @@ Example:
       a
       b
       ... and 1 more
+    >>> capped(["a", "b", "c"], limit=2)
+    'a, b ... and 1 more'
     >>> issubclass(DataError, ValueError)
     True
 """
@@ -13,6 +15,7 @@ Example:
 from __future__ import annotations
 
 MESSAGE_LIMIT = 20
+INLINE_LIMIT = 10
 
 
 class DataError(ValueError):
@@ -42,3 +45,23 @@ def problem_list(messages, limit: int = MESSAGE_LIMIT) -> str:
     if len(messages) > limit:
         lines.append(f"  ... and {len(messages) - limit} more")
     return "\n".join(lines)
+
+
+def capped(items, limit: int = INLINE_LIMIT, separator: str = ", ") -> str:
+    """Items on one line, at most `limit` of them, then "... and N more".
+
+    Args:
+        items: Strings (or anything `str` shows).
+        limit: How many are shown.
+        separator: Put between them.
+
+    Returns:
+        The joined items.
+
+    Example:
+        >>> capped(range(25), limit=3)
+        '0, 1, 2 ... and 22 more'
+    """
+    items = list(items)
+    shown = separator.join(str(item) for item in items[:limit])
+    return shown + (f" ... and {len(items) - limit} more" if len(items) > limit else "")

@@ -44,6 +44,7 @@ class ImageCheck:
         formats: Per path, Pillow's format name ("JPEG", "PNG", ...; "" if unknown).
         modes: Per path, Pillow's mode ("RGB", "CMYK", "P", "1", "I;16", ...; "" if unknown).
         orientations: Per path, the EXIF orientation (1 = upright, 0 = unknown).
+        sizes: Per path, (width, height) as stored in the file ((0, 0) if unknown).
     """
 
     paths: list
@@ -52,6 +53,7 @@ class ImageCheck:
     formats: list = dataclasses.field(default_factory=list)
     modes: list = dataclasses.field(default_factory=list)
     orientations: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    sizes: list = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> np.ndarray:
@@ -72,6 +74,7 @@ class _Found:
     format: str = ""
     mode: str = ""
     orientation: int = 0
+    size: tuple = (0, 0)
 
 
 def needs_pillow(image_format: str, mode: str, orientation: int = 1, exif_transpose: bool = True) -> bool:
@@ -121,13 +124,15 @@ def _link_problem(path: str) -> str | None:
 def _check_one(path: str, depth: str) -> _Found:
     """What opening (and with depth="full", decoding) one file finds."""
     try:
+        if os.path.isfile(path) and os.path.getsize(path) == 0:
+            return _Found("empty file (0 bytes)")
         with Image.open(path) as image:
-            image_format, mode = image.format or "", image.mode
+            image_format, mode, size = image.format or "", image.mode, image.size
             if depth == "full":
                 # Decoding at reduced scale still reads every byte: truncation is caught.
                 image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
-            found = _Found(None, image_format, mode, _orientation(image, depth == "full"))
+            found = _Found(None, image_format, mode, _orientation(image, depth == "full"), size)
     except FileNotFoundError:
         return _Found(_link_problem(path) or "file not found")
     except IsADirectoryError:
@@ -185,4 +190,5 @@ def check_images(paths, check: str = "full", workers: int = 8, exif_transpose: b
         formats=[f.format for f in found],
         modes=[f.mode for f in found],
         orientations=np.array([f.orientation for f in found], dtype=np.int32),
+        sizes=[f.size for f in found],
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from zoo.data.sources import IMAGE_EXTENSIONS
 
+NOT_AN_IMAGE = f"not an image file (its name ends in none of {', '.join(IMAGE_EXTENSIONS)})"
+
 
 def walk_folder(folder) -> tuple[list[Path], list[Path]]:
     """Every file under `folder`, at any depth, following links to folders once.
@@ -76,25 +78,63 @@ def _is_above(candidate, key, parents) -> bool:
     return False
 
 
-def image_files(inputs) -> list[str]:
-    """Expands files and folders (at any depth, image extensions only) to a sorted file list.
+def is_image_name(path) -> bool:
+    """Whether a file's name says it is an image (its extension, any case); dot files never are.
 
-    Links that lead nowhere (a missing target, a loop) are listed too, when
-    their name has an image extension or none, so that the file check names
-    them (and `on_error="skip"` counts them as skipped).
+    `zoo train --folders` and `zoo predict` both read the files this accepts
+    and count the others as skipped.
+
+    Example:
+        >>> is_image_name("a/1.JPG"), is_image_name("a/notes.txt"), is_image_name("a/.DS_Store")
+        (True, False, False)
+    """
+    path = Path(path)
+    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def not_image_files(files) -> list[str]:
+    """The files among `files` whose name is not an image's, dot files (".DS_Store") aside."""
+    return [str(p) for p in files if not Path(p).name.startswith(".") and not is_image_name(p)]
+
+
+def find_image_files(inputs) -> tuple[list[str], list[str]]:
+    """(image files, other files) in files and folders (walked at any depth), each sorted.
+
+    Links that lead nowhere (a missing target, a loop) are listed among the
+    images too, when their name has an image extension or none, so that the
+    file check names them (and `on_error="skip"` counts them as skipped).
+    Files given by name are taken as images whatever their name; files found
+    in folders with other names are returned apart, to be counted as skipped.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> for name in ("1.png", "notes.txt", ".DS_Store"):
+        ...     _ = (folder / name).write_bytes(b"")
+        >>> [[pathlib.Path(f).name for f in found] for found in find_image_files(folder)]
+        [['1.png'], ['notes.txt']]
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    files = []
+    files, others = [], []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             found, broken = walk_folder(path)
-            images = [p for p in found if p.suffix.lower() in IMAGE_EXTENSIONS]
+            images = [p for p in found if is_image_name(p)]
             broken = [p for p in broken if p.suffix.lower() in IMAGE_EXTENSIONS or not p.suffix]
             if not images and not broken:
                 raise FileNotFoundError(f"Folder {path} holds no image files ({', '.join(IMAGE_EXTENSIONS)}).")
             files.extend(str(p) for p in sorted(images + broken))
+            others.extend(sorted(not_image_files(found)))
         else:
             files.append(str(path))
-    return files
+    return files, others
+
+
+def image_files(inputs) -> list[str]:
+    """Expands files and folders (at any depth, image extensions only) to a sorted file list.
+
+    See `find_image_files`, which also returns the other files it found.
+    """
+    return find_image_files(inputs)[0]

@@ -29,13 +29,56 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
-def pillow_rgb(path, exif_transpose: bool = True) -> np.ndarray:
+# Images of more pixels than this are shrunk as soon as they are decoded, by the largest whole factor
+# that keeps them at least as large as the size they are resized to (JPEG: at a reduced DCT scale).
+REDUCE_PIXELS = 2**24
+ORIENTATION_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                         4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                         6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+
+
+def reduction(width: int, height: int, target_size) -> int:
+    """The whole factor a `width` x `height` image is shrunk by on decoding for `target_size` (1: none).
+
+    Only images of more than `REDUCE_PIXELS` pixels are shrunk, and never below `target_size` either
+    way round (an EXIF rotation may swap the sides).
+
+    Example:
+        >>> reduction(12000, 12000, (224, 224)), reduction(20000, 10, (224, 224)), reduction(640, 480, (32, 32))
+        (53, 1, 1)
+    """
+    if target_size is None or width * height <= REDUCE_PIXELS:
+        return 1
+    side = max(int(s) for s in target_size)
+    return max(1, min(width, height) // side)
+
+
+def _shrunk(image, target_size):
+    """`image` decoded, shrunk by `reduction` where it is large (JPEG data decoded at a reduced scale)."""
+    factor = reduction(image.width, image.height, target_size)
+    if factor == 1:
+        return image
+    if image.format == "JPEG":
+        image.draft(None, (image.width // factor, image.height // factor))
+        factor = reduction(image.width, image.height, target_size)
+    image.load()
+    if factor == 1:
+        return image
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK", "I", "F"):
+        image = image.convert("RGB")
+    return image.reduce(factor)
+
+
+def pillow_rgb(path, exif_transpose: bool = True, target_size=None) -> np.ndarray:
     """Decodes any Pillow-readable file to a uint8 RGB array (first frame).
 
     Args:
         path: The file (str, bytes, or a 0-d array of either from `tf.numpy_function`).
         exif_transpose: Rotate or mirror by the EXIF orientation, as
             `PIL.ImageOps.exif_transpose` does.
+        target_size: (height, width) the image will be resized to: an image
+            of more than `REDUCE_PIXELS` pixels is shrunk as soon as it is
+            decoded (see `reduction`), so that no float copy of it is made.
 
     Returns:
         A uint8 array of shape (height, width, 3): Pillow's `convert("RGB")`.
@@ -55,7 +98,12 @@ def pillow_rgb(path, exif_transpose: bool = True) -> np.ndarray:
         path = path.decode()
     try:
         with Image.open(path) as image:
-            if exif_transpose:
+            if reduction(image.width, image.height, target_size) > 1:
+                orientation = image.getexif().get(0x0112, 1) if exif_transpose else 1
+                image = _shrunk(image, target_size)
+                if orientation in ORIENTATION_TRANSPOSE:
+                    image = image.transpose(ORIENTATION_TRANSPOSE[orientation])
+            elif exif_transpose:
                 image = ImageOps.exif_transpose(image)
             return np.asarray(image.convert("RGB"), dtype=np.uint8)
     except Exception as error:  # Pillow raises many types for bad data.
@@ -108,6 +156,16 @@ def _whole_png(contents):
     )
 
 
+def _png_pixels(contents):
+    """Width times height from a PNG's IHDR chunk (0 for data too short to hold one), as int64."""
+    header = tf.strings.substr(contents, 16, 8)
+    size = tf.io.decode_raw(tf.strings.substr(tf.strings.join([header, b"\0" * 8]), 0, 8), tf.uint8)
+    size = tf.cast(size, tf.int64)
+    width = size[0] * 2**24 + size[1] * 2**16 + size[2] * 2**8 + size[3]
+    height = size[4] * 2**24 + size[5] * 2**16 + size[6] * 2**8 + size[7]
+    return width * height
+
+
 def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool = True, checked: bool = False):
     """Decodes an image file to a uint8 (height, width, 3) tensor, by content.
 
@@ -125,7 +183,10 @@ def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool 
         needs_pillow: Scalar bool tensor from `check_images`.
         target_size: Optional (height, width) the image will be resized to: a
             JPEG at least twice as large is decoded at a reduced DCT scale
-            (much faster; the image is still at least `target_size`).
+            (much faster; the image is still at least `target_size`), and a
+            PNG (or any file Pillow decodes) of more than `REDUCE_PIXELS`
+            pixels is decoded by Pillow and shrunk by a whole factor at once
+            (see `reduction`): a 12000x12000 PNG never takes a float copy.
         exif_transpose: Apply the EXIF orientation in Pillow's decode (files
             with one are routed there by `check_images`).
         checked: True when `check_images(check="full")` decoded the file with
@@ -144,8 +205,15 @@ def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool 
     """
 
     def with_pillow():
-        decode = functools.partial(pillow_rgb, exif_transpose=exif_transpose)
+        decode = functools.partial(pillow_rgb, exif_transpose=exif_transpose,
+                                   target_size=None if target_size is None else tuple(int(s) for s in target_size))
         return tf.numpy_function(decode, [path], tf.uint8, stateful=False)
+
+    def png(contents, otherwise):
+        """8-bit PNG by TensorFlow, unless it is so large that Pillow decodes and shrinks it first."""
+        if target_size is None:
+            return otherwise()
+        return tf.cond(_png_pixels(contents) > REDUCE_PIXELS, with_pillow, otherwise)
 
     def as_routed():
         contents = tf.io.read_file(path)
@@ -154,7 +222,8 @@ def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool 
             shape = tf.io.extract_jpeg_shape(contents)
             return _decode_jpeg_near(contents, shape, target_size)
 
-        return tf.cond(tf.io.is_jpeg(contents), jpeg, lambda: tf.io.decode_png(contents, channels=3))
+        return tf.cond(tf.io.is_jpeg(contents), jpeg,
+                       lambda: png(contents, lambda: tf.io.decode_png(contents, channels=3)))
 
     def by_content():
         contents = tf.io.read_file(path)
@@ -163,10 +232,13 @@ def decode_rgb(path, needs_pillow=False, target_size=None, exif_transpose: bool 
             shape = tf.io.extract_jpeg_shape(contents)
             return _decode_jpeg_near(contents, shape, target_size, _whole_jpeg(contents, shape), with_pillow)
 
-        def png():
+        def whole_png():
             return tf.cond(_whole_png(contents), lambda: tf.io.decode_png(contents, channels=3), with_pillow)
 
-        return tf.cond(tf.io.is_jpeg(contents), jpeg, png)
+        def png_file():
+            return png(contents, whole_png)
+
+        return tf.cond(tf.io.is_jpeg(contents), jpeg, png_file)
 
     image = tf.cond(tf.convert_to_tensor(needs_pillow), with_pillow, as_routed if checked else by_content)
     image.set_shape([None, None, 3])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import collections
 import dataclasses
+import re
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ LIST_TYPES = (list, tuple, set, np.ndarray)
 # Punctuation splits a column where at most a tenth of the split cells (and at least this many clean
 # ones) hold a part found in no other cell: a label seen once, inside a list.
 MOSTLY_LISTS_MIN = 10
+SHOWN_CELLS = 10
 
 def is_missing(value) -> bool:
     """True for a whole cell that holds no label: None, NaN, or text such as "", "NA", "N/A", "null".
@@ -99,13 +101,68 @@ class LabelFormat:
         return self.kind != "single"
 
 
+# A part that reads as an identifier rather than a word: an underscore or a digit inside it.
+IDENTIFIER = re.compile(r"_|\d")
+# Words that combine freely: most recurring parts move between positions, or many cells hold 3 or more.
+MOBILE_SHARE = 0.5
+LONG_SHARE = 0.25
+# Cells holding a part seen nowhere else, allowed among lists whose parts combine freely (rare tags).
+RARE_SHARE = 0.1
+RARE_SHARE_COMBINED = 0.25
+SHOWN_WORDS = 12
+
+
 @dataclasses.dataclass
 class _Evidence:
-    """Cells that split on a candidate delimiter, sorted by what their parts say."""
+    """What splitting every distinct cell on a candidate delimiter shows.
 
+    Attributes:
+        cells: How many distinct cells there are.
+        parts: {cell: its parts}.
+        multi: The cells that split.
+        as_list: Split cells whose every part also stands alone as a whole cell.
+        as_label: Split cells with a part found in no other cell: the cell reads as one label.
+        cells_with: {part: how many distinct cells hold it}.
+        mobile: Share of the parts found in two or more split cells that sit at different positions.
+        long: Share of the split cells with three parts or more.
+        identifiers: Share of the parts of split cells that look like identifiers ("partly_cloudy").
+    """
+
+    cells: int
+    parts: dict
     multi: list
-    as_list: list  # every part also stands alone as a whole cell
-    as_label: list  # some part is found nowhere else: the cell reads as one label
+    as_list: list
+    as_label: list
+    cells_with: collections.Counter
+    mobile: float
+    long: float
+    identifiers: float
+
+    @property
+    def rare_share(self) -> float:
+        return len(self.as_label) / max(len(self.multi), 1)
+
+    def few_rare(self, share: float = RARE_SHARE) -> bool:
+        """No split cell reads as one label, or few among at least `MOSTLY_LISTS_MIN` clean ones."""
+        clean = len(self.multi) - len(self.as_label)
+        return not self.as_label or (clean >= MOSTLY_LISTS_MIN and self.rare_share <= share)
+
+    @property
+    def combined(self) -> bool:
+        """The parts combine freely: they move between positions, many cells hold 3 or more, or they
+        read as identifiers (multi-word labels keep their words in place: "Navy Blue", "Light Blue")."""
+        return len(self.multi) >= 3 and (
+            self.mobile >= MOBILE_SHARE or self.long >= LONG_SHARE or self.identifiers >= 0.5)
+
+    @property
+    def mostly_standalone(self) -> bool:
+        """Most split cells split into parts that also stand alone as whole cells."""
+        return 2 * len(self.as_list) >= len(self.multi)
+
+    def words(self) -> list:
+        """The parts of split cells, most frequent first."""
+        counts = collections.Counter(part for cell in self.multi for part in set(self.parts[cell]))
+        return [part for part, _ in counts.most_common()]
 
 
 def _evidence(cells, delimiter) -> _Evidence:
@@ -117,12 +174,22 @@ def _evidence(cells, delimiter) -> _Evidence:
     as_label = [
         cell for cell in multi if any(p not in standalone and cells_with[p] < 2 for p in parts[cell])
     ]
-    return _Evidence(multi, as_list, as_label)
+    positions = collections.defaultdict(set)
+    in_multi = collections.Counter()
+    for cell in multi:
+        for position, part in enumerate(parts[cell]):
+            positions[part].add(position)
+        in_multi.update(set(parts[cell]))
+    recurring = [part for part, count in in_multi.items() if count >= 2]
+    mobile = sum(len(positions[part]) > 1 for part in recurring) / max(len(recurring), 1)
+    long = sum(len(parts[cell]) >= 3 for cell in multi) / max(len(multi), 1)
+    identifiers = sum(bool(IDENTIFIER.search(part)) for part in in_multi) / max(len(in_multi), 1)
+    return _Evidence(len(parts), parts, multi, as_list, as_label, cells_with, mobile, long, identifiers)
 
 
 def _unsure(column, source, cells, delimiter, reason, first) -> DataError:
     """The error for cells that may or may not be lists; `first` maps a cell to where it is."""
-    shown = problem_list(f"{first[cell]}: {cell!r}" for cell in cells)
+    shown = problem_list((f"{first[cell]}: {cell!r}" for cell in cells), limit=SHOWN_CELLS)
     return DataError(
         f"{source}, column {column!r}: cannot tell whether cells are lists joined by "
         f"{delimiter!r} or single labels: {reason}\n{shown}\n"
@@ -131,34 +198,35 @@ def _unsure(column, source, cells, delimiter, reason, first) -> DataError:
     )
 
 
-def _mostly_lists(evidence: _Evidence) -> bool:
-    """No cell reads as one label, or a few among many that split cleanly (a label seen once)."""
-    clean = len(evidence.multi) - len(evidence.as_label)
-    few = clean >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
-    return not evidence.as_label or few
-
-
-def _whitespace_lists(evidence: _Evidence) -> bool:
-    """Most split cells split into labels that stand alone, and (almost) none reads as one label."""
-    if 2 * len(evidence.as_list) < len(evidence.multi):
-        return False
-    few = len(evidence.as_list) >= MOSTLY_LISTS_MIN and len(evidence.as_label) * 10 <= len(evidence.multi)
-    return not evidence.as_label or few
+def _splits(evidence: _Evidence, punctuation: bool) -> bool:
+    """Lists: (almost) no split cell reads as one label, and the parts stand alone as whole cells,
+    combine freely, or are joined by punctuation (which a label rarely holds)."""
+    if evidence.combined and evidence.few_rare(RARE_SHARE_COMBINED):
+        return True
+    return evidence.few_rare() and (punctuation or evidence.mostly_standalone)
 
 
 def detect_label_format(cells, column: str = "labels", source: str = "The table", locate=None) -> LabelFormat:
     """Decides how a label column is written, from all of its (non-missing) text cells.
 
     A cell of Python list literals makes a "literal" column (every cell must
-    be one). Otherwise ",", ";", "|" and whitespace are tried in this order. A
-    candidate splits the column when the parts of the cells it splits also
-    stand as whole cells ("carton milk_bottle" beside "carton" and
-    "milk_bottle"). Punctuation also passes when every part recurs in other
-    cells, allowing a few cells (a tenth, among at least 10 clean ones) with a
-    part seen once. Whitespace needs the parts of most split cells to stand
-    alone, and a part found in no other cell ("Navy" of "Navy Blue") marks a
-    multi-word single label. Where the cells disagree, or say too little, a
-    `DataError` shows them and names the `delimiter` to pass.
+    be one). Otherwise ",", ";", "|" and whitespace are tried in this order,
+    each judged by what splitting the distinct cells on it shows:
+
+    - lists: (almost) every part recurs in other cells (a tenth of the split
+      cells, among at least 10 clean ones, may hold a tag seen once; a quarter
+      where the parts combine freely), and the parts stand alone as whole
+      cells ("carton milk_bottle" beside "carton"), or combine freely (most
+      recurring parts move between positions, a quarter of the cells hold 3
+      or more, or the parts read as identifiers such as "partly_cloudy"), or
+      are joined by punctuation. Tags that never stand alone split this way.
+    - single labels: split cells holding a word found in no other cell
+      ("Navy" of "Navy Blue"), with no cell splitting into standalone labels.
+
+    Where the cells disagree, or say too little, a `DataError` shows a few of
+    them and names the `delimiter` to pass. A column read as single labels
+    whose values are mostly combinations of a much smaller set of recurring
+    words is refused too, naming the words and the delimiter.
 
     Args:
         cells: The text cells of one column.
@@ -207,7 +275,7 @@ def _punctuation_format(first: dict, column: str, source: str):
         evidence = _evidence(first, delimiter)
         if not evidence.multi:
             continue
-        if _mostly_lists(evidence):
+        if _splits(evidence, punctuation=True):
             return LabelFormat("delimited", delimiter)
         suspicious = suspicious or (delimiter, evidence)
     if suspicious is None:
@@ -220,14 +288,41 @@ def _punctuation_format(first: dict, column: str, source: str):
 def _whitespace_format(first: dict, column: str, source: str) -> LabelFormat:
     """Whitespace-delimited lists, multi-word single labels, or a `DataError` when unsure."""
     evidence = _evidence(first, WHITESPACE)
-    if not evidence.multi or (evidence.as_label and not evidence.as_list):
+    if not evidence.multi:
         return LabelFormat("single")
-    if _whitespace_lists(evidence):
+    if _splits(evidence, punctuation=False):
         return LabelFormat("delimited", WHITESPACE)
-    if evidence.as_label:
+    if evidence.as_label and not evidence.as_list and not evidence.combined:
+        _refuse_combinations(evidence, column, source, first)
+        return LabelFormat("single")
+    if evidence.as_label and not evidence.as_list:
+        shown = evidence.as_label
+        reason = (f"the words combine like tags, but {len(evidence.as_label)} of the {len(evidence.multi)} cells "
+                  "that split hold a word found nowhere else, as multi-word labels do")
+    elif evidence.as_label:
         shown = evidence.as_label + evidence.as_list
         reason = "some split into labels that stand alone, others hold words found nowhere else"
     else:
         shown = evidence.multi
-        reason = "too few of them split into words that also stand alone as labels"
+        reason = ("too few of them split into words that also stand alone as labels, and the words keep "
+                  "their places as in multi-word labels")
     raise _unsure(column, source, shown, WHITESPACE, reason, first)
+
+
+def _refuse_combinations(evidence: _Evidence, column: str, source: str, first: dict) -> None:
+    """A `DataError` when most cells are combinations of a much smaller set of recurring words."""
+    combinations = [cell for cell in evidence.multi
+                    if all(evidence.cells_with[part] >= 2 for part in evidence.parts[cell])]
+    words = collections.Counter(part for cell in combinations for part in set(evidence.parts[cell]))
+    if 2 * len(combinations) <= evidence.cells or 2 * len(words) > len(combinations):
+        return
+    shown = ", ".join(repr(word) for word, _ in words.most_common(SHOWN_WORDS))
+    more = f" and {len(words) - SHOWN_WORDS} more" if len(words) > SHOWN_WORDS else ""
+    examples = problem_list((f"{first[cell]}: {cell!r}" for cell in combinations), limit=3)
+    raise DataError(
+        f"{source}, column {column!r}: {len(combinations)} of its {evidence.cells} distinct values are "
+        f"combinations of {len(words)} recurring words ({shown}{more}), like lists of tags joined by "
+        f"spaces, yet some words are found only once:\n{examples}\nPass delimiter=' ' (--delimiter ' ') "
+        "to read every word as a label of a multilabel head, or delimiter='' (--delimiter '') to keep "
+        "every value as one class. Received: delimiter=None"
+    )

@@ -20,7 +20,7 @@ import tensorflow as tf
 from zoo.data.augment import build_augmenter
 from zoo.data.dataset import ImageDataset, Replay
 from zoo.data.encoding import ON_ERROR
-from zoo.data.errors import DataError
+from zoo.data.errors import DataError, problem_list
 from zoo.data.images import decode_rgb
 from zoo.data.mixing import split_mixing
 from zoo.data.validation import check_rows
@@ -42,6 +42,8 @@ def resize_image(image, image_size, resize: str = "stretch", antialias: bool = T
     """
     if resize not in RESIZE_MODES:
         raise ValueError(f"`resize` must be one of {RESIZE_MODES}. Received: resize={resize!r}")
+    if resize == "pad":
+        return _fit_and_pad(image, image_size, antialias)
     image = tf.cast(image, tf.float32)
     resized = keras.ops.image.resize(
         image,
@@ -53,6 +55,22 @@ def resize_image(image, image_size, resize: str = "stretch", antialias: bool = T
         fill_value=0.0,
     )
     return tf.clip_by_value(resized, 0.0, 255.0)
+
+
+def _fit_and_pad(image, image_size, antialias: bool):
+    """Resizes to fit inside `image_size` keeping the aspect ratio, then pads with black around it.
+
+    The image is resized before it is padded, so that a 20000x10 strip never
+    becomes a 20000x20000 square first.
+    """
+    target = tf.constant([int(image_size[0]), int(image_size[1])], tf.int32)
+    shape = tf.shape(image)[:2]
+    scale = tf.reduce_min(tf.cast(target, tf.float64) / tf.cast(shape, tf.float64))
+    fitted = tf.clip_by_value(tf.cast(tf.round(tf.cast(shape, tf.float64) * scale), tf.int32), 1, target)
+    resized = tf.image.resize(tf.cast(image, tf.float32), fitted, method="bilinear", antialias=antialias)
+    offset = (target - fitted) // 2
+    padded = tf.image.pad_to_bounding_box(resized, offset[0], offset[1], target[0], target[1])
+    return tf.clip_by_value(padded, 0.0, 255.0)
 
 
 def _augment_batch(augmenter, mixing=None):
@@ -214,10 +232,10 @@ def make_dataset(
     report = checked.kept_images()
     encoded, paths = checked.encoded, report.paths
     if skipped:
-        logger.warning("Skipped %d of %d rows:\n  %s", len(skipped), len(df), "\n  ".join(skipped[:20]))
+        logger.warning("Skipped %d of %d rows:\n%s", len(skipped), len(df), problem_list(skipped))
     ok = report.ok
     if not ok.any():
-        raise DataError("No usable images are left.\n" + "\n".join(skipped[:20]))
+        raise DataError("No usable images are left.\n" + problem_list(skipped))
 
     labels = None
     if heads:

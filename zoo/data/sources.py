@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from zoo.data.errors import DataError, problem_list
-from zoo.data.tables import FILE_COLUMN, add_extension, check_columns, csv_line
+from zoo.data.tables import FILE_COLUMN, add_extension, check_columns, csv_line, read_table
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -117,7 +117,7 @@ def from_onehot_csv(
         >>> df["scene"].tolist(), df.attrs["ignored_columns"]
         ([('sea',), ('sea', 'desert')], ['note'])
     """
-    df = pd.read_csv(path, dtype={file_column: str})
+    df = read_table(path, dtype={file_column: str})
     check_columns(df, [file_column], f"CSV {path}")
     if label_columns is None:
         label_columns, ignored = _onehot_columns(df, file_column, path)
@@ -172,8 +172,12 @@ def from_voc(
     return pd.DataFrame(rows)
 
 
-def _image_files(folder: Path):
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def _folder_files(folder: Path) -> tuple[list, list]:
+    """(image files, other files) of one class folder, by name as `zoo predict` tells them."""
+    from zoo.data.image_files import is_image_name, not_image_files
+
+    files = sorted(p for p in folder.iterdir() if p.is_file() or p.is_symlink())
+    return [p for p in files if is_image_name(p)], not_image_files(files)
 
 
 def from_folders(
@@ -190,6 +194,10 @@ def from_folders(
         heads: Head names, one per part of the folder name.
         separator: Splits folder names into parts; None for one part.
 
+    Only files named as images are read (see
+    `zoo.data.image_files.is_image_name`, which `zoo predict` uses too); the
+    others are listed in `attrs["not_images"]` (dot files aside).
+
     Returns:
         The normalized DataFrame with absolute image paths.
     """
@@ -200,7 +208,7 @@ def from_folders(
     if not folders:
         raise ValueError(f"{root} has no class folders.")
     heads = list(heads)
-    rows = []
+    rows, others = [], []
     for folder in folders:
         parts = folder.name.split(separator) if separator else [folder.name]
         if len(parts) != len(heads):
@@ -208,6 +216,10 @@ def from_folders(
                 f"Folder {folder.name!r} splits into {len(parts)} part(s) {parts} but there are "
                 f"{len(heads)} heads {heads}. Received: separator={separator!r}"
             )
-        for image in _image_files(folder):
+        images, not_images = _folder_files(folder)
+        others += not_images
+        for image in images:
             rows.append({FILE_COLUMN: str(image), **{h: (p,) for h, p in zip(heads, parts)}})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=[FILE_COLUMN, *heads])
+    out.attrs["not_images"] = others
+    return out

@@ -24,7 +24,7 @@ from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 from sklearn.model_selection import ShuffleSplit
 
 from zoo.data.encoding import encode
-from zoo.data.errors import DataError, DataWarning, problem_list
+from zoo.data.errors import DataError, DataWarning, capped, problem_list
 from zoo.data.duplicates import head_kinds, merge_duplicates
 from zoo.models.heads import as_heads
 
@@ -64,7 +64,7 @@ def rare_classes(df: pd.DataFrame, heads, validation_fraction: float = 0.2) -> d
 
 def _rare_message(rare: dict, validation_fraction: float) -> str:
     lines = [
-        f"head {name!r}: " + ", ".join(f"{c!r} ({n})" for c, n in classes.items())
+        f"head {name!r}: " + capped(f"{c!r} ({n})" for c, n in classes.items())
         for name, classes in rare.items()
     ]
     return (
@@ -171,7 +171,7 @@ class RareClassReport:
         if not self.classes:
             return f"No class has fewer than {self.min_count} examples."
         lines = [
-            f"head {name!r}: " + ", ".join(f"{c!r} ({n})" for c, n in classes.items())
+            f"head {name!r}: " + capped(f"{c!r} ({n})" for c, n in classes.items())
             for name, classes in self.classes.items()
         ]
         count = sum(len(c) for c in self.classes.values())

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from zoo.data.errors import DataError, problem_list
+from zoo.data.errors import DataError, capped, problem_list
 from zoo.data.label_format import (LIST_TYPES, LabelFormat, literal_list, detect_label_format, is_missing,
                                    split_labels)
 
@@ -85,7 +85,7 @@ def check_columns(df: pd.DataFrame, columns, source: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise ValueError(
-            f"{source} has no column(s) {missing}. Columns present: {list(df.columns)}"
+            f"{source} has no column(s) {missing}. Columns present: {capped(map(repr, df.columns))}"
         )
 
 
@@ -207,7 +207,7 @@ def from_csv(
         >>> df.attrs["multivalued"]
         {'scene': True, 'colour': False}
     """
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_table(path, dtype=str, keep_default_na=False)
     if label_columns is None:
         mapping = {label_column: head or label_column}
     elif isinstance(label_columns, dict):
@@ -218,13 +218,39 @@ def from_csv(
     return add_extension(out, extension) if extension else out
 
 
+def read_table(path, **options) -> pd.DataFrame:
+    """`pandas.read_csv` of a labels file in UTF-8, or in UTF-16 or UTF-32 with a byte-order mark.
+
+    Raises:
+        DataError: The file is not text in that encoding, naming the file,
+            the byte and the encoding.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "labels.csv"
+        >>> _ = path.write_text("filename,labels\\na.jpg,café\\n", encoding="utf-16")
+        >>> read_table(path)["labels"].tolist()
+        ['café']
+    """
+    from zoo.io.text_encoding import decode_error_message, text_encoding
+
+    encoding = text_encoding(path)
+    try:
+        return pd.read_csv(path, encoding=encoding, **options)
+    except UnicodeDecodeError as error:
+        raise DataError(f"CSV {decode_error_message(path, encoding, error)}") from None
+
+
 def resolve_paths(df: pd.DataFrame, directory=None) -> list[str]:
     """Absolute paths of `df.filename`, joined to `directory` where relative."""
-    base = Path(directory) if directory is not None else None
-    paths = []
-    for name in df[FILE_COLUMN]:
-        path = Path(os.fspath(name)).expanduser()
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        paths.append(str(path))
-    return paths
+    base = os.fspath(directory) if directory is not None else None
+    resolved = {}  # a name listed many times is resolved once
+
+    def resolve(name) -> str:
+        path = os.path.expanduser(os.fspath(name))
+        if base is not None and not os.path.isabs(path):
+            path = os.path.join(base, path)
+        return str(Path(path))  # Path's spelling: "a//b" and "a/./b" -> "a/b"
+
+    return [resolved[name] if name in resolved else resolved.setdefault(name, resolve(name))
+            for name in df[FILE_COLUMN]]

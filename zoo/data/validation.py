@@ -14,6 +14,7 @@ Example:
     2 of 2 image file(s) cannot be used:
       /no/a.jpg: file not found
       /no/b.jpg: file not found
+    Fix them, or pass on_error='skip' (--on-error skip) to leave them out and count them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from zoo.data.errors import DataError
 from zoo.data.image_checks import ImageCheck, check_images
 from zoo.data.tables import resolve_paths
 from zoo.models.heads import as_heads
+
+
+SKIP_HINT = "Fix them, or pass on_error='skip' (--on-error skip) to leave them out and count them."
 
 
 @dataclasses.dataclass
@@ -70,7 +74,8 @@ class RowCheck:
         return ImageCheck(paths, problems, images.needs_pillow[kept],
                           formats=[images.formats[i] for i in kept] if images.formats else [],
                           modes=[images.modes[i] for i in kept] if images.modes else [],
-                          orientations=images.orientations[kept] if len(images.orientations) else images.orientations)
+                          orientations=images.orientations[kept] if len(images.orientations) else images.orientations,
+                          sizes=[images.sizes[i] for i in kept] if images.sizes else [])
 
     def message(self, conflicts=()) -> str:
         """Every problem of every kind in one message (see `problems_message`)."""
@@ -110,6 +115,8 @@ def problems_message(rows: int, label_problems, images: ImageCheck, conflicts=()
     if images.problems:
         parts.append(images.summary())
     total = len(conflicts) + len(label_problems) + len(images.problems)
+    if label_problems or images.problems:
+        parts.append(SKIP_HINT)
     return f"{total} problem(s) in {rows} row(s):\n" + "\n".join(parts)
 
 

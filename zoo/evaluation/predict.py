@@ -16,7 +16,8 @@ import tensorflow as tf
 
 from zoo.data.encoding import decode_predictions
 from zoo.data.pipeline import make_dataset, resize_image
-from zoo.data.image_files import image_files, walk_folder  # noqa: F401  (walk_folder: importable here too)
+from zoo.data.image_files import (  # noqa: F401  (image_files, walk_folder: importable here too)
+    NOT_AN_IMAGE, find_image_files, image_files, walk_folder)
 from zoo.data.tables import FILE_COLUMN
 from zoo.io.export.runtimes import load_any
 from zoo.models.layers import ImagePreprocessing  # noqa: F401  (registered before a model file is loaded)
@@ -70,11 +71,11 @@ class Predictor:
             if array.shape[1:3] != self.image_size:
                 array = np.stack([resize_image(a, self.image_size, self.resize).numpy() for a in array])
             return tf.data.Dataset.from_tensor_slices(array).batch(self.batch_size), list(range(len(array)))
-        files = image_files(inputs)
+        files, others = find_image_files(inputs)
         dataset = make_dataset(pd.DataFrame({FILE_COLUMN: files}), None, image_size=self.image_size,
                                batch_size=self.batch_size, shuffle=False, resize=self.resize, on_error=self.on_error,
                                exif_transpose=self.exif_transpose)
-        self.skipped = list(dataset.skipped)
+        self.skipped = [f"{path}: {NOT_AN_IMAGE}" for path in others] + list(dataset.skipped)
         return dataset, list(dataset.files)
 
     def predict_probabilities(self, inputs) -> tuple[dict, list | None]:
