@@ -8,6 +8,7 @@ Example:
     $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
     $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
     $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
+    $ zoo audit --folders clothing --separator _ --heads color type --output zoo_output
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from zoo.cli import demo, evaluate, export, listing, predict, train, weights
+from zoo.cli import audit, demo, evaluate, export, listing, predict, train, weights
 from zoo.cli.arguments import UsageError, validate_arguments
 
 
@@ -51,14 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show TensorFlow's start-up lines and per-epoch training logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
 
-    for command in (listing, demo, weights, train, evaluate, predict, export):
+    for command in (listing, demo, weights, train, evaluate, predict, export, audit):
         command.add_parser(commands)
     return parser
 
 
 # Commands that run Keras: TensorFlow is imported (quietly) only for these.
 TENSORFLOW_COMMANDS = ("demo", "train", "evaluate", "predict", "export")
-COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict", "export")
+COMMANDS = ("list", "demo", "weights", "train", "evaluate", "predict", "export", "audit")
 
 
 def _images_hint(error: Exception, args) -> str:
