@@ -249,16 +249,8 @@ def pretrained_backbone() -> str | None:
     from zoo.models import catalog, weights
 
     for name in FEATURE_BACKBONES:
-        if "imagenet" not in catalog.BACKBONES.get(name, {}).get("pretrained", ()):
-            continue
-        installed = getattr(weights, "pretrained_installed", None)
-        try:
-            if installed is not None and installed(name):
-                return name
-            if weights.locate(weights.find_record(name, "imagenet", include_top=False)) is not None:
-                return name
-        except (ValueError, KeyError, OSError):
-            continue
+        if "imagenet" in catalog.BACKBONES.get(name, {}).get("pretrained", ()) and weights.pretrained_installed(name):
+            return name
     return None
 
 
