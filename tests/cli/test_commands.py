@@ -29,7 +29,7 @@ def test_weights_lists_manifest(capsys):
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["list", "demo", "weights", "train", "evaluate", "predict", "export"])
+@pytest.mark.parametrize("command", ["list", "demo", "weights", "train", "evaluate", "predict", "export", "audit"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
