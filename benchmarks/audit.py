@@ -103,7 +103,7 @@ def main() -> None:
         for set_name, rows, heads, directory, head_name in cases:
             head = next(h for h in heads if h.name == head_name)
             noisy, files = flip(rows, head, args.fraction, seed)
-            row = measure(noisy, heads, directory, head_name, files, extractor, backbone, args)
+            row = measure(noisy, heads, directory, head_name, files, extractor, f"{backbone} and colour histogram", args)
             results.append((set_name, head_name, seed, row))
             print(f"{set_name} {head_name} seed {seed}: {row}", flush=True)
     print("\n| set | flipped head | seed | images | flipped | found in top 2x | share | flagged (flipped among them) "

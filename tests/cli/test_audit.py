@@ -40,7 +40,7 @@ def test_audit_on_pretrained_features_ranks_the_swapped_labels_first(tmp_path):
     assert set(issues.file[:2]) == set(flipped)  # as the table names them, relative to the working folder
     assert (issues.given[:2] != issues.suggested[:2]).all() and list(issues["rank"][:2]) == [1, 2]
     assert (tmp_path / "audit" / "label_issues.png").is_file()
-    assert "logistic regression on efficientnet_lite0 features" in result.stdout
+    assert "logistic regression on efficientnet_lite0 and colour histogram features" in result.stdout
 
 
 @pytest.mark.slow

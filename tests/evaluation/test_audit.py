@@ -36,7 +36,7 @@ def test_flipped_multiclass_labels_rank_first_and_match_scikit_learn_and_cleanla
     fold = audit.fold_ids(given, "multiclass", folds=5, seed=0)
     probabilities = audit.cross_fitted_probabilities(features, given, head, folds=5, seed=0)
 
-    direct = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=300)), features,
+    direct = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=300)), features,
                                given.argmax(1), cv=PredefinedSplit(fold), method="predict_proba")
     np.testing.assert_allclose(probabilities, direct, atol=1e-8)
 
@@ -70,9 +70,9 @@ def test_flipped_multilabel_tags_rank_first_and_match_cleanlab():
         expected[held_out] = k
     np.testing.assert_array_equal(fold, expected)
 
-    probabilities = audit.cross_fitted_probabilities(features, given, head, folds=4)
+    probabilities = audit.cross_fitted_probabilities(features, given, head, folds=4, regularization=1.0)
     for unit in range(4):
-        direct = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=300)),
+        direct = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=300)),
                                    features, given[:, unit].astype(int), cv=PredefinedSplit(fold),
                                    method="predict_proba")[:, 1]
         np.testing.assert_allclose(probabilities[:, unit], direct, atol=1e-8)

@@ -91,7 +91,7 @@ def run(args) -> None:
     result = audit.audit_labels(rows, heads, directory=args.images, extractor=extractor, folds=args.folds,
                                 seed=args.seed, image_size=args.image_size, on_error=args.on_error,
                                 allow_empty=args.allow_empty, cache=output / audit.FEATURES_FILE,
-                                name=backbone or "none", epochs=args.epochs)
+                                name=f"{backbone} and colour histogram" if backbone else "none", epochs=args.epochs)
     issues = result.issues
     issues.to_csv(output / audit.ISSUES_FILE, index=False)
     sheet = audit.plot_label_issues(issues, output / audit.SHEET_FILE, top=args.top)
