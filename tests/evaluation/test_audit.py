@@ -163,3 +163,15 @@ def test_audit_of_images_with_a_feature_function_finds_the_swapped_colours_and_c
     sheet = audit.plot_label_issues(result.issues, tmp_path / "sheet.png", top=2)
     assert Image.open(sheet).size[0] > 100
     assert audit.plot_label_issues(result.issues.iloc[:0], tmp_path / "none.png") is None
+
+
+def test_issues_are_ranked_within_their_head_and_a_class_of_one_image_is_named():
+    table = pd.DataFrame({"file": ["a", "b", "c", "d", "e"], "head": ["color"] * 3 + ["type"] * 2,
+                          "given": ["red", "olive", "red", "shirt", "shirt"], "suggested": ["blue", "red", "red",
+                                                                                            "dress", "shirt"],
+                          "score": [0.1, 0.0, 0.9, 0.2, 0.8], "rank": [2, 1, 3, 1, 2],
+                          "issue": [True, False, False, True, False]})
+    result = audit.Audit(table, {}, [], "")
+    assert result.issues.to_dict("list") == {"file": ["a", "d"], "head": ["color", "type"], "given": ["red", "shirt"],
+                                             "suggested": ["blue", "dress"], "score": [0.1, 0.2], "rank": [1, 1]}
+    assert result.alone("color") == ["b"] and result.alone("type") == []

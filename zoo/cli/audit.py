@@ -104,4 +104,9 @@ def run(args) -> None:
             print(f"  {row['rank']:>3}. {row['file']}: {row['given']} -> {row['suggested']} (score {row['score']:.3f})")
         if len(flagged) > 5:
             print(f"  ... and {len(flagged) - 5} more")
+        alone = result.alone(head.name)
+        if alone:
+            print(f"  {len(alone)} image(s) are the only one of their {head.name} class, so no other image can vouch "
+                  f"for their label: {', '.join(alone[:5])}" + (f" ... and {len(alone) - 5} more" if len(alone) > 5
+                                                               else ""))
     print(f"Written: {output / audit.ISSUES_FILE}" + (f", {sheet}" if sheet else " (no suspect to show)"))

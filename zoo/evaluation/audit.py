@@ -394,8 +394,18 @@ class Audit:
 
     @property
     def issues(self) -> pd.DataFrame:
-        """The flagged labels, head by head, likeliest first, with the columns of `label_issues.csv`."""
-        return self.table[self.table.issue].loc[:, list(COLUMNS)].reset_index(drop=True)
+        """The flagged labels, head by head, likeliest first, with the columns of `label_issues.csv`;
+        rank 1 is the likeliest of its head's flagged labels."""
+        issues = self.table[self.table.issue].loc[:, list(COLUMNS)].reset_index(drop=True)
+        issues["rank"] = issues.groupby("head", sort=False).cumcount() + 1
+        return issues
+
+    def alone(self, head: str) -> list:
+        """The images of `head` whose given class no other image has: no model fitted without
+        them has seen that class, so their labels cannot be judged (cleanlab does not flag them)."""
+        rows = self.table[self.table["head"] == head]
+        counts = rows.given.value_counts()
+        return list(rows.file[rows.given.map(counts).eq(1) & ~rows.issue])
 
 
 def audit_labels(rows: pd.DataFrame, heads, directory=None, extractor: Callable | None = None,
