@@ -29,7 +29,8 @@ def test_weights_lists_manifest(capsys):
     assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["list", "demo", "weights", "train", "evaluate", "predict", "export", "report"])
+@pytest.mark.parametrize("command", ["list", "demo", "weights", "inspect", "train", "evaluate", "predict", "export",
+                                     "audit", "report"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -38,7 +39,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_the_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "zoo.cli", "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "{list,demo,weights,inspect,train,evaluate,predict,export,report}" in result.stdout
+    assert result.returncode == 0 and "{list,demo,weights,inspect,train,evaluate,predict,export,audit,report}" in result.stdout
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):

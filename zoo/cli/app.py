@@ -9,6 +9,7 @@ Example:
     $ zoo evaluate zoo_output/model.keras --folders clothing --separator _ --heads color type
     $ zoo predict zoo_output/model.keras photos/ --output predictions.csv
     $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
+    $ zoo audit --folders clothing --separator _ --heads color type --output zoo_output
     $ zoo report zoo_output
 """
 
@@ -20,7 +21,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from zoo.cli import demo, evaluate, export, inspect, listing, predict, report, train, weights
+from zoo.cli import audit, demo, evaluate, export, inspect, listing, predict, report, train, weights
 from zoo.cli.arguments import UsageError, validate_arguments
 
 
@@ -58,14 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show TensorFlow's start-up lines and per-epoch training logs")
     commands = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
 
-    for command in (listing, demo, weights, inspect, train, evaluate, predict, export, report):
+    for command in (listing, demo, weights, inspect, train, evaluate, predict, export, audit, report):
         command.add_parser(commands)
     return parser
 
 
 # Commands that run Keras: TensorFlow is imported (quietly) only for these.
-TENSORFLOW_COMMANDS = ("demo", "inspect", "train", "evaluate", "predict", "export", "report")
-COMMANDS = ("list", "demo", "weights", "inspect", "train", "evaluate", "predict", "export", "report")
+TENSORFLOW_COMMANDS = ("demo", "inspect", "train", "evaluate", "predict", "export", "audit", "report")
+COMMANDS = ("list", "demo", "weights", "inspect", "train", "evaluate", "predict", "export", "audit", "report")
 
 
 def _images_hint(error: Exception, args) -> str:
