@@ -211,7 +211,8 @@ def candidate_sides(default_side: int, median_size) -> list[int]:
 def choose_plan(train_images: int, validation_images: int, median_size, default_side: int,
                 seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
                 budget_seconds: float, batch_size: int = 32, augment: bool = True,
-                seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None) -> Plan:
+                seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None,
+                fine_tune_measured: bool = False) -> Plan:
     """Chooses image size, epochs and stages from measured figures (see the module docstring).
 
     Args:
@@ -231,6 +232,9 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
             off what was spent before planning).
         batch_size: Images per step.
         augment: Augment training images.
+        fine_tune_measured: The step times were measured with only the top
+            blocks of `pretrained_boundaries` trainable, as they fine-tune: a
+            forward pass then costs about as much as such a step.
 
     Returns:
         A `Plan`.
@@ -252,7 +256,7 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
     if pretrained_boundaries:
         return _pretrained_plan(train_images, validation_images, median_size, default_side, per_image,
                                 seconds_per_epoch, pretrained_boundaries, budget_seconds, usable, batch_size,
-                                augment, image_size, epochs, measured)
+                                augment, image_size, epochs, measured, fine_tune_measured)
 
     def epoch_seconds(shape):
         return (train_images * per_image(shape) + validation_images * per_image(shape) * FORWARD_COST
@@ -288,14 +292,18 @@ def fine_tune_epochs(train_images: int) -> int:
 
 
 def _pretrained_plan(train_images, validation_images, median_size, default_side, per_image, seconds_per_epoch,
-                     boundaries, budget_seconds, usable, batch_size, augment, image_size, epochs, measured) -> Plan:
+                     boundaries, budget_seconds, usable, batch_size, augment, image_size, epochs, measured,
+                     fine_tune_measured) -> Plan:
     """The two-stage plan of pretrained backbones: heads on cached features, then the top block fine-tuned."""
+    step, forward = (1.0, 1.0) if fine_tune_measured else (FROZEN_STEP_COST, FORWARD_COST)
+    measured["fine_tune_measured"] = fine_tune_measured
+
     def extraction(shape):  # the backbones run once over every image for the heads' stage
-        return (train_images + validation_images) * per_image(shape) * FORWARD_COST
+        return (train_images + validation_images) * per_image(shape) * forward
 
     def fine_epoch(shape):
-        return (train_images * per_image(shape) * FROZEN_STEP_COST
-                + validation_images * per_image(shape) * FORWARD_COST + seconds_per_epoch)
+        return (train_images * per_image(shape) * step + validation_images * per_image(shape) * forward
+                + seconds_per_epoch)
 
     if epochs:  # the user's total: half on the heads, the rest fine-tuning
         heads, fine = max(1, epochs // 2), epochs - max(1, epochs // 2)
