@@ -113,7 +113,7 @@ def run(args) -> None:
 
     began = time.perf_counter()
     if args.model == "auto":
-        args.model = default_model(args.model, args.weights)
+        args.model = default_model(args.model, args.weights, args.plan)
         start = ("from its installed ImageNet weights; --weights none trains multilabel_small from scratch"
                  if args.model != "multilabel_small" else "from scratch")
         print(f"Model: {args.model} ({start})")

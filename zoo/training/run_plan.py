@@ -18,11 +18,12 @@ PRETRAINED_MODEL, PRETRAINED_BACKBONE = "multilabel_efficientnet_lite0", "effici
 SCRATCH_MODEL = "multilabel_small"
 
 
-def default_model(model: str, weights) -> str:
+def default_model(model: str, weights, plan=None) -> str:
     """The architecture `--model auto` stands for: the pretrained one when its weights are installed.
 
     `--weights none` keeps the from-scratch `multilabel_small`; an architecture the
-    user names is kept. Imports no TensorFlow.
+    user names is kept; a repeated `--plan` takes the one it was made for. Imports
+    no TensorFlow.
 
     Example:
         >>> default_model("auto", "none"), default_model("color_type", "auto")
@@ -30,6 +31,14 @@ def default_model(model: str, weights) -> str:
     """
     if model != "auto":
         return model
+    if plan is not None:  # plans from before `auto` were made for multilabel_small
+        import json
+        from pathlib import Path
+
+        try:
+            return json.loads(Path(plan).read_text()).get("measured", {}).get("model") or SCRATCH_MODEL
+        except (OSError, ValueError, AttributeError):
+            pass  # `Plan.load` reports it
     if weights == "none":
         return SCRATCH_MODEL
     from zoo.models import weights as weight_files
@@ -122,6 +131,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         plan.colour_heads = [d.head for d in decisions if d.colour]
         plan.measured["colour"] = [d.describe() for d in decisions]
         spent = clock() - (began if gpu else 0.0)
+    plan.measured["model"] = args.model
     plan.measured["gpu"] = gpu
     plan.measured["clock"] = "wall" if gpu else "processor"
     plan.measured["seconds_before_training"] = round(spent, 1)
