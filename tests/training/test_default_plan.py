@@ -16,7 +16,7 @@ from zoo.models.colour import ColourHistogram, colour_histogram
 from zoo.training import heads_first
 from zoo.training.colour_probe import probe_head, probe_score
 from zoo.training.feature_cache import heads_model
-from zoo.training.plan import (HEADS_EPOCHS, PATIENCE, Plan, choose_plan, fine_tune_epochs, shape_for,
+from zoo.training.plan import (HEADS_EPOCHS, PATIENCE, PRETRAINED_BUDGET_SHARE, Plan, choose_plan, fine_tune_epochs, shape_for,
                                target_epochs)
 from zoo.training.run_plan import default_model
 
@@ -48,11 +48,16 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
     assert (heads["name"], heads["trainable"], heads["epochs"]) == ("heads", "auto", HEADS_EPOCHS)
     assert (fine["name"], fine["trainable"]) == ("fine-tune", {"scene": "block7"})
     assert fine["learning_rate"] == pytest.approx(heads["learning_rate"] / 10)
-    assert fine["epochs"] == fine_tune_epochs(1600) == 5
-    # The estimate: one forward pass over every image for the cache, then the fine-tuning epochs.
+    assert fine["epochs"] == fine_tune_epochs(1600) == 4
+    # The estimate: one forward pass over every image for the cache, then the fine-tuning epochs,
+    # within half the budget.
     per_image = 4e-7 * plan.image_size[0] * plan.image_size[1] + 1e-3
-    assert plan.estimated_seconds == pytest.approx(2000 * per_image + 5 * (2000 * per_image + 0.5), abs=0.1)
-    assert plan.estimated_seconds <= 600 * 0.95
+    assert plan.estimated_seconds == pytest.approx(2000 * per_image + 4 * (2000 * per_image + 0.5), abs=0.1)
+    assert plan.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
+    # What the run spent before planning counts against that half.
+    later = choose_plan(**{**MEASURED, "budget_seconds": 500}, seconds_spent=100,
+                        pretrained_boundaries={"scene": "block7"}, fine_tune_measured=True)
+    assert later.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95 - 100
     assert plan.image_size == shape_for(224, 384 / 256)  # it fits: the backbone's own size
     text = "\n".join(plan.describe())
     assert "up to 100 epochs on features cached once" in text and "not improved for 2" in text

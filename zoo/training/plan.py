@@ -27,8 +27,10 @@ The rules, in order:
    passes (`MIN_FINE_TUNE_EPOCHS`..`MAX_FINE_TUNE_EPOCHS`), ending early when
    the validation score has not improved for `PATIENCE` epochs. A pretrained
    network needs a few passes where one from scratch needs a hundred thousand,
-   so this plan often ends well inside the budget; its image size is the
-   largest that runs the fine-tuning epochs within it.
+   so this plan is made for `PRETRAINED_BUDGET_SHARE` of the budget (what was
+   spent before planning included): its image size is the largest that runs the
+   fine-tuning epochs within that share. Training still stops only at the whole
+   budget.
 4. Colour (`zoo.training.colour_probe`): a head that a linear probe on a colour
    histogram predicts at least as well as one on the pretrained features gets
    the histogram beside them (`colour_heads`).
@@ -62,7 +64,8 @@ FROZEN_STEP_COST = 0.5  # a step with frozen backbones runs no backward pass thr
 FORWARD_COST = 1 / 3  # a forward pass, against forward and backward in training
 HEADS_EPOCHS = 100  # on cached features an epoch costs next to nothing; the validation loss ends it
 HEADS_PATIENCE = 5
-FINE_TUNE_IMAGE_PASSES = 8_000
+FINE_TUNE_IMAGE_PASSES = 6_000
+PRETRAINED_BUDGET_SHARE = 0.5  # of the whole budget: a pretrained start should cost half a from-scratch run
 MIN_FINE_TUNE_EPOCHS, MAX_FINE_TUNE_EPOCHS = 2, 20
 PATIENCE = 2  # fine-tuning epochs without a better validation score before it ends
 
@@ -212,7 +215,7 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
                 seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
                 budget_seconds: float, batch_size: int = 32, augment: bool = True,
                 seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None,
-                fine_tune_measured: bool = False) -> Plan:
+                fine_tune_measured: bool = False, seconds_spent: float = 0.0) -> Plan:
     """Chooses image size, epochs and stages from measured figures (see the module docstring).
 
     Args:
@@ -235,6 +238,8 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         fine_tune_measured: The step times were measured with only the top
             blocks of `pretrained_boundaries` trainable, as they fine-tune: a
             forward pass then costs about as much as such a step.
+        seconds_spent: What the run spent before planning, on the budget's
+            clock (the pretrained plan's share of the budget counts it).
 
     Returns:
         A `Plan`.
@@ -249,6 +254,8 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         "overhead_per_image": overhead_per_image,
         "seconds_per_epoch": seconds_per_epoch,
     }
+    if pretrained_boundaries:
+        measured["seconds_spent"] = seconds_spent
 
     def per_image(shape):
         return seconds_per_pixel * shape[0] * shape[1] + overhead_per_image
@@ -285,7 +292,7 @@ def fine_tune_epochs(train_images: int) -> int:
 
     Example:
         >>> fine_tune_epochs(1600), fine_tune_epochs(50), fine_tune_epochs(100_000)
-        (5, 20, 2)
+        (4, 20, 2)
     """
     return int(min(MAX_FINE_TUNE_EPOCHS, max(MIN_FINE_TUNE_EPOCHS,
                                               math.ceil(FINE_TUNE_IMAGE_PASSES / max(train_images, 1)))))
@@ -295,6 +302,8 @@ def _pretrained_plan(train_images, validation_images, median_size, default_side,
                      boundaries, budget_seconds, usable, batch_size, augment, image_size, epochs, measured,
                      fine_tune_measured) -> Plan:
     """The two-stage plan of pretrained backbones: heads on cached features, then the top block fine-tuned."""
+    spent = measured["seconds_spent"]
+    usable = max(min(usable, (budget_seconds + spent) * PRETRAINED_BUDGET_SHARE * (1 - RESERVE) - spent), 0.0)
     step, forward = (1.0, 1.0) if fine_tune_measured else (FROZEN_STEP_COST, FORWARD_COST)
     measured["fine_tune_measured"] = fine_tune_measured
 

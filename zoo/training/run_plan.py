@@ -122,7 +122,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
         pretrained_boundaries=boundaries, fine_tune_measured=fine_tune,
-        budget_seconds=max(args.budget * 60 - spent, 0.0),
+        budget_seconds=max(args.budget * 60 - spent, 0.0), seconds_spent=spent,
         batch_size=batch_size, augment=augmented,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
