@@ -76,7 +76,7 @@ def early_stop(plan):
 
 def report_early_stop(callback, plan, log=print) -> None:
     """Says where `early_stop`'s callback ended the run, if it did."""
-    if callback is None or not callback.stopped_epoch:
+    if callback is None or not callback.stopped_epoch or callback.stopped_epoch + 1 >= plan.epochs:
         return
     log(f"Ended early after epoch {callback.stopped_epoch + 1} of {plan.epochs}: the validation score had not "
         f"improved for {plan.patience} epochs (the best model is the best epoch's)")
