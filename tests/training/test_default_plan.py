@@ -67,6 +67,15 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
     assert tight.image_size[0] < plan.image_size[0] and tight.estimated_seconds <= 60
 
 
+def test_a_from_scratch_branch_beside_a_pretrained_one_keeps_the_classic_two_stages():
+    """color_type-like: the colour branch trains from scratch in the heads' stage, on augmented images."""
+    plan = choose_plan(**MEASURED, pretrained_boundaries={"type": "block5"}, all_pretrained=False)
+    heads, fine = plan.stages
+    assert not plan.cached_heads and plan.patience is None
+    assert (heads["trainable"], fine["trainable"]) == ("auto", {"type": "block5"})
+    assert heads["epochs"] == plan.epochs // 2 and plan.estimated_seconds <= 600 * 0.95
+
+
 def test_no_pretrained_weights_keep_the_from_scratch_plan():
     plan = choose_plan(**MEASURED, pretrained_boundaries={})
     assert [s["name"] for s in plan.stages] == ["train"] and plan.stages[0]["trainable"] == "auto"

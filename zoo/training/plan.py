@@ -215,7 +215,7 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
                 seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
                 budget_seconds: float, batch_size: int = 32, augment: bool = True,
                 seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None,
-                fine_tune_measured: bool = False, seconds_spent: float = 0.0) -> Plan:
+                fine_tune_measured: bool = False, seconds_spent: float = 0.0, all_pretrained: bool = True) -> Plan:
     """Chooses image size, epochs and stages from measured figures (see the module docstring).
 
     Args:
@@ -240,6 +240,10 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
             forward pass then costs about as much as such a step.
         seconds_spent: What the run spent before planning, on the budget's
             clock (the pretrained plan's share of the budget counts it).
+        all_pretrained: Every backbone branch is pretrained. Where one trains
+            from scratch beside a pretrained one (a two-branch network), the
+            heads' stage trains it too, on augmented images, so the plan is the
+            classic two stages of equal length over the budget's epochs.
 
     Returns:
         A `Plan`.
@@ -260,13 +264,16 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
     def per_image(shape):
         return seconds_per_pixel * shape[0] * shape[1] + overhead_per_image
 
-    if pretrained_boundaries:
+    if pretrained_boundaries and all_pretrained:
         return _pretrained_plan(train_images, validation_images, median_size, default_side, per_image,
                                 seconds_per_epoch, pretrained_boundaries, budget_seconds, usable, batch_size,
                                 augment, image_size, epochs, measured, fine_tune_measured)
 
+    frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with the pretrained branches frozen
+
     def epoch_seconds(shape):
-        return (train_images * per_image(shape) + validation_images * per_image(shape) * FORWARD_COST
+        step_cost = 1 - frozen_share * (1 - FROZEN_STEP_COST)
+        return (train_images * per_image(shape) * step_cost + validation_images * per_image(shape) * FORWARD_COST
                 + seconds_per_epoch)
 
     fixed_epochs = epochs
@@ -281,8 +288,7 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         shape = next((s for s in shapes if least * epoch_seconds(s) <= usable), shapes[-1])
     if not fixed_epochs and epoch_seconds(shape) > 0:  # zero when nothing was measured
         epochs = min(epochs, max(1, int(usable // epoch_seconds(shape))))
-    return Plan(image_size=shape, batch_size=batch_size, augment=augment,
-                stages=[_stage("train", epochs, "auto", SCRATCH_LEARNING_RATE, "warmup_cosine", min(2, epochs - 1))],
+    return Plan(image_size=shape, batch_size=batch_size, augment=augment, stages=_stages(epochs, pretrained_boundaries),
                 budget_seconds=float(budget_seconds), estimated_seconds=round(epochs * epoch_seconds(shape), 1),
                 measured=measured)
 
@@ -335,6 +341,17 @@ def _pretrained_plan(train_images, validation_images, median_size, default_side,
                 budget_seconds=float(budget_seconds),
                 estimated_seconds=round(extraction(shape) + fine * fine_epoch(shape), 1), measured=measured,
                 cached_heads=True, patience=None if epochs else PATIENCE)
+
+
+def _stages(epochs: int, pretrained_boundaries: dict) -> list[dict]:
+    if not pretrained_boundaries:
+        return [_stage("train", epochs, "auto", SCRATCH_LEARNING_RATE, "warmup_cosine", min(2, epochs - 1))]
+    first = max(1, epochs // 2)
+    stages = [_stage("heads", first, "auto", PRETRAINED_LEARNING_RATE, "warmup_cosine", min(1, first - 1))]
+    if epochs > first:
+        stages.append(_stage("fine-tune", epochs - first, dict(pretrained_boundaries),
+                             PRETRAINED_LEARNING_RATE * FINE_TUNE_FACTOR, "cosine", 0))
+    return stages
 
 
 def _stage(name, epochs, trainable, learning_rate, schedule, warmup) -> dict:

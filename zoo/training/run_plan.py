@@ -79,7 +79,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     from zoo.training.plan import Plan, choose_plan
     from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
     from zoo.models.card import card_of
-    from zoo.training.finetune import set_trainable
+    from zoo.training.finetune import pretrained_branches, set_trainable
 
     if args.plan:
         return Plan.load(args.plan)
@@ -89,7 +89,8 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     batch_size = args.batch_size or (64 if gpu else 32)
 
     boundaries = boundary_heads(model)
-    fine_tune = bool(boundaries) and not stages  # timed as the fine-tuning steps will run
+    all_pretrained = all(pretrained_branches(model).values())
+    fine_tune = bool(boundaries) and all_pretrained and not stages  # timed as the fine-tuning steps will run
 
     def probe(side):
         keras.backend.clear_session(free_memory=False)
@@ -121,7 +122,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         train_images=len(train_paths), validation_images=validation_count,
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
-        pretrained_boundaries=boundaries, fine_tune_measured=fine_tune,
+        pretrained_boundaries=boundaries, fine_tune_measured=fine_tune, all_pretrained=all_pretrained,
         budget_seconds=max(args.budget * 60 - spent, 0.0), seconds_spent=spent,
         batch_size=batch_size, augment=augmented,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
