@@ -1,4 +1,4 @@
-"""`zoo train` with only the label-source flags, beside from-scratch and hand-chosen flags, on every labelled shared set.
+"""`zoo train` with only the label-source flags, beside from-scratch and hand-chosen flags, on every shared set.
 
 For each set, each command runs as its own process; the table gives per head the
 main figure (accuracy for multiclass heads, micro-F1 and mAP for multilabel heads)

@@ -16,8 +16,8 @@ from zoo.models.colour import ColourHistogram, colour_histogram
 from zoo.training import heads_first
 from zoo.training.colour_probe import probe_head, probe_score
 from zoo.training.feature_cache import heads_model
-from zoo.training.plan import (HEADS_EPOCHS, PATIENCE, PRETRAINED_BUDGET_SHARE, Plan, choose_plan, fine_tune_epochs, shape_for,
-                               target_epochs)
+from zoo.training.plan import (HEADS_EPOCHS, PATIENCE, PRETRAINED_BUDGET_SHARE, Plan, choose_plan,
+                               fine_tune_epochs, shape_for, target_epochs)
 from zoo.training.run_plan import default_model
 
 MEASURED = dict(train_images=1600, validation_images=400, median_size=(384, 256), default_side=224,

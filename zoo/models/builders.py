@@ -100,7 +100,8 @@ def build_shared_trunk(
     x = _neck(x, neck_units, dropout, "neck")
     unknown = set(colour_heads) - {h.name for h in heads}
     if unknown:
-        raise ValueError(f"`colour_heads` names unknown heads {sorted(unknown)}. Received: colour_heads={colour_heads!r}")
+        raise ValueError(f"`colour_heads` names unknown heads {sorted(unknown)}. "
+                         f"Received: colour_heads={colour_heads!r}")
     colour = None
     if colour_heads:
         from zoo.models.colour import ColourHistogram
@@ -110,7 +111,8 @@ def build_shared_trunk(
                                if h.name in colour_heads else x) for h in heads}
     model = keras.Model(inputs, outputs, name=name)
     set_card(model, ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name, backbone=backbone,
-                              branches={trunk.name: backbone}, feature_layers=["pool"] + (["colour"] if colour_heads else []),
+                              branches={trunk.name: backbone},
+                              feature_layers=["pool"] + (["colour"] if colour_heads else []),
                               pretrained={trunk.name: Pretrained.from_dict(start)}))
     return model
 
