@@ -171,7 +171,9 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     losses = training_losses(args.loss, heads, prepared.train_rows)
     fit_began, fit_processor = time.perf_counter(), time.process_time()
     staged = plan
-    if plan.cached_heads and strategy is None and len(plan.stages) > 1:
+    if plan.cached_heads and strategy is not None:  # a cluster trains every stage on images, together
+        staged = heads_first.on_images(plan)
+    elif plan.cached_heads and len(plan.stages) > 1:
         staged = heads_first.split_plan(plan)
         if not (resumed or {}).get("epoch"):
             heads_first.train_heads(model, _plain_training(args, prepared, plan), validation_data, plan, losses)

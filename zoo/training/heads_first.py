@@ -29,6 +29,22 @@ def split_plan(plan):
     return dataclasses.replace(plan, stages=[dict(s) for s in plan.stages[1:]], cached_heads=False)
 
 
+def on_images(plan):
+    """The plan with its heads' stage trained on images like the others (on a cluster): as many epochs as
+    the stage after it, since nothing ends it early there.
+
+    Example:
+        >>> from zoo.training.plan import Plan
+        >>> plan = Plan((64, 64), 32, True, [{"name": "heads", "epochs": 100}, {"name": "fine-tune", "epochs": 5}],
+        ...             600.0, 300.0, cached_heads=True, patience=2)
+        >>> [s["epochs"] for s in on_images(plan).stages]
+        [5, 5]
+    """
+    stages = [dict(s) for s in plan.stages]
+    stages[0]["epochs"] = stages[-1]["epochs"] if len(stages) > 1 else min(stages[0]["epochs"], 10)
+    return dataclasses.replace(plan, stages=stages, cached_heads=False)
+
+
 def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
     """Trains the heads of the plan's first stage on cached features; returns the epochs run.
 
