@@ -35,6 +35,7 @@ def test_backbone_builds_trains_and_names_its_boundaries(name, images):
         ("caffe", lambda x: keras.applications.vgg16.preprocess_input(x.copy())),
         ("tf", lambda x: keras.applications.mobilenet_v2.preprocess_input(x.copy())),
         ("torch", lambda x: keras.applications.imagenet_utils.preprocess_input(x.copy(), mode="torch")),
+        ("lite", lambda x: (x - 127.0) / 128.0),  # EfficientNet-Lite's TensorFlow Lite reference
         ("unit", lambda x: x / 255.0),
         ("none", lambda x: x),
     ],

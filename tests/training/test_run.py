@@ -52,8 +52,15 @@ def _fixed(epochs=4):
 
 
 @pytest.mark.parametrize("name", list_models())
-def test_no_default_path_freezes_a_random_backbone(name):
+def test_no_default_path_freezes_a_random_backbone(name, monkeypatch, tmp_path):
     """Offline, weights="auto" finds no ImageNet file: every backbone starts random and trains."""
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))  # and no weights package installed
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
+    def not_installed(record):
+        raise zoo.models.weights.WeightsNotFoundError(f"{record['source']['package']} is not installed")
+
+    monkeypatch.setattr(zoo.models.weights, "source_file", not_installed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = zoo.build(name, heads=heads_for(name), input_shape=(32, 32, 3), weights="auto")

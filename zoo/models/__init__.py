@@ -3,7 +3,7 @@
 - `registry`, `catalog`: the architectures and backbones by name (the catalog is plain
   data, readable without Keras);
 - `backbones`: the feature extractors; `weights`: their pretrained weight files (a local
-  folder, hash checks, the download);
+  folder, hash checks, the download, the one-time conversion of weights installed with zoo);
 - `heads`, `layers`, `metrics`: output heads, custom layers, the metrics heads compile with;
 - `builders`: the Functional-API builders (a shared trunk, one branch per head);
 - `architectures`: `zoo.build` and `register_model`;

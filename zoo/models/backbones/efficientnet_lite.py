@@ -126,16 +126,16 @@ def build_efficientnet_lite(input_shape, name="efficientnet_lite0", variant="eff
     x = layers.Conv2D(STEM_FILTERS, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
     x = _batch_norm("stem_bn")(x)
     x = layers.Activation("relu6", name="stem_activation")(x)
-    names = iter(block_names(depth))
-    total = len(block_names(depth))
+    names = block_names(depth)
     index = 0
-    for stage, (repeats, kernel, strides, expand_ratio, filters_in, filters_out) in enumerate(STAGES):
+    for stage, (_repeats, kernel, strides, expand_ratio, filters_in, filters_out) in enumerate(STAGES):
         filters_in = STEM_FILTERS if stage == 0 else _round_filters(filters_in, width)
         filters_out = _round_filters(filters_out, width)
-        count = repeats if stage in (0, len(STAGES) - 1) else int(math.ceil(depth * repeats))
+        count = sum(name.startswith(f"block{stage + 1}") for name in names)
         for i in range(count):
+            # Stochastic depth grows linearly with the block's position, as in EfficientNet.
             x = _block(x, filters_in if i == 0 else filters_out, filters_out, kernel, strides if i == 0 else 1,
-                       expand_ratio, DROP_CONNECT_RATE * index / total, next(names))
+                       expand_ratio, DROP_CONNECT_RATE * index / len(names), names[index])
             index += 1
     x = layers.Conv2D(TOP_FILTERS, 1, padding="same", use_bias=False, name="top_conv")(x)
     x = _batch_norm("top_bn")(x)
@@ -218,7 +218,8 @@ def set_weights(model: keras.Model, weights: dict[str, list[np.ndarray]]) -> Non
     weighted = {layer.name for layer in model.layers if layer.weights}
     if weighted - set(weights) or set(weights) - weighted:
         raise ValueError(f"The weights do not fit {model.name!r}: layers without weights "
-                         f"{sorted(weighted - set(weights))}, weights without a layer {sorted(set(weights) - weighted)}")
+                         f"{sorted(weighted - set(weights))}, "
+                         f"weights without a layer {sorted(set(weights) - weighted)}")
     for name, arrays in weights.items():
         layer = model.get_layer(name)
         expected = [tuple(w.shape) for w in layer.weights]
@@ -248,6 +249,13 @@ def imagenet_classifier(input_shape=(224, 224, 3), classifier_activation="softma
 
     Returns:
         A keras.Model mapping raw pixels to ImageNet class scores (class indices 0..999).
+
+    Example:
+        >>> import numpy as np, skimage.data  # doctest: +SKIP
+        >>> from PIL import Image  # doctest: +SKIP
+        >>> cat = np.asarray(Image.fromarray(skimage.data.chelsea()).resize((224, 224)), "float32")  # doctest: +SKIP
+        >>> np.argsort(-imagenet_classifier()(cat[None]).numpy()[0])[:3].tolist()  # doctest: +SKIP
+        [285, 282, 281]
     """
     from zoo.models import weights as weights_lib
 
