@@ -1,12 +1,16 @@
-"""`zoo train` with only the label-source flags, beside hand-chosen flags, on every labelled shared set.
+"""`zoo train` with only the label-source flags, beside from-scratch and hand-chosen flags, on every shared set.
 
 For each set, each command runs as its own process; the table gives per head the
 main figure (accuracy for multiclass heads, micro-F1 and mAP for multilabel heads)
 on the validation split, the CPU and wall seconds of the whole command, the
-processor time of its training beside the plan's estimate, and the plan chosen. Both commands of a set use the same split (same seed).
+processor time of its training beside the plan's estimate, and the plan chosen
+(the model, input, epochs run of those planned, colour heads). Every command of
+a set uses the same split (same seed). With the EfficientNet-Lite0 weights
+installed the no-flag run starts from them; `--scratch` adds `--weights none`, the
+from-scratch default.
 
     python benchmarks/defaults.py                      # every set, no-flag runs only
-    python benchmarks/defaults.py --sets miml --tuned  # with the hand-chosen flags beside it
+    python benchmarks/defaults.py --sets miml --scratch --tuned  # from scratch and hand-chosen flags beside it
     python benchmarks/defaults.py --sets miml --seeds 0 1 2
 """
 
@@ -81,9 +85,14 @@ def run(command: list, output: Path) -> dict:
     trained = re.search(r"^Trained in .*, processor time (\S+)", result.stdout, re.MULTILINE)
     size = "x".join(map(str, plan["image_size"]))
     stages = "+".join(str(s["epochs"]) for s in plan["stages"])
+    heads = re.search(r"^stage 1 \(heads\): (\d+) of", result.stdout, re.MULTILINE)
+    history = pd.read_csv(output / "history.csv") if (output / "history.csv").is_file() else None
+    ran = (f"{heads.group(1)}+" if heads else "") + (str(len(history)) if history is not None else "?")
+    colour = f", colour: {'/'.join(plan['colour_heads'])}" if plan.get("colour_heads") else ""
     return {"figures": "; ".join(figures), "cpu_s": round(cpu), "wall_s": round(wall),
             "training cpu": trained.group(1) if trained else "", "estimated": f"{plan['estimated_seconds'] / 60:.1f} min",
-            "plan": f"{size}, {stages} epochs, batch {plan['batch_size']}, aug {'on' if plan['augment'] else 'off'}"}
+            "plan": f"{plan['measured'].get('model', 'multilabel_small')}, {size}, {ran} of {stages} epochs, "
+                    f"batch {plan['batch_size']}, aug {'on' if plan['augment'] else 'off'}{colour}"}
 
 
 def main() -> None:
@@ -92,6 +101,7 @@ def main() -> None:
     sources = label_sources(Path("."))
     parser.add_argument("--sets", nargs="+", choices=list(sources), default=list(sources))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--scratch", action="store_true", help="also run --weights none (the from-scratch default)")
     parser.add_argument("--tuned", action="store_true", help="also run the hand-chosen flags, where known")
     parser.add_argument("--only-tuned", action="store_true", help="run the hand-chosen flags alone")
     parser.add_argument("--keep", type=Path, help="keep every run's output folder here (default: a temporary folder)")
@@ -103,6 +113,8 @@ def main() -> None:
         for name in args.sets:
             source = label_sources(args.data)[name]
             variants = {} if args.only_tuned else {"no flags": []}
+            if args.scratch and not args.only_tuned:
+                variants["from scratch"] = ["--weights", "none"]
             if (args.tuned or args.only_tuned) and name in TUNED:
                 variants["hand-chosen"] = TUNED[name]
             for seed in args.seeds:

@@ -113,7 +113,8 @@ def test_train_and_tune_on_miml_onehot_csv(data_dir, tmp_path, capsys, monkeypat
     output = tmp_path / "miml"
     source = ["--onehot-csv", str(miml / "miml_labels_1.csv"), "--file-column", "Filenames",
               "--images", str(miml / "images"), "--heads", "scene"]
-    assert main(["train", *source, "--image-size", "32", "32", "--epochs", "1", "--batch-size", "64",
+    assert main(["train", *source, "--weights", "none", "--image-size", "32", "32", "--epochs", "1",
+                 "--batch-size", "64",
                  "--tune-thresholds", "f1", "--loss", "asymmetric", "--precision", "mixed_bfloat16",
                  "--output", str(output)]) == 0
     assert len(passes) == 2  # once for the epoch's best-model figure, once for all three reports

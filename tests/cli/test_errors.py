@@ -108,7 +108,7 @@ def test_help_wraps_at_spaces_only(capsys):
         main(["train", "--help"])
     out = capsys.readouterr().out
     for piece in ("epochs=10,trainable=type:block5_conv1,lr=1e-5;", "epochs=10,trainable=heads,lr=1e-3",
-                  "trainable=auto|heads|all|BOUNDARY|BRANCH:BOUNDARY/...,", "multilabel_small)"):
+                  "trainable=auto|heads|all|BOUNDARY|BRANCH:BOUNDARY/...,", "auto)"):
         assert piece in out.split(), piece
     assert max(len(line) for line in out.splitlines()) <= 100
 

@@ -116,7 +116,7 @@ def garments(tmp_path_factory):
 
 
 def _train_args(garments, output, epochs=2):
-    return ["train", "--folders", str(garments), "--separator", "_", "--heads", "color", "type",
+    return ["train", "--folders", str(garments), "--separator", "_", "--heads", "color", "type", "--weights", "none",
             "--image-size", "32", "32", "--epochs", str(epochs), "--batch-size", "8", "--no-augment",
             "--output", str(output)]
 

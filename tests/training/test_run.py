@@ -42,6 +42,11 @@ def _source(garments):
     return ["--folders", str(garments), "--separator", "_", "--heads", "color", "type"]
 
 
+def _train_source(garments):
+    """From scratch: these tests are about the run (the pretrained start: test_default_plan.py)."""
+    return [*_source(garments), "--weights", "none"]
+
+
 def _fixed(epochs=4):
     return ["--image-size", "32", "32", "--epochs", str(epochs), "--batch-size", "16", "--no-cache"]
 
@@ -117,7 +122,7 @@ def no_flag_run(garments, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         printed = io.StringIO()
         patch.setattr(sys, "stdout", printed)
-        status = main(["train", *_source(garments), "--budget", "0.25", "--output", str(output)])
+        status = main(["train", *_train_source(garments), "--budget", "0.25", "--output", str(output)])
     return status, output, printed.getvalue()
 
 
@@ -141,11 +146,11 @@ def test_no_flag_run_plans_trains_and_records_everything(garments, no_flag_run, 
     assert f"zoo predict {output / 'model.keras'}" in out
 
     # The same command again: a finished run is not overwritten by accident.
-    assert main(["train", *_source(garments), "--budget", "0.25", "--output", str(output)]) == 1
+    assert main(["train", *_train_source(garments), "--budget", "0.25", "--output", str(output)]) == 1
     assert "holds a finished run" in capsys.readouterr().err
     # Its plan repeats exactly.
     again = tmp_path / "again"
-    assert main(["train", *_source(garments), "--plan", str(output / "plan.json"), "--output", str(again)]) == 0
+    assert main(["train", *_train_source(garments), "--plan", str(output / "plan.json"), "--output", str(again)]) == 0
     assert Plan.load(again / "plan.json") == plan
     # And so does its training: the same shuffles, augmentations and weights, epoch by epoch.
     np.testing.assert_allclose(pd.read_csv(again / "history.csv")["loss"], history["loss"], rtol=1e-4)
@@ -175,7 +180,7 @@ def _history_epochs(output):
 @pytest.mark.slow
 def test_killed_while_writing_a_backup_resumes_after_the_last_complete_epoch(garments, tmp_path, capsys):
     output = tmp_path / "run"
-    args = ["train", *_source(garments), *_fixed(epochs=5), "--output", str(output)]
+    args = ["train", *_train_source(garments), *_fixed(epochs=5), "--output", str(output)]
     killed = subprocess.run([sys.executable, "-c", KILL_IN_BACKUP, *args],
                             capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
@@ -192,7 +197,7 @@ def test_killed_while_writing_a_backup_resumes_after_the_last_complete_epoch(gar
 @pytest.mark.slow
 def test_killed_mid_epoch_resumes_at_the_next_epoch(garments, tmp_path, capsys):
     output = tmp_path / "run"
-    args = ["train", *_source(garments), *_fixed(epochs=8), "--output", str(output)]
+    args = ["train", *_train_source(garments), *_fixed(epochs=8), "--output", str(output)]
     process = subprocess.Popen([sys.executable, "-m", "zoo.cli", *args], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     try:
@@ -234,7 +239,7 @@ def test_a_resumed_run_never_replaces_a_better_best_model(garments, tmp_path):
 
 def test_nan_loss_stops_with_one_message_and_status_1(garments, tmp_path, capsys):
     output = tmp_path / "run"
-    assert main(["train", *_source(garments), *_fixed(epochs=3), "--learning-rate", "1e30",
+    assert main(["train", *_train_source(garments), *_fixed(epochs=3), "--learning-rate", "1e30",
                  "--output", str(output)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.search(r"the loss became NaN at epoch \d+, batch \d+", err)
@@ -245,14 +250,14 @@ def test_other_arguments_in_an_unfinished_run_are_refused(garments, tmp_path, ca
     output = tmp_path / "run"
     output.mkdir()
     (output / "run.json").write_text(json.dumps({"arguments": {"seed": 5}, "finished": False}))
-    assert main(["train", *_source(garments), *_fixed(), "--output", str(output)]) == 1
+    assert main(["train", *_train_source(garments), *_fixed(), "--output", str(output)]) == 1
     err = capsys.readouterr().err
     assert "holds an unfinished run made with other arguments" in err and "--restart" in err
 
 
 def test_a_second_run_into_the_same_output_is_refused_while_the_first_runs(garments, tmp_path, capsys):
     output = tmp_path / "run"
-    args = ["train", *_source(garments), *_fixed(epochs=1), "--output", str(output)]
+    args = ["train", *_train_source(garments), *_fixed(epochs=1), "--output", str(output)]
     with training_run.holding(output):  # the first run, still writing
         assert main(args) == 1
         err = capsys.readouterr().err
@@ -336,7 +341,7 @@ def test_stage_specs_take_auto_and_layer_counts():
 def test_plan_repeats_exactly_and_takes_no_other_plan_flag(garments, tmp_path, capsys):
     plan = tmp_path / "plan.json"
     choose_plan(10, 2, (32, 32), 32, 0, 0, {}, budget_seconds=60).save(plan)
-    assert main(["train", *_source(garments), "--plan", str(plan), "--epochs", "3"]) == 1
+    assert main(["train", *_train_source(garments), "--plan", str(plan), "--epochs", "3"]) == 1
     assert "--plan repeats a plan exactly; it takes no --epochs" in capsys.readouterr().err
 
 

@@ -159,12 +159,12 @@ def _check_inspect(args) -> None:
 
 
 def _check_train(args) -> None:
-    if args.model not in catalog.MODELS:
+    if args.model != "auto" and args.model not in catalog.MODELS:
         raise UsageError(f"--model: unknown architecture {args.model!r}; choose from "
                          f"{', '.join(sorted(catalog.MODELS))} (see `zoo list`). Received: --model {args.model}")
     heads = _check_source(args)
     _check_kinds_name_heads(args, heads)
-    needed = catalog.MODELS[args.model].get("heads")
+    needed = catalog.MODELS.get(args.model, {}).get("heads")
     if needed and heads is not None and len(heads) != needed:
         raise UsageError(f"--heads: {args.model} takes exactly {needed} heads, e.g. --folders DIR --separator _ "
                          f"--heads color type. Received: {len(heads)} head(s) {heads}")

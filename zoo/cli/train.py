@@ -20,8 +20,11 @@ def add_parser(commands) -> None:
     train = commands.add_parser("train", help="train a model on your labelled images, in stages")
     add_source_arguments(train)
     add_worker_arguments(train)
-    train.add_argument("--model", default="multilabel_small",
-                       help="architecture from `zoo list` (default: %(default)s)")
+    train.add_argument("--model", default="auto",
+                       help="architecture from `zoo list`; auto: multilabel_efficientnet_lite0 from its installed "
+                            "ImageNet weights (heads first on cached features, then the top block fine-tuned), or "
+                            "multilabel_small from scratch with --weights none or without those weights "
+                            "(default: %(default)s)")
     plan = train.add_argument_group(
         "plan (chosen from the data and this machine's speed to fit --budget; a flag overrides a choice)")
     plan.add_argument("--budget", type=float, default=10.0, metavar="MINUTES",
@@ -112,7 +115,14 @@ def run(args) -> None:
     from zoo.training.run import holding
     from zoo.training.threads import available_cores, leave_a_core_to_the_input
 
+    from zoo.training.run_plan import default_model
+
     began = time.perf_counter()
+    if args.model == "auto":
+        args.model = default_model(args.model, args.weights, args.plan)
+        start = ("from its installed ImageNet weights; --weights none trains multilabel_small from scratch"
+                 if args.model != "multilabel_small" else "from scratch")
+        print(f"Model: {args.model} ({start})")
     threads = leave_a_core_to_the_input()
     if threads is not None:
         print(f"TensorFlow operations run on {threads} thread(s), leaving one of {available_cores()} cores to the "
@@ -133,7 +143,7 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     from zoo.cli import workers
     from zoo.cli.reports import finish_run
     from zoo.io.progress import format_duration
-    from zoo.training import budget, multi_worker, run
+    from zoo.training import budget, heads_first, multi_worker, run
     from zoo.training.plan import Plan
 
     output = Path(args.output)
@@ -156,18 +166,33 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
             resumed = {"epoch": shared["epoch"]} if shared["epoch"] else None
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(args.seed)  # the same start whether or not the plan was measured first
+    options = {"colour_heads": list(plan.colour_heads)} if plan.colour_heads else {}
     with strategy.scope() if strategy else contextlib.nullcontext():
         with zoo.training.scale.mixed_precision(args.precision):
-            model = zoo.build(args.model, heads=heads, weights=prepared.weights, input_shape=(*plan.image_size, 3))
+            model = zoo.build(args.model, heads=heads, weights=prepared.weights, input_shape=(*plan.image_size, 3),
+                              **options)
     print("Plan (plan.json; repeat it with --plan):\n  " + "\n  ".join(plan.describe()))
 
     train_data, validation_data = _datasets(args, prepared, plan)
     losses = training_losses(args.loss, heads, prepared.train_rows)
     fit_began, fit_processor = time.perf_counter(), time.process_time()
-    stop = budget.stop_for_run(args, plan, resumed, strategy is not None, began)
-    rows = run.fit(model, train_data, validation_data, plan, output, args, resumed, losses,
-                   multi_worker=strategy is not None, chief=chief, extra_callbacks=[stop] if stop else [])
-    budget.record_stop(stop, plan, output / run.PLAN_FILE if chief else None)
+    staged = plan
+    if plan.cached_heads and strategy is not None:  # a cluster trains every stage on images, together
+        staged = heads_first.on_images(plan)
+    elif plan.cached_heads and len(plan.stages) > 1:
+        staged = heads_first.split_plan(plan)
+        if not (resumed or {}).get("epoch"):
+            heads_first.train_heads(model, _plain_training(args, prepared, plan), validation_data, plan, losses)
+    stop = budget.stop_for_run(args, staged, resumed, strategy is not None, began)
+    early = heads_first.early_stop(staged) if strategy is None else None
+    rows = run.fit(model, train_data, validation_data, staged, output, args, resumed, losses,
+                   multi_worker=strategy is not None, chief=chief,
+                   extra_callbacks=[c for c in (stop, early) if c is not None])
+    budget.record_stop(stop, staged, output / run.PLAN_FILE if chief and staged is plan else None)
+    if staged is not plan and staged.stop_after is not None and plan.stop_after is None:
+        plan.stop_after = staged.stop_after
+        plan.save(output / run.PLAN_FILE)
+    heads_first.report_early_stop(early, staged)
     print(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
           f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
           f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")
@@ -243,6 +268,15 @@ def _prepare(args, output: Path, chief: bool, began: float):
         run.write_split(output, train_paths, validation_paths)
         run.write_run(output, args, finished=False)
     return prepared
+
+
+def _plain_training(args, prepared, plan):
+    """The training images unaugmented, in the training order: the heads' stage caches their features."""
+    from zoo import data
+
+    return data.make_dataset(prepared.train_rows, prepared.heads, directory=args.images,
+                             image_size=tuple(plan.image_size), batch_size=plan.batch_size, seed=args.seed,
+                             on_error=args.on_error, cache=False, allow_empty=args.allow_empty)
 
 
 def _datasets(args, prepared, plan):

@@ -62,6 +62,7 @@ def build_shared_trunk(
     dropout: float = 0.0,
     freeze_backbone: bool = False,
     name: str = "shared_trunk",
+    colour_heads=(),
 ) -> keras.Model:
     """One backbone, pooled features shared by every head.
 
@@ -78,6 +79,8 @@ def build_shared_trunk(
         freeze_backbone: Make the backbone non-trainable (its BatchNorm layers
             then run in inference mode).
         name: Model name.
+        colour_heads: Heads that also read the image's colour histogram
+            (`zoo.models.colour`) beside the pooled features.
 
     Returns:
         An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
@@ -95,9 +98,21 @@ def build_shared_trunk(
     trunk.trainable = not freeze_backbone
     x = _pool(trunk(inputs), pooling, "pool")
     x = _neck(x, neck_units, dropout, "neck")
-    model = keras.Model(inputs, {h.name: h.build(x) for h in heads}, name=name)
+    unknown = set(colour_heads) - {h.name for h in heads}
+    if unknown:
+        raise ValueError(f"`colour_heads` names unknown heads {sorted(unknown)}. "
+                         f"Received: colour_heads={colour_heads!r}")
+    colour = None
+    if colour_heads:
+        from zoo.models.colour import ColourHistogram
+
+        colour = layers.Identity(name="colour")(ColourHistogram(name="colour_histogram")(inputs))
+    outputs = {h.name: h.build(layers.Concatenate(name=f"{h.name}_with_colour")([x, colour])
+                               if h.name in colour_heads else x) for h in heads}
+    model = keras.Model(inputs, outputs, name=name)
     set_card(model, ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name, backbone=backbone,
-                              branches={trunk.name: backbone}, feature_layers=["pool"],
+                              branches={trunk.name: backbone},
+                              feature_layers=["pool"] + (["colour"] if colour_heads else []),
                               pretrained={trunk.name: Pretrained.from_dict(start)}))
     return model
 

@@ -124,10 +124,19 @@ def cached_features(extractor, dataset):
 
 
 def heads_model(model):
-    """(feature extractor, model from the feature layers' inputs to the outputs), sharing weights."""
+    """(feature extractor, model from the feature layers' inputs to the outputs), sharing weights.
+
+    A feature layer that is a global pooling (no weights, the same every time) is
+    cached after it: a vector per image instead of the backbone's whole map.
+    """
     card = card_of(model)
-    features = [model.get_layer(name).input for name in card.feature_layers]
+    features = [_cache_point(model.get_layer(name)) for name in card.feature_layers]
     extractor = keras.Model(model.inputs, features, name=f"{model.name}_features")
     heads = keras.Model(features, dict(zip(model.output_names, model.outputs)), name=f"{model.name}_heads")
     set_card(heads, card)
     return extractor, heads
+
+
+def _cache_point(layer):
+    pooling = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
+    return layer.output if isinstance(layer, pooling) else layer.input

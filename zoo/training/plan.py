@@ -19,8 +19,21 @@ The rules, in order:
    larger than the architecture's default or the images themselves, with the
    images' median aspect ratio. If even the smallest does not fit, fewer epochs.
 3. Stages: one stage training everything when no backbone is pretrained;
-   otherwise the classic two: the heads on the frozen pretrained backbones, then
-   their top block unfrozen at a tenth of the learning rate.
+   otherwise the classic two. First the heads on the frozen pretrained
+   backbones, trained on their features computed once from unaugmented images
+   (`zoo.training.feature_cache`), up to `HEADS_EPOCHS` and until the validation
+   loss stops improving; then their top block unfrozen at a tenth of the
+   learning rate with augmentation, for about `FINE_TUNE_IMAGE_PASSES` image
+   passes (`MIN_FINE_TUNE_EPOCHS`..`MAX_FINE_TUNE_EPOCHS`), ending early when
+   the validation score has not improved for `PATIENCE` epochs. A pretrained
+   network needs a few passes where one from scratch needs a hundred thousand,
+   so this plan is made for `PRETRAINED_BUDGET_SHARE` of the budget (what was
+   spent before planning included): its image size is the largest that runs the
+   fine-tuning epochs within that share. Training still stops only at the whole
+   budget.
+4. Colour (`zoo.training.colour_probe`): a head that a linear probe on a colour
+   histogram predicts at least as well as one on the pretrained features gets
+   the histogram beside them (`colour_heads`).
 
 Example:
     >>> plan = choose_plan(train_images=1600, validation_images=400, median_size=(300, 400),
@@ -49,6 +62,12 @@ SCRATCH_LEARNING_RATE = 2e-3
 FINE_TUNE_FACTOR = 0.1
 FROZEN_STEP_COST = 0.5  # a step with frozen backbones runs no backward pass through them
 FORWARD_COST = 1 / 3  # a forward pass, against forward and backward in training
+HEADS_EPOCHS = 100  # on cached features an epoch costs next to nothing; the validation loss ends it
+HEADS_PATIENCE = 5
+FINE_TUNE_IMAGE_PASSES = 6_000
+PRETRAINED_BUDGET_SHARE = 0.5  # of the whole budget: a pretrained start should cost half a from-scratch run
+MIN_FINE_TUNE_EPOCHS, MAX_FINE_TUNE_EPOCHS = 2, 20
+PATIENCE = 2  # fine-tuning epochs without a better validation score before it ends
 
 
 @dataclasses.dataclass
@@ -65,6 +84,11 @@ class Plan:
         measured: What the plan was chosen from (counts, sizes, step times).
         stop_after: The epoch the run stopped after because another would have
             run past the budget (`zoo.training.budget`); a repeat stops there too.
+        cached_heads: The first stage trains the heads on cached features of
+            unaugmented images, until the validation loss stops improving.
+        patience: Epochs without a better validation score after which the
+            later stages end early (None: they run to the end).
+        colour_heads: Heads given colour features beside the pretrained ones.
     """
 
     image_size: tuple
@@ -75,6 +99,9 @@ class Plan:
     estimated_seconds: float
     measured: dict = dataclasses.field(default_factory=dict)
     stop_after: int | None = None
+    cached_heads: bool = False
+    patience: int | None = None
+    colour_heads: list = dataclasses.field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -130,10 +157,19 @@ class Plan:
             f"{'on' if self.augment else 'off'}, {self.epochs} epochs",
         ]
         for number, stage in enumerate(self.stages, start=1):
+            if number == 1 and self.cached_heads:
+                ending = f"up to {stage['epochs']} epochs on features cached once from unaugmented images, " \
+                         f"ending when the validation loss has not improved for {HEADS_PATIENCE}"
+            else:
+                ending = f"{stage['epochs']} epochs" + (
+                    f" (fewer when the validation score has not improved for {self.patience})"
+                    if self.patience else "")
             lines.append(
-                f"stage {number} ({stage['name']}): {stage['epochs']} epochs, trainable={stage['trainable']}, "
+                f"stage {number} ({stage['name']}): {ending}, trainable={stage['trainable']}, "
                 f"{stage['optimizer']} lr {stage['learning_rate']:g}, {stage['schedule'] or 'constant'}"
             )
+        for decision in m.get("colour", []):
+            lines.append(decision)
         if self.stop_after is not None:
             lines.append(f"stops after epoch {self.stop_after} of {self.epochs}, as the run it repeats did "
                          "when the budget ran out")
@@ -178,7 +214,8 @@ def candidate_sides(default_side: int, median_size) -> list[int]:
 def choose_plan(train_images: int, validation_images: int, median_size, default_side: int,
                 seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
                 budget_seconds: float, batch_size: int = 32, augment: bool = True,
-                seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None) -> Plan:
+                seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None,
+                fine_tune_measured: bool = False, seconds_spent: float = 0.0, all_pretrained: bool = True) -> Plan:
     """Chooses image size, epochs and stages from measured figures (see the module docstring).
 
     Args:
@@ -198,18 +235,45 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
             off what was spent before planning).
         batch_size: Images per step.
         augment: Augment training images.
+        fine_tune_measured: The step times were measured with only the top
+            blocks of `pretrained_boundaries` trainable, as they fine-tune: a
+            forward pass then costs about as much as such a step.
+        seconds_spent: What the run spent before planning, on the budget's
+            clock (the pretrained plan's share of the budget counts it).
+        all_pretrained: Every backbone branch is pretrained. Where one trains
+            from scratch beside a pretrained one (a two-branch network), the
+            heads' stage trains it too, on augmented images, so the plan is the
+            classic two stages of equal length over the budget's epochs.
 
     Returns:
         A `Plan`.
     """
     aspect = median_size[0] / median_size[1]
     usable = budget_seconds * (1 - RESERVE)
-    frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with frozen backbones
+    measured = {
+        "train_images": train_images,
+        "validation_images": validation_images,
+        "median_size": [int(d) for d in median_size],
+        "seconds_per_pixel": seconds_per_pixel,
+        "overhead_per_image": overhead_per_image,
+        "seconds_per_epoch": seconds_per_epoch,
+    }
+    if pretrained_boundaries:
+        measured["seconds_spent"] = seconds_spent
+
+    def per_image(shape):
+        return seconds_per_pixel * shape[0] * shape[1] + overhead_per_image
+
+    if pretrained_boundaries and all_pretrained:
+        return _pretrained_plan(train_images, validation_images, median_size, default_side, per_image,
+                                seconds_per_epoch, pretrained_boundaries, budget_seconds, usable, batch_size,
+                                augment, image_size, epochs, measured, fine_tune_measured)
+
+    frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with the pretrained branches frozen
 
     def epoch_seconds(shape):
-        per_image = seconds_per_pixel * shape[0] * shape[1] + overhead_per_image
         step_cost = 1 - frozen_share * (1 - FROZEN_STEP_COST)
-        return (train_images * per_image * step_cost + validation_images * per_image * FORWARD_COST
+        return (train_images * per_image(shape) * step_cost + validation_images * per_image(shape) * FORWARD_COST
                 + seconds_per_epoch)
 
     fixed_epochs = epochs
@@ -224,23 +288,59 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         shape = next((s for s in shapes if least * epoch_seconds(s) <= usable), shapes[-1])
     if not fixed_epochs and epoch_seconds(shape) > 0:  # zero when nothing was measured
         epochs = min(epochs, max(1, int(usable // epoch_seconds(shape))))
-    stages = _stages(epochs, pretrained_boundaries)
-    return Plan(
-        image_size=shape,
-        batch_size=batch_size,
-        augment=augment,
-        stages=stages,
-        budget_seconds=float(budget_seconds),
-        estimated_seconds=round(epochs * epoch_seconds(shape), 1),
-        measured={
-            "train_images": train_images,
-            "validation_images": validation_images,
-            "median_size": [int(d) for d in median_size],
-            "seconds_per_pixel": seconds_per_pixel,
-            "overhead_per_image": overhead_per_image,
-            "seconds_per_epoch": seconds_per_epoch,
-        },
-    )
+    return Plan(image_size=shape, batch_size=batch_size, augment=augment, stages=_stages(epochs, pretrained_boundaries),
+                budget_seconds=float(budget_seconds), estimated_seconds=round(epochs * epoch_seconds(shape), 1),
+                measured=measured)
+
+
+def fine_tune_epochs(train_images: int) -> int:
+    """Fine-tuning epochs for about `FINE_TUNE_IMAGE_PASSES` image passes, within the stage's bounds.
+
+    Example:
+        >>> fine_tune_epochs(1600), fine_tune_epochs(50), fine_tune_epochs(100_000)
+        (4, 20, 2)
+    """
+    return int(min(MAX_FINE_TUNE_EPOCHS, max(MIN_FINE_TUNE_EPOCHS,
+                                              math.ceil(FINE_TUNE_IMAGE_PASSES / max(train_images, 1)))))
+
+
+def _pretrained_plan(train_images, validation_images, median_size, default_side, per_image, seconds_per_epoch,
+                     boundaries, budget_seconds, usable, batch_size, augment, image_size, epochs, measured,
+                     fine_tune_measured) -> Plan:
+    """The two-stage plan of pretrained backbones: heads on cached features, then the top block fine-tuned."""
+    spent = measured["seconds_spent"]
+    usable = max(min(usable, (budget_seconds + spent) * PRETRAINED_BUDGET_SHARE * (1 - RESERVE) - spent), 0.0)
+    step, forward = (1.0, 1.0) if fine_tune_measured else (FROZEN_STEP_COST, FORWARD_COST)
+    measured["fine_tune_measured"] = fine_tune_measured
+
+    def extraction(shape):  # the backbones run once over every image for the heads' stage
+        return (train_images + validation_images) * per_image(shape) * forward
+
+    def fine_epoch(shape):
+        return (train_images * per_image(shape) * step + validation_images * per_image(shape) * forward
+                + seconds_per_epoch)
+
+    if epochs:  # the user's total: half on the heads, the rest fine-tuning
+        heads, fine = max(1, epochs // 2), epochs - max(1, epochs // 2)
+    else:
+        heads, fine = HEADS_EPOCHS, fine_tune_epochs(train_images)
+    if image_size is not None:
+        shape = tuple(image_size)
+    else:
+        shapes = [shape_for(side, median_size[0] / median_size[1])
+                  for side in candidate_sides(default_side, median_size)]
+        least = fine if epochs else max(1, math.ceil(fine * EPOCH_SHARE_FOR_SIZE))
+        shape = next((s for s in shapes if extraction(s) + least * fine_epoch(s) <= usable), shapes[-1])
+    if not epochs and fine_epoch(shape) > 0:
+        fine = min(fine, max(1, int((usable - extraction(shape)) // fine_epoch(shape))))
+    stages = [_stage("heads", heads, "auto", PRETRAINED_LEARNING_RATE, "cosine", 0)]
+    if fine:
+        stages.append(_stage("fine-tune", fine, dict(boundaries), PRETRAINED_LEARNING_RATE * FINE_TUNE_FACTOR,
+                             "cosine", 0))
+    return Plan(image_size=shape, batch_size=batch_size, augment=augment, stages=stages,
+                budget_seconds=float(budget_seconds),
+                estimated_seconds=round(extraction(shape) + fine * fine_epoch(shape), 1), measured=measured,
+                cached_heads=True, patience=None if epochs else PATIENCE)
 
 
 def _stages(epochs: int, pretrained_boundaries: dict) -> list[dict]:
@@ -250,7 +350,7 @@ def _stages(epochs: int, pretrained_boundaries: dict) -> list[dict]:
     stages = [_stage("heads", first, "auto", PRETRAINED_LEARNING_RATE, "warmup_cosine", min(1, first - 1))]
     if epochs > first:
         stages.append(_stage("fine-tune", epochs - first, dict(pretrained_boundaries),
-                              PRETRAINED_LEARNING_RATE * FINE_TUNE_FACTOR, "cosine", 0))
+                             PRETRAINED_LEARNING_RATE * FINE_TUNE_FACTOR, "cosine", 0))
     return stages
 
 

@@ -14,6 +14,37 @@ from __future__ import annotations
 
 PROBE_SIDES = (48, 96)
 PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
+PRETRAINED_MODEL, PRETRAINED_BACKBONE = "multilabel_efficientnet_lite0", "efficientnet_lite0"
+SCRATCH_MODEL = "multilabel_small"
+
+
+def default_model(model: str, weights, plan=None) -> str:
+    """The architecture `--model auto` stands for: the pretrained one when its weights are installed.
+
+    `--weights none` keeps the from-scratch `multilabel_small`; an architecture the
+    user names is kept; a repeated `--plan` takes the one it was made for. Imports
+    no TensorFlow.
+
+    Example:
+        >>> default_model("auto", "none"), default_model("color_type", "auto")
+        ('multilabel_small', 'color_type')
+    """
+    if model != "auto":
+        return model
+    if plan is not None:  # plans from before `auto` were made for multilabel_small
+        import json
+        from pathlib import Path
+
+        try:
+            return json.loads(Path(plan).read_text()).get("measured", {}).get("model") or SCRATCH_MODEL
+        except (OSError, ValueError, AttributeError):
+            pass  # `Plan.load` reports it
+    if weights == "none":
+        return SCRATCH_MODEL
+    from zoo.models import weights as weight_files
+
+    installed = getattr(weight_files, "pretrained_installed", lambda name: False)(PRETRAINED_BACKBONE)
+    return PRETRAINED_MODEL if installed else SCRATCH_MODEL
 
 
 def boundary_heads(model) -> dict:
@@ -48,6 +79,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     from zoo.training.plan import Plan, choose_plan
     from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
     from zoo.models.card import card_of
+    from zoo.training.finetune import pretrained_branches, set_trainable
 
     if args.plan:
         return Plan.load(args.plan)
@@ -56,11 +88,19 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     clock = budget_clock(gpu)
     batch_size = args.batch_size or (64 if gpu else 32)
 
+    boundaries = boundary_heads(model)
+    all_pretrained = all(pretrained_branches(model).values())
+    fine_tune = bool(boundaries) and all_pretrained and not stages  # timed as the fine-tuning steps will run
+
     def probe(side):
         keras.backend.clear_session(free_memory=False)
         with zoo.training.scale.mixed_precision(args.precision):
-            return zoo.build(args.model, heads=heads, input_shape=(side, side, 3), weights=None,
-                             freeze_backbone=False)
+            built = zoo.build(args.model, heads=heads, input_shape=(side, side, 3), weights=None,
+                              freeze_backbone=False)
+            if fine_tune:
+                set_trainable(built, boundaries)
+                zoo.compile_model(built)
+        return built
 
     sample = train_rows.sample(min(len(train_rows), PROBE_BATCHES * batch_size), random_state=args.seed)
     augmented = not args.no_augment or args.augment  # the plan's choice; timed as the run will train
@@ -82,11 +122,17 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         train_images=len(train_paths), validation_images=validation_count,
         median_size=median_image_size(train_paths, seed=args.seed), default_side=default_side,
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
-        pretrained_boundaries=boundary_heads(model),
-        budget_seconds=max(args.budget * 60 - spent, 0.0),
+        pretrained_boundaries=boundaries, fine_tune_measured=fine_tune, all_pretrained=all_pretrained,
+        budget_seconds=max(args.budget * 60 - spent, 0.0), seconds_spent=spent,
         batch_size=batch_size, augment=augmented,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
+    if plan.cached_heads and not stages and _probe_colour(card_of(model)):
+        decisions = colour_decisions(args, heads, train_rows, plan, seed=args.seed)
+        plan.colour_heads = [d.head for d in decisions if d.colour]
+        plan.measured["colour"] = [d.describe() for d in decisions]
+        spent = clock() - (began if gpu else 0.0)
+    plan.measured["model"] = args.model
     plan.measured["gpu"] = gpu
     plan.measured["clock"] = "wall" if gpu else "processor"
     plan.measured["seconds_before_training"] = round(spent, 1)
@@ -98,6 +144,25 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         for stage in plan.stages:
             stage["learning_rate"] *= ratio
     return plan
+
+
+def _probe_colour(card) -> bool:
+    """The colour probe applies to one pretrained trunk shared by every head."""
+    return list(card.feature_layers) == ["pool"] and len(card.branches) == 1
+
+
+def colour_decisions(args, heads, train_rows, plan, seed: int = 0) -> list:
+    """`zoo.training.colour_probe.probe_heads` with the run's pretrained trunk at the plan's input size."""
+    import keras
+
+    import zoo
+    from zoo.training.colour_probe import probe_heads
+
+    keras.backend.clear_session(free_memory=False)
+    trunk = zoo.build(args.model, heads=heads, weights=None if args.weights == "none" else args.weights,
+                      input_shape=(*plan.image_size, 3))
+    return probe_heads(trunk, train_rows, heads, args.images, plan.image_size, batch_size=plan.batch_size,
+                       seed=seed, allow_empty=args.allow_empty)
 
 
 def _stage_dict(stage, number: int) -> dict:

@@ -1,0 +1,98 @@
+"""The pretrained plan's first stage: the heads trained on features cached once, until validation stops improving.
+
+With every backbone frozen and the images unaugmented, the backbones' features
+are the same every epoch: they are computed once (`zoo.training.feature_cache`)
+and the heads train on them for up to the stage's epochs, keeping the weights of
+the epoch with the lowest validation loss once `HEADS_PATIENCE` epochs bring no
+better one. The later stages then train on images as planned (`split_plan`),
+ending early once the validation score has not improved for the plan's
+`patience` epochs (`early_stop`).
+
+Example:
+    >>> from zoo.training.plan import Plan
+    >>> plan = Plan((64, 64), 32, True, [{"name": "heads", "epochs": 100}, {"name": "fine-tune", "epochs": 5}],
+    ...             600.0, 300.0, cached_heads=True, patience=2)
+    >>> [s["name"] for s in split_plan(plan).stages], split_plan(plan).epochs
+    (['fine-tune'], 5)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from zoo.training.plan import HEADS_PATIENCE
+
+
+def split_plan(plan):
+    """The plan of the stages after the cached heads' stage (what `zoo.training.run.fit` trains)."""
+    return dataclasses.replace(plan, stages=[dict(s) for s in plan.stages[1:]], cached_heads=False)
+
+
+def on_images(plan):
+    """The plan with its heads' stage trained on images like the others (on a cluster): as many epochs as
+    the stage after it, since nothing ends it early there.
+
+    Example:
+        >>> from zoo.training.plan import Plan
+        >>> plan = Plan((64, 64), 32, True, [{"name": "heads", "epochs": 100}, {"name": "fine-tune", "epochs": 5}],
+        ...             600.0, 300.0, cached_heads=True, patience=2)
+        >>> [s["epochs"] for s in on_images(plan).stages]
+        [5, 5]
+    """
+    stages = [dict(s) for s in plan.stages]
+    stages[0]["epochs"] = stages[-1]["epochs"] if len(stages) > 1 else min(stages[0]["epochs"], 10)
+    return dataclasses.replace(plan, stages=stages, cached_heads=False)
+
+
+def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
+    """Trains the heads of the plan's first stage on cached features; returns the epochs run.
+
+    Args:
+        model: The run's model, pretrained backbones frozen by the stage's `trainable`.
+        train: The training `ImageDataset`, unaugmented (its features are cached).
+        validation: The validation `ImageDataset`.
+        plan: The run's `Plan` (`cached_heads`).
+        losses: Per-head losses (`zoo.compile_model`).
+    """
+    import keras
+
+    import zoo
+    from zoo.training.feature_cache import cache_verdict
+    from zoo.training.finetune import Stage, set_trainable
+
+    stage = Stage(**plan.stages[0])
+    set_trainable(model, stage.trainable)
+    reason, _ = cache_verdict(model, train, validation)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=HEADS_PATIENCE, restore_best_weights=True)
+    began = time.process_time()
+    history = zoo.fit_staged(model, train, validation, stages=[stage], callbacks=[stop], verbose=0,
+                             cache_features=reason is None, losses=losses)
+    ran = len(history.stage)
+    losses_seen = history.history.get("val_loss", [])
+    best = min(range(ran), key=lambda i: losses_seen[i]) + 1 if losses_seen else ran
+    where = "on features cached once" if reason is None else f"on the images ({reason})"
+    ending = (f"ended early: the validation loss had not improved for {HEADS_PATIENCE} epochs; kept epoch {best}"
+              if ran < stage.epochs else "ran every epoch")
+    log(f"stage 1 ({stage.name}): {ran} of {stage.epochs} epochs {where}, "
+        f"{time.process_time() - began:.0f} s processor time; {ending}")
+    return ran
+
+
+def early_stop(plan):
+    """The callback that ends the plan's stages once the validation score stops improving, or None."""
+    import keras
+
+    from zoo.training.run import MONITOR
+
+    if not plan.patience:
+        return None
+    return keras.callbacks.EarlyStopping(monitor=MONITOR, mode="max", patience=plan.patience)
+
+
+def report_early_stop(callback, plan, log=print) -> None:
+    """Says where `early_stop`'s callback ended the run, if it did."""
+    if callback is None or not callback.stopped_epoch or callback.stopped_epoch + 1 >= plan.epochs:
+        return
+    log(f"Ended early after epoch {callback.stopped_epoch + 1} of {plan.epochs}: the validation score had not "
+        f"improved for {plan.patience} epochs (the best model is the best epoch's)")
