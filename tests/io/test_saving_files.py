@@ -33,7 +33,7 @@ SLOW_SAVE = textwrap.dedent(
         return write_then_wait
 
     keras.Model.save = slowly(keras.Model.save)  # .keras
-    saving.legacy_h5_format.save_model_to_hdf5 = slowly(saving.legacy_h5_format.save_model_to_hdf5)  # .h5
+    saving.keras2_compat.save_h5 = slowly(saving.keras2_compat.save_h5)  # .h5
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     zoo.save_model(model, sys.argv[1])
     """
