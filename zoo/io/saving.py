@@ -17,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -29,7 +28,8 @@ import keras
 
 from zoo.io import _keras2 as keras2_compat
 from zoo.io.file_checks import check_h5_size, check_keras_zip, check_max_bytes
-from zoo.io.partials import partial_path, remove_abandoned_partials, umask
+from zoo.io.atomic import writing
+from zoo.io.partials import partial_path
 from zoo.models.card import ModelCard, card_of, set_card
 
 # Where files of the earlier layout kept the card (read only).
@@ -133,20 +133,16 @@ def save_model(model: keras.Model, path, card=False) -> None:
     """
     path = Path(path)
     fmt = _model_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned_partials(path)
-    temporary, full = partial_path(path, ""), partial_path(path, ".full")
-    try:
+    with writing(path) as temporary:
         if fmt == "keras":
             model.save(temporary)
         else:
-            keras2_compat.save_h5(model, full)
-            _copy_h5_without_optimizer(full, temporary)
-        os.chmod(temporary, 0o666 & ~umask())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-        full.unlink(missing_ok=True)
+            full = partial_path(path, ".full")
+            try:
+                keras2_compat.save_h5(model, full)
+                _copy_h5_without_optimizer(full, temporary)
+            finally:
+                full.unlink(missing_ok=True)
     if card:
         from zoo.io.model_card import write_model_card
 
@@ -217,9 +213,8 @@ def load_model(
         compile: Restore the training configuration saved with the model.
         custom_objects: Extra custom classes or functions the file needs.
         max_bytes: For `.h5` files, the most bytes their datasets may declare
-            in all. None: the larger of 16 times the file's size and a quarter
-            of the available memory (see `default_h5_limit`); raise it to load
-            a trusted file that declares more.
+            in all. None: 16 times the file's size (see `default_h5_limit`);
+            raise it to load a trusted file that declares more.
 
     Returns:
         The model; `zoo.model_info(model)` describes its heads.
