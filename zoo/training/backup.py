@@ -69,7 +69,8 @@ class RunBackup(keras.callbacks.Callback):
         self.rows.append({"epoch": epoch + 1, "stage": stage, **{k: _finite(v) for k, v in logs.items()}})
         state = {"epoch": epoch + 1, "rows": self.rows}
         if self.checkpoint is not None:
-            state.update(best=_finite(self.checkpoint.best), monitor=self.checkpoint.monitor)
+            best = self.checkpoint.best  # None before the first improvement
+            state.update(best=_finite(best) if best is not None else None, monitor=self.checkpoint.monitor)
         self._write(epoch + 1, state)
         if self.history_csv is not None:
             write_csv_atomically(pd.DataFrame(self.rows), self.history_csv)

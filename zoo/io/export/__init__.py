@@ -83,7 +83,7 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
             f"`quantize` must be None, or 'dynamic' with format='litert'. Received: quantize={quantize!r} "
             f"with format={format!r}"
         )
-    check_export_target(path, format)
+    check_export_target(path, format)  # before any work
     if isinstance(model_or_path, keras.Model):
         model, source = model_or_path, None
     else:
@@ -92,7 +92,6 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
         source = Path(model_or_path)
         model = load_model(source, compile=False)
     path = Path(path)
-    check_export_target(path, format)
     with writing(path) as temporary:
         if format == "saved_model":
             write_saved_model(model, temporary)
