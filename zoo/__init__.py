@@ -1,9 +1,11 @@
 """zoo: multi-label and multi-output image classification models for Keras 3.
 
-`import zoo` does not import Keras: the package's Keras-based modules load (registering its
-custom layers, losses and metrics for `keras.models.load_model`) on the first use of a function
-or class such as `zoo.build`, or as soon as Keras itself is imported; `zoo.<module>` imports
-that module. So `zoo --help`, `zoo list` and argument errors answer without importing TensorFlow.
+`import zoo` does not import Keras: the package's Keras-based modules load on the first use of
+a function or class such as `zoo.build`, or at once when Keras is imported already;
+`zoo.<module>` imports that module. So `zoo --help`, `zoo list` and argument errors answer
+without importing TensorFlow. Every module that can load a model (`zoo.models.card` and all
+that import it) registers the custom Keras objects a zoo model file needs, so
+`keras.models.load_model` reads zoo models, labels included, once one of them is imported.
 
 Example:
     >>> import zoo
@@ -17,8 +19,6 @@ import importlib as _importlib
 import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
-
-from zoo import _moved
 
 __version__ = "0.1.0"
 
@@ -91,44 +91,8 @@ def _load_package() -> None:
         raise
 
 
-class _LoadAfterKeras:
-    """A one-shot import hook: once `keras` has been imported, loads the package too, so that
-    `import zoo; import keras; keras.models.load_model(...)` finds zoo's custom objects."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "keras":
-            return None
-        _sys.meta_path.remove(self)
-        spec = _importlib_util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _AfterExecution(spec.loader)
-        return spec
-
-
-class _AfterExecution:
-    """Runs a module's own loader, puts that loader back, then loads the zoo package."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        module.__spec__.loader = module.__loader__ = self.loader
-        self.loader.exec_module(module)
-        try:
-            _load_package()
-        except Exception:  # noqa: BLE001  (Keras works without zoo; zoo.<name> raises the error later)
-            pass
-
-
-_moved.install()  # old module paths (zoo.saving, zoo.finetune, ...) still import
-
 if "keras" in _sys.modules:
     _load_package()  # Keras is loaded already: registering zoo's objects costs little more
-else:
-    _sys.meta_path.insert(0, _LoadAfterKeras())
 
 
 def __getattr__(name):

@@ -81,7 +81,7 @@ def test_head_count_and_missing_files_are_named(data_dir, tmp_path, capsys):
     assert capsys.readouterr().err == f"zoo train: error: --onehot-csv: no such file: '{tmp_path / 'x.csv'}'\n"
     miml = ["--onehot-csv", str(data_dir / "miml" / "miml_labels_1.csv"), "--file-column", "Filenames"]
     assert main(["evaluate", str(tmp_path / "m.keras"), *miml]) == 1
-    assert f"model: no such file: '{tmp_path / 'm.keras'}'" in capsys.readouterr().err
+    assert f"model: no such file or folder: '{tmp_path / 'm.keras'}'" in capsys.readouterr().err
     assert main(["train", *miml[:2]]) == 1
     err = capsys.readouterr().err
     assert "--file-column: --onehot-csv" in err and "its columns: Filenames, desert" in err

@@ -216,11 +216,16 @@ def test_unconvertible_custom_layer_is_named_and_the_old_export_kept(format, suf
     pooled = keras.layers.GlobalAveragePooling2D()(PythonCallback(name="python_step")(images))
     model = keras.Model(images, {"tags": keras.layers.Dense(2, activation="sigmoid", name="tags")(pooled)})
     path = tmp_path / f"m{suffix}"
-    path.write_bytes(b"previous export")
+    previous = path / "saved_model.pb" if format == "saved_model" else path  # what an earlier export wrote
+    previous.parent.mkdir(parents=True, exist_ok=True)
+    previous.write_bytes(b"previous export")
+    if format == "saved_model":
+        (path / "assets.extra").mkdir()
+        (path / "assets.extra" / "zoo_metadata.json").write_text("{}")
     with pytest.raises(ExportError, match=rf"layer 'python_step' \(PythonCallback\) to {format}.*"
                                                      rf"Received: format='{format}'"):
         zoo.export(model, path, format=format)
-    assert path.read_bytes() == b"previous export"
+    assert previous.read_bytes() == b"previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 

@@ -16,10 +16,8 @@ Example:
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import textwrap
-from pathlib import Path
 
 from zoo.cli import audit, demo, evaluate, export, inspect, listing, predict, report, train, weights
 from zoo.cli.arguments import UsageError, validate_arguments
@@ -79,28 +77,9 @@ def _images_hint(error: Exception, args) -> str:
             + "; --images names the folder that the label file's names are relative to.")
 
 
-MODEL_FILE_PATTERNS = ("*.keras", "*.h5", "*.hdf5")
-
-
-def _is_chief(args) -> bool:
-    """False for a `zoo train` worker other than the chief, which leaves --output to the chief."""
-    from zoo.cli.workers import cluster_of
-
-    cluster = cluster_of(args)
-    return cluster is None or cluster["task"]["index"] == 0
-
-
 def _run(args) -> None:
-    """Runs the command; a `zoo train` that fails before writing any model or checkpoint file
-    removes the output folder it created (never one that existed before)."""
-    output = Path(args.output) if args.command == "train" else None
-    created = output is not None and not output.exists() and _is_chief(args)
-    try:
-        args.run(args)
-    except BaseException:
-        if created and output.is_dir() and not any(any(output.rglob(p)) for p in MODEL_FILE_PATTERNS):
-            shutil.rmtree(output, ignore_errors=True)
-        raise
+    """Runs the command (a failed `zoo train` cleans up under its hold: `zoo.training.run.holding`)."""
+    args.run(args)
 
 
 def interrupted_message(args, argv) -> str:

@@ -11,7 +11,7 @@ Example:
     ...     validate_arguments(args)
     ... except UsageError as error:
     ...     print(error)
-    model: no such file: 'missing.keras'
+    model: no such file or folder: 'missing.keras'
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from zoo.cli.workers import cluster_of
 from zoo.models import catalog
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+EXPORT_SUFFIXES = (".onnx", ".tflite")
 # How many file names from the top of a CSV must resolve to existing files.
 FILES_TO_PROBE = 5
 
@@ -178,7 +179,7 @@ def _check_train(args) -> None:
     if getattr(args, "plan", None) is not None:
         _exists("--plan", args.plan)
         given = [f"--{flag.replace('_', '-')}" for flag in ("image_size", "epochs", "learning_rate", "batch_size",
-                                                            "no_augment", "augment")
+                                                            "no_augment")
                  if getattr(args, flag, None)] + (["--stage"] if getattr(args, "stage", None) else [])
         if given:
             raise UsageError(f"--plan repeats a plan exactly; it takes no {', '.join(given)}. "
@@ -219,14 +220,49 @@ def _check_train(args) -> None:
         raise UsageError(str(error)) from None
 
 
-def _check_model_file(path) -> None:
-    _exists("model", path)
-    if Path(path).suffix.lower() not in MODEL_SUFFIXES:
-        raise UsageError(f"model: expected a .keras, .h5 or .hdf5 file. Received: {str(path)!r}")
+def model_form(path) -> str | None:
+    """What a model path holds, judged by its name (no TensorFlow): "keras" (.keras, .h5, .hdf5),
+    "onnx", "litert" (.tflite), "saved_model" (a folder holding saved_model.pb), or None.
+
+    Example:
+        >>> model_form("run/model.h5"), model_form("deploy/clothes.tflite"), model_form("notes.txt")
+        ('keras', 'litert', None)
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in MODEL_SUFFIXES:
+        return "keras"
+    if suffix in EXPORT_SUFFIXES:
+        return {".onnx": "onnx", ".tflite": "litert"}[suffix]
+    return "saved_model" if (path / "saved_model.pb").is_file() else None
+
+
+def _check_model_file(path, exports: bool = True) -> str:
+    """Checks a command's model argument; exports (.onnx, .tflite, SavedModel folder) too when `exports`."""
+    path = Path(path)
+    if not path.exists():
+        raise UsageError(f"model: no such file or folder: {str(path)!r}")
+    form = model_form(path)
+    if form == "keras" and not path.is_file():
+        raise UsageError(f"model: not a file: {str(path)!r}")
+    if form in ("onnx", "litert") and not path.is_file():
+        raise UsageError(f"model: not a file: {str(path)!r}")
+    if not exports and form not in (None, "keras"):
+        raise UsageError(f"model: {str(path)!r} is an export ({form}); zoo export converts a .keras, .h5 or "
+                         f".hdf5 model file. Received: {str(path)!r}")
+    if form is None:
+        expected = ("a .keras, .h5, .hdf5, .onnx or .tflite file or a SavedModel folder" if exports
+                    else "a .keras, .h5 or .hdf5 file")
+        what = "a folder without saved_model.pb" if path.is_dir() else "a file of another kind"
+        raise UsageError(f"model: expected {expected}; this is {what}. Received: {str(path)!r}")
+    return form
 
 
 def _check_evaluate(args) -> None:
-    _check_model_file(args.model)
+    form = _check_model_file(args.model)
+    if args.save and form != "keras":
+        raise UsageError(f"--save stores thresholds in a .keras or .h5 model file; an export ({form}) "
+                         f"cannot be changed: export again from the saved model. Received: {args.model}")
     _check_kinds_name_heads(args, _check_source(args))
     _positive("--batch-size", args.batch_size)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
@@ -236,7 +272,10 @@ def _check_evaluate(args) -> None:
 
 
 def _check_predict(args) -> None:
-    _check_model_file(args.model)
+    form = _check_model_file(args.model)
+    if getattr(args, "explain", None) and form != "keras":
+        raise UsageError(f"--explain draws Grad-CAM from a Keras model's layers: give the .keras or .h5 model, "
+                         f"not an export ({form}). Received: {args.model}")
     for item in args.inputs:
         if not Path(item).exists():
             raise UsageError(f"inputs: no such file or folder: {item!r}")
@@ -248,11 +287,21 @@ def _check_predict(args) -> None:
 
 
 def _check_export(args) -> None:
-    _check_model_file(args.model)
+    _check_model_file(args.model, exports=False)
+    from zoo.io.export_targets import check_export_target
+
     output = Path(args.output)
     suffix = {"onnx": ".onnx", "litert": ".tflite"}.get(args.format)
     if suffix and output.suffix.lower() != suffix:
         raise UsageError(f"--output: a {args.format} export is one {suffix} file. Received: --output {output}")
+    try:
+        check_export_target(output, args.format, name="--output")
+    except FileExistsError as error:
+        raise UsageError(f"--output: {error}") from None
+    existing = next(p for p in [output.parent, *output.parent.parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--output: cannot write there: {str(existing)!r} is not a writable folder. "
+                         f"Received: --output {output}")
 
 
 def validate_arguments(args) -> None:

@@ -13,7 +13,7 @@ from zoo.cli.sources import add_source_arguments
 def add_parser(commands) -> None:
     """Adds `zoo evaluate` to the command's subparsers."""
     evaluate = commands.add_parser("evaluate", help="report per-head metrics of a saved model on labelled images")
-    evaluate.add_argument("model", help=".keras or .h5 model file")
+    evaluate.add_argument("model", help=".keras or .h5 model file, or an export: .onnx, .tflite, SavedModel folder")
     add_source_arguments(evaluate)
     evaluate.add_argument("--threshold", type=float, help="one threshold for every sigmoid head")
     evaluate.add_argument("--tune-thresholds", choices=THRESHOLD_METRICS,
@@ -44,7 +44,7 @@ def run(args) -> None:
     from zoo.cli.reports import print_report, report_frame
     from zoo.cli.sources import load_source
 
-    model = zoo.load_model(args.model, compile=False)
+    model = zoo.io.export.load_any(args.model)  # a .keras/.h5 file or an export
     card = card_of(model)
     heads = list(card.heads)
     df, _ = load_source(args)

@@ -11,7 +11,7 @@ def add_parser(commands) -> None:
     """Adds `zoo export` to the command's subparsers."""
     export = commands.add_parser(
         "export", help="export a model with its label names: SavedModel (TF Serving), ONNX or LiteRT")
-    export.add_argument("model", help=".keras or .h5 model file")
+    export.add_argument("model", help=".keras, .h5 or .hdf5 model file")
     export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"],
                         help="saved_model (a folder for TensorFlow Serving), onnx or litert (a .tflite file)")
     export.add_argument("--output", required=True, help="SavedModel folder, .onnx or .tflite file (replaced whole)")

@@ -14,7 +14,7 @@ from zoo.cli.choices import ON_ERROR, TTA_MODES
 def add_parser(commands) -> None:
     """Adds `zoo predict` to the command's subparsers."""
     predict = commands.add_parser("predict", help="predict label names for image files or folders")
-    predict.add_argument("model", help=".keras or .h5 model file")
+    predict.add_argument("model", help=".keras or .h5 model file, or an export: .onnx, .tflite, SavedModel folder")
     predict.add_argument("inputs", nargs="+", help="image files or folders")
     predict.add_argument("--output", default="predictions.csv", help="CSV file (default: %(default)s)")
     predict.add_argument("--batch-size", type=int, default=32,

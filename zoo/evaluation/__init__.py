@@ -15,12 +15,4 @@ Example:
 
 from zoo._lazy import submodule_getattr
 
-# The names of the former `zoo.evaluation` module, zoo.evaluation.report's now, still importable from here.
-__getattr__ = submodule_getattr(__name__, "zoo.evaluation.report", (
-    "evaluate",
-    "multiclass_head_report",
-    "predict_with_targets",
-    "predictions_or_predict",
-    "sigmoid_head_report",
-    "summary_table",
-))
+__getattr__ = submodule_getattr(__name__)

@@ -63,3 +63,11 @@ def is_keras2_version(version) -> bool:
     if isinstance(version, bytes):
         version = version.decode()
     return str(version or "").startswith("2.")
+
+
+def save_h5(model, path) -> None:
+    """Writes `model` to a Keras `.h5` file: what `model.save` runs for `.h5`, without its warning
+    that `.h5` is legacy (the user chose it)."""
+    from keras.src.legacy.saving import legacy_h5_format
+
+    legacy_h5_format.save_model_to_hdf5(model, str(path))

@@ -2,7 +2,7 @@
 
 Example:
     >>> import os
-    >>> default_h5_limit(__file__) >= 16 * os.path.getsize(__file__)
+    >>> default_h5_limit(__file__) == 16 * os.path.getsize(__file__)
     True
 """
 
@@ -16,33 +16,17 @@ import h5py
 
 
 
-# Default `load_model(max_bytes=None)` limit on the data an `.h5` file declares.
+# Default `load_model(max_bytes=None)` limit on the data an `.h5` file declares: this many times its size.
 H5_FILE_SIZE_MULTIPLE = 16
-H5_MEMORY_FRACTION = 0.25
-
-
-def available_memory() -> int:
-    """Bytes of memory available to new allocations (MemAvailable on Linux)."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 def default_h5_limit(path) -> int:
-    """The default `load_model(max_bytes=None)` limit for an `.h5` file.
+    """The default `load_model(max_bytes=None)` limit for an `.h5` file: 16 times the file's size.
 
-    The larger of 16 times the file's size and a quarter of the available memory:
-    weights stored as usual take about their declared size on disk, while a small
-    file that declares much more (compressed or never-written data) could fill
-    the memory when loaded.
+    Weights stored as usual take about their declared size on disk, while a small
+    file that declares much more (compressed or never-written data) could fill the
+    memory when loaded. The limit depends on the file alone, never on how much
+    memory happens to be free.
 
     Args:
         path: The `.h5` file.
@@ -51,10 +35,10 @@ def default_h5_limit(path) -> int:
         The limit in bytes.
 
     Example:
-        >>> default_h5_limit(__file__) >= 16 * os.path.getsize(__file__)
+        >>> default_h5_limit(__file__) == 16 * os.path.getsize(__file__)
         True
     """
-    return max(H5_FILE_SIZE_MULTIPLE * os.path.getsize(path), int(H5_MEMORY_FRACTION * available_memory()))
+    return H5_FILE_SIZE_MULTIPLE * os.path.getsize(path)
 
 
 def h5_declared_bytes(path) -> int:
@@ -90,11 +74,8 @@ def check_h5_size(path: Path, max_bytes) -> None:
         raise ValueError(f"Cannot load model: not a readable HDF5 file: {path} ({error})") from error
     limit = max_bytes if max_bytes is not None else default_h5_limit(path)
     if declared > limit:
-        which = (
-            f"the default limit, the larger of {H5_FILE_SIZE_MULTIPLE}x the file size "
-            f"({path.stat().st_size:,} bytes) and {H5_MEMORY_FRACTION:.0%} of the available memory"
-            if max_bytes is None else "the given limit"
-        )
+        which = (f"the default limit, {H5_FILE_SIZE_MULTIPLE}x the file size ({path.stat().st_size:,} bytes)"
+                 if max_bytes is None else "the given limit")
         raise ValueError(
             f"Refusing to load {path}: its datasets declare {declared:,} bytes, more than {limit:,} bytes "
             f"({which}). If you trust the file, raise the limit with "

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 
+from zoo.io.atomic import write_text
 from zoo.models.card import ModelCard, card_of
 
 MARKDOWN_FILE = "MODEL_CARD.md"
@@ -188,13 +187,6 @@ def card_markdown(card: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _write_text(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w") as f:
-        f.write(text)
-    os.replace(temporary, path)
-
-
 def write_model_card(model, folder, label_counts=None, report: dict | None = None, plan=None,
                      notes: str | None = None) -> tuple[Path, Path]:
     """Writes `MODEL_CARD.md` and `MODEL_CARD.json` into `folder`.
@@ -222,8 +214,8 @@ def write_model_card(model, folder, label_counts=None, report: dict | None = Non
     folder.mkdir(parents=True, exist_ok=True)
     card = model_card(model, label_counts=label_counts, report=report, plan=plan, notes=notes)
     markdown, data = folder / MARKDOWN_FILE, folder / JSON_FILE
-    _write_text(data, json.dumps(card, indent=1))
-    _write_text(markdown, card_markdown(card))
+    write_text(data, json.dumps(card, indent=1))
+    write_text(markdown, card_markdown(card))
     return markdown, data
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import socket
 from pathlib import Path
 
@@ -74,7 +75,10 @@ def remove_abandoned_partials(path) -> list[Path]:
         if not pid.isdigit() or not rest.startswith(host() + "-") or not process_is_gone(int(pid)):
             continue
         try:
-            candidate.unlink(missing_ok=True)
+            if candidate.is_dir() and not candidate.is_symlink():
+                shutil.rmtree(candidate)
+            else:
+                candidate.unlink(missing_ok=True)
         except OSError:  # not ours to remove, or gone: the save goes on
             continue
         removed.append(candidate)

@@ -1,8 +1,10 @@
 """Save and load models with their label metadata, atomically.
 
-`.keras` files carry the model's card (`zoo.models.card.ModelCard`, as JSON) as an
-extra `zoo_metadata.json` entry in the zip; `.h5` files as a `zoo_metadata` attribute
-on the root group. Both stay loadable by plain Keras.
+A zoo model (`zoo.models.card.ZooModel`) carries its card in its own Keras config,
+so `.keras` and `.h5` files are plain Keras files that keep the labels through
+`keras.models.load_model` too. Files of the earlier layout (the card as an extra
+`zoo_metadata.json` zip entry, or a `zoo_metadata` attribute of an `.h5` file's
+root group) and Keras 2 `.h5` files load through `load_model`.
 
 Example:
     >>> import zoo
@@ -15,7 +17,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import warnings
@@ -24,13 +25,14 @@ from pathlib import Path
 
 import h5py
 import keras
-from keras.src.legacy.saving import legacy_h5_format
 
 from zoo.io import _keras2 as keras2_compat
 from zoo.io.file_checks import check_h5_size, check_keras_zip, check_max_bytes
-from zoo.io.partials import partial_path, remove_abandoned_partials, umask
+from zoo.io.atomic import writing
+from zoo.io.partials import partial_path
 from zoo.models.card import ModelCard, card_of, set_card
 
+# Where files of the earlier layout kept the card (read only).
 METADATA_ENTRY = "zoo_metadata.json"
 METADATA_ATTRIBUTE = "zoo_metadata"
 _FORMATS = (".keras", ".h5", ".hdf5")
@@ -45,13 +47,8 @@ def _model_format(path: Path) -> str:
     return "keras" if suffix == ".keras" else "h5"
 
 
-def _append_keras_card(path: Path, card: ModelCard) -> None:
-    with zipfile.ZipFile(path, "a") as archive:
-        archive.writestr(METADATA_ENTRY, card.to_json())
-
-
-def _copy_h5_without_optimizer(source: Path, destination: Path, card: ModelCard | None) -> None:
-    """Copies a Keras `.h5` file minus its optimizer state, adding the model's card.
+def _copy_h5_without_optimizer(source: Path, destination: Path) -> None:
+    """Copies a Keras `.h5` file minus its optimizer state.
 
     Copying, not deleting: HDF5 does not give back the space of a deleted group,
     so the file would keep the optimizer's bytes (twice the weights for Adam).
@@ -62,12 +59,18 @@ def _copy_h5_without_optimizer(source: Path, destination: Path, card: ModelCard 
         for name in original:
             if name != "optimizer_weights":
                 original.copy(original[name], copy, name=name)
-        if card is not None:
-            copy.attrs[METADATA_ATTRIBUTE] = card.to_json()
+
+
+def _card_in_config(text) -> ModelCard | None:
+    config = json.loads(text) if text is not None else None
+    card = (config.get("config") or {}).get("card") if isinstance(config, dict) else None
+    return ModelCard.from_dict(card) if card is not None else None
 
 
 def read_card(path) -> ModelCard | None:
     """The model card stored in a `.keras` or `.h5` file, without loading the model.
+
+    Reads the card in the model's config, or where files of the earlier layout kept it.
 
     Example:
         >>> read_card("/tmp/tags.keras").head("tags").kind
@@ -76,13 +79,16 @@ def read_card(path) -> ModelCard | None:
     path = Path(path)
     if _model_format(path) == "keras":
         with zipfile.ZipFile(path) as archive:
-            if METADATA_ENTRY not in archive.namelist():
-                return None
-            text = archive.read(METADATA_ENTRY)
+            names = archive.namelist()
+            card = _card_in_config(archive.read("config.json")) if "config.json" in names else None
+            legacy = archive.read(METADATA_ENTRY) if METADATA_ENTRY in names else None
     else:
         with h5py.File(path, "r") as f:
-            text = f.attrs.get(METADATA_ATTRIBUTE)
-    return ModelCard.from_json(text) if text is not None else None
+            card = _card_in_config(f.attrs.get("model_config"))
+            legacy = f.attrs.get(METADATA_ATTRIBUTE)
+    if card is None and legacy is not None:
+        card = ModelCard.from_json(legacy)
+    return card
 
 
 def read_metadata(path) -> dict | None:
@@ -127,24 +133,16 @@ def save_model(model: keras.Model, path, card=False) -> None:
     """
     path = Path(path)
     fmt = _model_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_abandoned_partials(path)
-    temporary, full = partial_path(path, ""), partial_path(path, ".full")
-    try:
-        model_card = card_of(model, infer=False)
+    with writing(path) as temporary:
         if fmt == "keras":
             model.save(temporary)
-            if model_card is not None:
-                _append_keras_card(temporary, model_card)
         else:
-            # What model.save() runs for .h5, without its warning that .h5 is legacy: the user chose it.
-            legacy_h5_format.save_model_to_hdf5(model, str(full))
-            _copy_h5_without_optimizer(full, temporary, model_card)
-        os.chmod(temporary, 0o666 & ~umask())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-        full.unlink(missing_ok=True)
+            full = partial_path(path, ".full")
+            try:
+                keras2_compat.save_h5(model, full)
+                _copy_h5_without_optimizer(full, temporary)
+            finally:
+                full.unlink(missing_ok=True)
     if card:
         from zoo.io.model_card import write_model_card
 
@@ -215,9 +213,8 @@ def load_model(
         compile: Restore the training configuration saved with the model.
         custom_objects: Extra custom classes or functions the file needs.
         max_bytes: For `.h5` files, the most bytes their datasets may declare
-            in all. None: the larger of 16 times the file's size and a quarter
-            of the available memory (see `default_h5_limit`); raise it to load
-            a trusted file that declares more.
+            in all. None: 16 times the file's size (see `default_h5_limit`);
+            raise it to load a trusted file that declares more.
 
     Returns:
         The model; `zoo.model_info(model)` describes its heads.
@@ -256,7 +253,8 @@ def load_model(
         model = _load_keras2_h5(path, compile, custom_objects, error)
     if fmt == "h5" and compile:
         _rebuild_mismatched_optimizer(model, path)
-    card = read_card(path)
-    if card is not None:
-        set_card(model, card)
+    if card_of(model, infer=False) is None:
+        card = read_card(path)  # a file of the earlier layout: the card beside the model's config
+        if card is not None:
+            set_card(model, card)
     return model

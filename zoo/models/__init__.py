@@ -18,12 +18,4 @@ Example:
 
 from zoo._lazy import submodule_getattr
 
-# The names of the former `zoo.models` module, zoo.models.architectures's now, still importable from here.
-__getattr__ = submodule_getattr(__name__, "zoo.models.architectures", (
-    "Architecture",
-    "MODELS",
-    "build",
-    "describe_models",
-    "freeze_pretrained",
-    "register_model",
-))
+__getattr__ = submodule_getattr(__name__)

@@ -16,7 +16,7 @@ import keras
 from keras import layers
 
 from zoo.models.backbones import build_backbone, resolve_weights
-from zoo.models.card import ModelCard, Pretrained, set_card
+from zoo.models.card import ModelCard, Pretrained, ZooModel
 from zoo.models.heads import Head
 from zoo.models.metadata import heads_of
 
@@ -109,12 +109,11 @@ def build_shared_trunk(
         colour = layers.Identity(name="colour")(ColourHistogram(name="colour_histogram")(inputs))
     outputs = {h.name: h.build(layers.Concatenate(name=f"{h.name}_with_colour")([x, colour])
                                if h.name in colour_heads else x) for h in heads}
-    model = keras.Model(inputs, outputs, name=name)
-    set_card(model, ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name, backbone=backbone,
-                              branches={trunk.name: backbone},
-                              feature_layers=["pool"] + (["colour"] if colour_heads else []),
-                              pretrained={trunk.name: Pretrained.from_dict(start)}))
-    return model
+    card = ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name, backbone=backbone,
+                     branches={trunk.name: backbone},
+                     feature_layers=["pool"] + (["colour"] if colour_heads else []),
+                     pretrained={trunk.name: Pretrained.from_dict(start)})
+    return ZooModel(inputs, outputs, name=name, card=card)
 
 
 def build_branches(
@@ -178,12 +177,10 @@ def build_branches(
             f"{head.name}_neck",
         )
         outputs[head.name] = head.build(x)
-    model = keras.Model(inputs, outputs, name=name)
     backbone_by_head = {h.name: _per_head(backbones, h.name, "backbones") for h in heads}
-    set_card(model, ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name,
-                              backbone=backbone_by_head, branches=branches,
-                              feature_layers=[f"{h.name}_pool" for h in heads], pretrained=pretrained))
-    return model
+    card = ModelCard(heads=list(heads), input_shape=list(input_shape), architecture=name, backbone=backbone_by_head,
+                     branches=branches, feature_layers=[f"{h.name}_pool" for h in heads], pretrained=pretrained)
+    return ZooModel(inputs, outputs, name=name, card=card)
 
 
 def compile_model(

@@ -3,8 +3,13 @@
 A `ModelCard` holds the heads (classes, kinds, thresholds), input shape,
 architecture, backbones and where their weights came from, the training plan
 and the best checkpoint value. Builders write it once; code reads it by
-attribute; `ModelCard.to_json` and `ModelCard.from_json` are its one
-serialization, used on models and in `.keras`, `.h5` and exported files.
+attribute; `ModelCard.to_dict` and `ModelCard.from_dict` are its one
+serialization, used in models' Keras configs and in exported files.
+
+A zoo model is a `ZooModel`: a Keras Functional model whose own config
+carries its card, so every Keras path keeps the labels (`keras.models.load_model`,
+`model.save`, `keras.models.clone_model`, `model.to_json`). Importing this
+module registers every custom Keras object a zoo model file needs.
 
 Example:
     >>> import zoo
@@ -18,19 +23,23 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
-import weakref
 from typing import Mapping
 
+import keras
+
+import zoo.models.colour  # noqa: F401  (registers the colour histogram layer a saved model may hold)
+import zoo.models.layers  # noqa: F401  (registers the custom layers a saved model holds)
+import zoo.training.losses  # noqa: F401  (registers the losses of a saved training configuration)
 from zoo.models.card_fields import (Best, Pretrained, checked_fields, fail, is_integer, is_list_of,
                                    names_dict)
 from zoo.models.heads import Head
 
 FORMAT_VERSION = 1
-# The attribute holding a model's card as JSON (a string, so Keras does not track it).
-# Each model's card as JSON (a fresh ModelCard per read, so no caller can change another's).
-_CARDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# The attribute holding the card on a model (set without Keras' attribute tracking).
+_ATTRIBUTE = "_zoo_card"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,15 +177,90 @@ class ModelCard:
         return cls.from_dict(json.loads(text))
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class ZooModel(keras.Model):
+    """A Keras Functional model that carries its `ModelCard` in its config.
+
+    Built like `keras.Model(inputs, outputs, name=...)`, plus `card`. Its
+    `get_config` holds the card as a dict under "card", so the labels travel
+    with every copy Keras makes of the model.
+
+    Args:
+        *args: `keras.Model`'s (`inputs`, `outputs`).
+        card: A `ModelCard`, or its dict (`ModelCard.to_dict`) as read from a config.
+        **kwargs: `keras.Model`'s (`name`, `trainable`).
+
+    Example:
+        >>> inputs = keras.Input((4,))
+        >>> model = ZooModel(inputs, {"tags": keras.layers.Dense(2, activation="sigmoid", name="tags")(inputs)},
+        ...                  card=ModelCard(heads=[Head("tags", ["a", "b"])], input_shape=[4]))
+        >>> copy = keras.models.model_from_json(model.to_json())
+        >>> type(copy).__name__, card_of(copy).head("tags").classes
+        ('ZooModel', ('a', 'b'))
+    """
+
+    def __init__(self, *args, card=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if card is None:
+            card = _card_of_tensors(self.outputs)  # `keras.models.clone_model` runs the graph, then the class
+        elif isinstance(card, str):
+            card = ModelCard.from_json(card)
+        elif not isinstance(card, ModelCard):
+            card = ModelCard.from_dict(card)
+        if card is not None:
+            set_card(self, card)
+
+    def _run_through_graph(self, *args, **kwargs):
+        outputs = super()._run_through_graph(*args, **kwargs)
+        card = getattr(self, _ATTRIBUTE, None)
+        if card is not None:
+            for tensor in keras.tree.flatten(outputs):
+                if isinstance(tensor, keras.KerasTensor):
+                    tensor._zoo_card = card
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        card = getattr(self, _ATTRIBUTE, None)
+        if card is not None:
+            config["card"] = card.to_dict()
+        return config
+
+
+def _card_of_tensors(tensors) -> ModelCard | None:
+    """The card of the model whose graph made these symbolic tensors, when they all share one."""
+    cards = {id(c): c for c in (getattr(t, "_zoo_card", None) for t in tensors)}
+    return next(iter(cards.values())) if len(cards) == 1 else None
+
+
+# Keras' .h5 writer names the model's class without its package.
+keras.saving.get_custom_objects().setdefault("ZooModel", ZooModel)
+
+
+def _become_zoo_model(model) -> bool:
+    """Turns a plain Functional model into a `ZooModel` in place (same layers, weights and compile state)."""
+    if isinstance(model, ZooModel):
+        return True
+    functional = type(model)
+    if functional.__name__ != "Functional" or not isinstance(model, keras.Model):
+        return False  # Sequential or subclassed: the card stays in memory only
+    if ZooModel.__bases__ != (functional,):
+        ZooModel.__bases__ = (functional,)  # what Keras itself does on a subclass's first Functional call
+    object.__setattr__(model, "__class__", ZooModel)
+    return True
+
+
 def set_card(model, card: ModelCard) -> None:
     """Attaches `card` to `model` (a keras.Model or a runtime model of an export).
 
-    The card is kept beside the model, not on it: nothing is added to a Keras
-    object, and the card goes when the model goes.
+    A Functional keras.Model becomes a `ZooModel` (in place: same layers, weights
+    and compile state), whose Keras config carries the card from then on.
     """
     if not isinstance(card, ModelCard):
         raise ValueError(f"`card` must be a zoo ModelCard. Received: card={card!r}")
-    _CARDS[model] = card.to_json()
+    if isinstance(model, keras.Model):
+        _become_zoo_model(model)
+    object.__setattr__(model, _ATTRIBUTE, card)
 
 
 def card_of(model, infer: bool = True) -> ModelCard | None:
@@ -189,15 +273,14 @@ def card_of(model, infer: bool = True) -> ModelCard | None:
             activation and width. False: return None instead.
 
     Example:
-        >>> import keras
         >>> inputs = keras.Input((8,))
         >>> plain = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="kind")(inputs))
         >>> card_of(plain).heads[0].kind, card_of(plain, infer=False)
         ('multiclass', None)
     """
-    raw = _CARDS.get(model)
-    if raw:
-        return ModelCard.from_json(raw)
+    card = getattr(model, _ATTRIBUTE, None)
+    if card is not None:
+        return copy.deepcopy(card)  # a copy, so no caller changes another's card
     return _inferred_card(model) if infer else None
 
 
@@ -218,4 +301,4 @@ def _inferred_card(model) -> ModelCard:
     return ModelCard(heads=heads, input_shape=[int(d) for d in model.input_shape[1:]])
 
 
-__all__ = ["Best", "FORMAT_VERSION", "ModelCard", "Pretrained", "card_of", "set_card"]
+__all__ = ["Best", "FORMAT_VERSION", "ModelCard", "Pretrained", "ZooModel", "card_of", "set_card"]

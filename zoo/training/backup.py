@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import warnings
 from pathlib import Path
@@ -23,6 +22,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+
+from zoo.io.atomic import replace, writing
 
 STATE_FILE = "state.json"
 WEIGHTS_FILE = "weights.weights.h5"
@@ -35,10 +36,8 @@ def _finite(value) -> float | None:
 
 def write_csv_atomically(frame: pd.DataFrame, path) -> None:
     """Writes a CSV beside `path` and moves it over `path` when complete."""
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.partial")
-    frame.to_csv(partial, index=False)
-    os.replace(partial, path)
+    with writing(path) as temporary:
+        frame.to_csv(temporary, index=False)
 
 
 class RunBackup(keras.callbacks.Callback):
@@ -70,7 +69,8 @@ class RunBackup(keras.callbacks.Callback):
         self.rows.append({"epoch": epoch + 1, "stage": stage, **{k: _finite(v) for k, v in logs.items()}})
         state = {"epoch": epoch + 1, "rows": self.rows}
         if self.checkpoint is not None:
-            state.update(best=_finite(self.checkpoint.best), monitor=self.checkpoint.monitor)
+            best = self.checkpoint.best  # None before the first improvement
+            state.update(best=_finite(best) if best is not None else None, monitor=self.checkpoint.monitor)
         self._write(epoch + 1, state)
         if self.history_csv is not None:
             write_csv_atomically(pd.DataFrame(self.rows), self.history_csv)
@@ -83,8 +83,7 @@ class RunBackup(keras.callbacks.Callback):
         self.model.save_weights(partial / WEIGHTS_FILE)
         (partial / STATE_FILE).write_text(json.dumps(state))  # written last: marks the backup complete
         final = self.folder / f"epoch-{epoch:05d}"
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(partial, final)
+        replace(partial, final)
         for older in self.folder.glob("epoch-*"):
             if older != final:
                 shutil.rmtree(older, ignore_errors=True)

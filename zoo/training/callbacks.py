@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from pathlib import Path
 
 import keras
@@ -152,8 +151,8 @@ class CompiledFigures:
         return {**{k: float(v) for k, v in figures.items()}, "loss": float(loss)}
 
 
-class SafeModelCheckpoint(keras.callbacks.Callback):
-    """Saves the model with `zoo.save_model` (atomic, metadata included).
+class SafeModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """Keras' `ModelCheckpoint`, saving with `zoo.save_model` (atomic, card included) and never NaN weights.
 
     Args:
         filepath: `.keras` or `.h5` path; may contain `{epoch}`.
@@ -161,42 +160,40 @@ class SafeModelCheckpoint(keras.callbacks.Callback):
         mode: "min", "max" or "auto" (max for accuracy/f1/auc/map/score keys).
         save_best_only: Save only when `monitor` improves.
         best: The best value so far (a resumed run passes the saved one, so
-            that a worse epoch never replaces the best model).
+            that a worse epoch never replaces the best model): Keras'
+            `initial_value_threshold`.
     """
 
     def __init__(self, filepath, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True,
                  best: float | None = None):
-        super().__init__()
         if mode not in ("min", "max", "auto"):
             raise ValueError(f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}")
         if mode == "auto":
             last = monitor.lower().rsplit("_", 1)[-1]  # a head may be named "scores": read the figure's own name
             mode = "min" if last in ("loss", "error") else "max" if any(
                 k in last for k in ("acc", "f1", "auc", "map", "match", "precision", "recall", "score")) else "min"
-        self.filepath, self.monitor, self.mode, self.save_best_only = str(filepath), monitor, mode, save_best_only
-        self.best = best if best is not None else (-math.inf if mode == "max" else math.inf)
+        super().__init__(str(filepath), monitor=monitor, mode=mode, save_best_only=save_best_only,
+                         initial_value_threshold=best)
         self.best_epoch = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def _save_model(self, epoch, batch, logs):
         logs = logs or {}
         if not np.isfinite(float(logs.get("loss", 0.0))):
-            return
-        path = self.filepath.format(epoch=epoch + 1)
-        if not self.save_best_only:
-            save_model(self.model, path)
-            return
-        if self.monitor not in logs:
+            return  # never save NaN weights
+        if self.save_best_only and self.monitor not in logs:
             raise KeyError(
                 f"SafeModelCheckpoint monitors {self.monitor!r}, which is not in the logs "
                 f"{sorted(logs)}. Received: monitor={self.monitor!r}"
             )
-        value = float(logs[self.monitor])
-        if (value > self.best) if self.mode == "max" else (value < self.best):
-            self.best, self.best_epoch = value, epoch + 1
+        path = self._get_file_path(epoch, batch, logs)
+        if not self._should_save_model(epoch, batch, logs, path):
+            return
+        if self.save_best_only:
+            self.best, self.best_epoch = float(self.best), epoch + 1
             card = card_of(self.model, infer=False)
             if card is not None:  # saved with the model, so a resumed run knows the value to beat
-                set_card(self.model, dataclasses.replace(card, best=Best(self.monitor, value, epoch + 1)))
-            save_model(self.model, path)
+                set_card(self.model, dataclasses.replace(card, best=Best(self.monitor, self.best, epoch + 1)))
+        save_model(self.model, path)
 
 
 class StopOnNaN(keras.callbacks.Callback):

@@ -45,6 +45,10 @@ def holding(output: Path):
     with the process however the process ends (a kill included) and never needs
     cleaning up; the file names the process that holds it.
 
+    A block that fails before any model or checkpoint file is written removes
+    the folder, but only when this process created it and holds it: never a
+    folder that existed before, nor one another run holds.
+
     Raises:
         RunError: Another process holds `output`.
 
@@ -58,7 +62,12 @@ def holding(output: Path):
         ...
         zoo.training.run.RunError: another zoo train (process ...) is writing to --output ...
     """
-    output.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir()
+        created = True  # this process made the folder: nothing in it is anyone else's while it holds it
+    except FileExistsError:
+        created = False
     with open(output / LOCK_FILE, "a+") as handle:
         try:
             _lock(handle)
@@ -71,7 +80,16 @@ def holding(output: Path):
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        yield
+        try:
+            yield
+        except BaseException:
+            if created and not any(any(output.rglob(p)) for p in MODEL_FILE_PATTERNS):
+                shutil.rmtree(output, ignore_errors=True)  # under the hold: no other run writes there
+            raise
+
+
+# A failed run keeps a folder holding one of these (a checkpoint is work).
+MODEL_FILE_PATTERNS = ("*.keras", "*.h5", "*.hdf5")
 
 
 def _lock(handle) -> None:

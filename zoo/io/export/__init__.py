@@ -21,7 +21,9 @@ from pathlib import Path
 
 import keras
 
-from zoo.io.export.common import FORMATS, QUANTIZATIONS, ExportError, check_format, replace, temporary_path
+from zoo.io.atomic import write_text, writing
+from zoo.io.export.common import FORMATS, QUANTIZATIONS, ExportError, check_format
+from zoo.io.export_targets import check_export_target
 from zoo.io.export.runtimes import load_any, open_exported
 from zoo.io.export.writers import labels_path, write_litert, write_onnx, write_saved_model
 
@@ -33,9 +35,8 @@ def _copy_card(source: Path, destination: Path) -> list[Path]:
     for name in CARD_FILES:
         card, target = source.parent / name, destination.parent / name
         if card.is_file() and card.resolve() != target.resolve():
-            temporary = temporary_path(target)
-            shutil.copyfile(card, temporary)
-            replace(temporary, target)
+            with writing(target) as temporary:
+                shutil.copyfile(card, temporary)
             copied.append(target)
     return copied
 
@@ -44,7 +45,9 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
     """Exports a model with its label names for serving without zoo or Keras.
 
     The export is written beside `path` and moved onto it when complete, so an
-    existing export there is replaced whole or not at all. When `model_or_path`
+    earlier export there is replaced whole or not at all. Anything else at `path`
+    (a folder that no export wrote, a folder where a file goes) is refused by name
+    before any work. When `model_or_path`
     is a file with `MODEL_CARD.md`/`MODEL_CARD.json` beside it, they are copied
     beside the export.
 
@@ -64,6 +67,8 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
         ExportError: A layer uses operations the format's converter cannot
             convert (the layer and format are named).
         ImportError: The format needs the `export` extra (`pip install "keras-zoo[export]"`).
+        FileExistsError: `path` holds something that is not an earlier export in `format`.
+        PermissionError: The folder of `path` is not writable (`path` is named).
 
     Example:
         >>> import zoo
@@ -78,6 +83,7 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
             f"`quantize` must be None, or 'dynamic' with format='litert'. Received: quantize={quantize!r} "
             f"with format={format!r}"
         )
+    check_export_target(path, format)  # before any work
     if isinstance(model_or_path, keras.Model):
         model, source = model_or_path, None
     else:
@@ -86,24 +92,14 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
         source = Path(model_or_path)
         model = load_model(source, compile=False)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_path(path, ".tflite" if format == "litert" else "")
-    try:
+    with writing(path) as temporary:
         if format == "saved_model":
             write_saved_model(model, temporary)
         elif format == "onnx":
             write_onnx(model, temporary)
         else:
             card = write_litert(model, temporary, quantize)
-            labels = temporary_path(labels_path(path))
-            labels.write_text(card.to_json(indent=1))
-            replace(labels, labels_path(path))
-        replace(temporary, path)
-    finally:
-        if temporary.is_dir():
-            shutil.rmtree(temporary)
-        else:
-            temporary.unlink(missing_ok=True)
+            write_text(labels_path(path), card.to_json(indent=1))
     if source is not None:
         _copy_card(source, path)
     return path

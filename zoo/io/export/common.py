@@ -1,4 +1,4 @@
-"""What every export format shares: the serving model, errors, atomic writes.
+"""What every export format shares: the serving model and errors.
 
 Example:
     >>> from zoo.io.export.common import check_format
@@ -9,11 +9,7 @@ Example:
 from __future__ import annotations
 
 import importlib
-import os
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
 import keras
 
@@ -94,40 +90,3 @@ def conversion_error(model: keras.Model, format: str, ops, text: str) -> ExportE
         f"have no {format} equivalent (Python callbacks never have one; rewrite the layer with Keras or "
         f"TensorFlow operations). Received: format={format!r}"
     )
-
-
-def replace(temporary: Path, path: Path) -> None:
-    """Moves a finished file or folder onto `path`, replacing what was there.
-
-    Files are swapped with one `os.replace`. A folder cannot replace a folder in
-    one step: the old one is first renamed aside, then deleted once the new one
-    is in place.
-    """
-    if not temporary.is_dir():
-        if path.is_dir():
-            shutil.rmtree(path)
-        os.replace(temporary, path)
-        return
-    if not path.exists():
-        os.replace(temporary, path)
-        return
-    aside = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old."))
-    aside.rmdir()
-    os.replace(path, aside)
-    try:
-        os.replace(temporary, path)
-    except OSError:
-        os.replace(aside, path)
-        raise
-    if aside.is_dir():
-        shutil.rmtree(aside)
-    else:
-        aside.unlink()
-
-
-def temporary_path(path: Path, suffix: str = "") -> Path:
-    """A fresh name beside `path` (not created), ending in `suffix`."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(handle)
-    os.unlink(name)
-    return Path(name)
