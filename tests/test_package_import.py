@@ -1,4 +1,4 @@
-"""`import zoo` is light; zoo's custom Keras objects are registered by every module that loads models."""
+"""`import zoo` registers zoo's custom Keras objects, as does every module that loads models; the command stays light."""
 
 import subprocess
 import sys
@@ -16,8 +16,22 @@ def _run(code):
     return result.stdout.split()
 
 
-def test_import_zoo_does_not_import_keras():
-    assert _run("import sys, zoo; print('keras' in sys.modules, 'tensorflow' in sys.modules)") == ["False", "False"]
+def test_the_command_process_does_not_import_keras_until_a_subcommand_needs_it():
+    code = "import sys, zoo.cli.app; print('keras' in sys.modules, 'tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-m", "zoo", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "usage: zoo" in result.stdout
+    for argv0 in ("zoo", "/usr/local/bin/zoo"):  # as the console script starts it
+        assert _run(f"import sys; sys.argv[0] = {argv0!r}; {code.replace('import sys, ', 'import ')}") == ["False"] * 2
+    assert _run(code) == ["True", "True"]  # any other process: `import zoo` registers zoo's Keras objects
+
+
+def test_import_zoo_then_keras_loads_a_zoo_model_with_its_labels(tmp_path):
+    path = tmp_path / "m.keras"
+    _run(f"import zoo; zoo.save_model(zoo.build('multilabel_small', heads={{'tags': ['sea', 'sun']}}, "
+         f"input_shape=(32, 32, 3), weights=None), {str(path)!r})")
+    found = _run(f"import zoo, keras; m = keras.models.load_model({str(path)!r}); "
+                 "print(*zoo.model_info(m)['heads']['tags']['classes'])")
+    assert found == ["sea", "sun"]
 
 
 @pytest.mark.parametrize("imports", [

@@ -1,11 +1,10 @@
 """zoo: multi-label and multi-output image classification models for Keras 3.
 
-`import zoo` does not import Keras: the package's Keras-based modules load on the first use of
-a function or class such as `zoo.build`, or at once when Keras is imported already;
-`zoo.<module>` imports that module. So `zoo --help`, `zoo list` and argument errors answer
-without importing TensorFlow. Every module that can load a model (`zoo.models.card` and all
-that import it) registers the custom Keras objects a zoo model file needs, so
-`keras.models.load_model` reads zoo models, labels included, once one of them is imported.
+`import zoo` imports Keras and registers every custom Keras object a zoo model file needs, so
+`import zoo, keras; keras.models.load_model(path)` reads a zoo model with its labels; so does
+every module that can load a model (`zoo.models.card` and all that import it). The `zoo`
+command's own process is the exception: it imports Keras only for the subcommands that run
+it, so `zoo --help`, `zoo list` and argument errors answer without importing TensorFlow.
 
 Example:
     >>> import zoo
@@ -91,8 +90,25 @@ def _load_package() -> None:
         raise
 
 
-if "keras" in _sys.modules:
-    _load_package()  # Keras is loaded already: registering zoo's objects costs little more
+def _in_command_process() -> bool:
+    """True in the `zoo` command's own process (its script, `python -m zoo` or `-m zoo.cli`).
+
+    The command imports Keras only for the subcommands that run it, so that `zoo --help`,
+    `zoo list` and argument errors answer at once.
+    """
+    argv = list(getattr(_sys, "orig_argv", _sys.argv))
+    if "-m" in argv[:-1] and argv[argv.index("-m") + 1] in ("zoo", "zoo.cli"):
+        return True
+    return _os.path.splitext(_os.path.basename(_sys.argv[0] if _sys.argv else ""))[0] == "zoo"
+
+
+if "keras" in _sys.modules or not _in_command_process():
+    # Like keras_hub: zoo's Keras objects are registered as the package is imported, so that
+    # `import zoo, keras; keras.models.load_model(path)` reads a zoo model with its labels.
+    try:
+        _load_package()
+    except Exception:  # noqa: BLE001  (Keras missing or broken: `zoo.<name>` raises the error on use)
+        pass
 
 
 def __getattr__(name):

@@ -33,7 +33,7 @@ def add_parser(commands) -> None:
     audit.add_argument("--epochs", type=int, default=8, help="epochs of each training run (--backbone none)")
     audit.add_argument("--allow-empty", action="store_true",
                        help="images without any label are valid negatives of multilabel heads")
-    audit.add_argument("--seed", type=int, default=0)
+    audit.add_argument("--seed", type=int, default=0, help="seed of the folds (default: %(default)s)")
     audit.add_argument("--on-error", choices=ON_ERROR, default="raise", help="unreadable images and bad labels")
     audit.set_defaults(run=run)
 
