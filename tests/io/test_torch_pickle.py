@@ -181,3 +181,27 @@ def test_broken_files_are_named(tiny_state_dict, tmp_path, monkeypatch):
     write_legacy(outside, {"w": _Tensor(storage, 1, (4,), (1,))}, [storage], monkeypatch)
     with pytest.raises(UnsafePickleError, match="does not fit its storage '0' of 2 elements"):
         read_legacy_state_dict(outside)
+
+
+def _global_then_build(module, name, state):
+    """A protocol-2 pickle that loads the global `module.name`, then BUILDs `state` onto it."""
+    return (b"\x80\x02c" + f"{module}\n{name}\n".encode() + pickle.dumps(state, protocol=2)[2:-1] + b"b.")
+
+
+# Each would change the reader for every later file: a storage type's element type, the defaults of the
+# tensor rebuilder (a legitimate call then lacks `metadata`), the attributes of the dict type.
+@pytest.mark.parametrize("module, name, state", [
+    ("torch", "FloatStorage", {"dtype": "x"}),
+    ("torch", "LongStorage", (None, {"dtype": "x"})),
+    ("torch._utils", "_rebuild_tensor_v2", (None, {"__defaults__": ()})),
+    ("collections", "OrderedDict", (None, {"fromkeys": None})),
+])
+def test_a_file_cannot_change_the_reader_for_later_files(module, name, state, tiny_state_dict, tmp_path):
+    path, expected = tiny_state_dict
+    crafted = tmp_path / "crafted.pth"
+    crafted.write_bytes(_global_then_build(module, name, state))
+    with pytest.raises(UnsafePickleError, match=f"{crafted}.*{module}.{name}"):
+        read_legacy_state_dict(crafted)
+    state_dict = read_legacy_state_dict(path)
+    for key, array in expected.items():
+        np.testing.assert_array_equal(state_dict[key], array, err_msg=key)

@@ -10,7 +10,8 @@ a persistent id `("storage", storage_type, key, location, size, view_metadata)`.
 
 Every pickle is read by an unpickler that knows only the handful of globals a state dict
 needs (`collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` and the float and
-integer storage types), each mapped to a stand-in defined here; any other global is refused
+integer storage types), each mapped to a stand-in defined here whose state a pickle cannot set
+(so one file cannot change how later files are read); any other global is refused
 by name before anything runs.
 
 Example:
@@ -42,27 +43,54 @@ class UnsafePickleError(pickle.UnpicklingError):
     """The file is not a plain legacy state dict: a refused global, or a broken layout."""
 
 
-class _StorageType:
+class _Sealed:
+    """A stand-in a pickle may call or read but never change: its state cannot be set (BUILD).
+
+    Without this a file could change the module-level stand-ins, and with them every later read.
+    """
+
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        raise UnsafePickleError(f"refused to change {self!r}: a state dict never sets an object's state")
+
+
+class _StorageType(_Sealed):
     """Stands in for `torch.FloatStorage` and friends: just the element type."""
+
+    __slots__ = ("name", "dtype")
 
     def __init__(self, name: str):
         self.name = name
         self.dtype = np.dtype(STORAGE_DTYPES[name])
 
+    def __repr__(self):
+        return f"torch.{self.name}"
 
-class _Storage:
+
+class _Storage(_Sealed):
     """One storage: filled from the raw bytes after the pickles."""
+
+    __slots__ = ("key", "dtype", "size", "data")
 
     def __init__(self, key: str, storage_type: _StorageType, size: int):
         self.key, self.dtype, self.size = key, storage_type.dtype, size
         self.data: np.ndarray | None = None
 
+    def __repr__(self):
+        return f"the storage {self.key!r}"
 
-class _Tensor:
+
+class _Tensor(_Sealed):
     """A tensor waiting for its storage's bytes."""
+
+    __slots__ = ("storage", "offset", "size", "stride")
 
     def __init__(self, storage, offset, size, stride):
         self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+
+    def __repr__(self):
+        return f"a tensor of {self.storage!r}"
 
     def to_numpy(self) -> np.ndarray:
         data = self.storage.data
@@ -80,12 +108,23 @@ class _Tensor:
         return np.array(view)
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
-                       metadata=None):
+class _RebuildTensor(_Sealed):
     """Stands in for `torch._utils._rebuild_tensor_v2`: records where the tensor lies."""
-    if not isinstance(storage, _Storage):
-        raise UnsafePickleError(f"a tensor's storage must be a persistent storage. Received: {type(storage).__name__}")
-    return _Tensor(storage, int(storage_offset), size, stride)
+
+    __slots__ = ()
+
+    def __call__(self, storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+                 metadata=None):
+        if not isinstance(storage, _Storage):
+            raise UnsafePickleError(
+                f"a tensor's storage must be a persistent storage. Received: {type(storage).__name__}")
+        return _Tensor(storage, int(storage_offset), size, stride)
+
+    def __repr__(self):
+        return "torch._utils._rebuild_tensor_v2"
+
+
+_rebuild_tensor_v2 = _RebuildTensor()
 
 
 _ALLOWED = {
