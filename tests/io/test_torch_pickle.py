@@ -205,3 +205,11 @@ def test_a_file_cannot_change_the_reader_for_later_files(module, name, state, ti
     state_dict = read_legacy_state_dict(path)
     for key, array in expected.items():
         np.testing.assert_array_equal(state_dict[key], array, err_msg=key)
+
+
+def test_a_tensor_that_fails_to_convert_is_named_with_its_file(tmp_path, monkeypatch):
+    storage = _Storage("0", np.zeros(2, "float32"))
+    path = tmp_path / "scalar.pth"
+    write_legacy(path, {"w": _Tensor(storage, 5, (), ())}, [storage], monkeypatch)  # a scalar past its storage
+    with pytest.raises(UnsafePickleError, match=f"{path}: .*'w'"):
+        read_legacy_state_dict(path)

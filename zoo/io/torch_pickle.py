@@ -171,14 +171,28 @@ def _load(stream, storages, name):
         raise UnsafePickleError(f"{name} is not a readable legacy torch.save file: {error}") from None
 
 
-def _convert(value):
-    """Replaces each waiting tensor by its numpy array, through dicts, lists and tuples."""
+def _convert(value, where: str = ""):
+    """Replaces each waiting tensor by its numpy array, through dicts, lists and tuples.
+
+    Args:
+        value: What the state dict pickle held.
+        where: The key (path of keys) of `value`, for error messages.
+
+    Raises:
+        UnsafePickleError: A tensor cannot be read from its storage; the message names its key.
+    """
     if isinstance(value, _Tensor):
-        return value.to_numpy()
+        try:
+            return value.to_numpy()
+        except UnsafePickleError as error:
+            raise UnsafePickleError(f"tensor {where!r}: {error}") from None
+        except (ValueError, TypeError, IndexError, AttributeError, OverflowError, MemoryError) as error:
+            raise UnsafePickleError(f"tensor {where!r} cannot be read from its storage: {error}") from None
     if isinstance(value, dict):
-        return collections.OrderedDict((key, _convert(item)) for key, item in value.items())
+        return collections.OrderedDict(
+            (key, _convert(item, f"{where}.{key}" if where else str(key))) for key, item in value.items())
     if isinstance(value, (list, tuple)):
-        return type(value)(_convert(item) for item in value)
+        return type(value)(_convert(item, f"{where}[{index}]") for index, item in enumerate(value))
     return value
 
 
@@ -236,4 +250,7 @@ def read_legacy_state_dict(file) -> collections.OrderedDict:
         storage.data = np.frombuffer(raw, dtype=storage.dtype)
     if not isinstance(result, dict):
         raise UnsafePickleError(f"{name} holds a {type(result).__name__}, not a state dict")
-    return _convert(result)
+    try:
+        return _convert(result)
+    except UnsafePickleError as error:
+        raise UnsafePickleError(f"{name}: {error}") from None
