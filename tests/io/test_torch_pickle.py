@@ -4,6 +4,7 @@ import builtins
 import collections
 import os
 import pickle
+import re
 import struct
 import sys
 import types
@@ -212,4 +213,26 @@ def test_a_tensor_that_fails_to_convert_is_named_with_its_file(tmp_path, monkeyp
     path = tmp_path / "scalar.pth"
     write_legacy(path, {"w": _Tensor(storage, 5, (), ())}, [storage], monkeypatch)  # a scalar past its storage
     with pytest.raises(UnsafePickleError, match=f"{path}: .*'w'"):
+        read_legacy_state_dict(path)
+
+
+# Over a storage of 4 elements; each would pass a check of the last element's position alone, or
+# ask numpy for far more memory than the file holds ((10**6, 10**6) float32 is 4 TB).
+@pytest.mark.parametrize("offset, size, stride, reason", [
+    (0, (10**6, 10**6), (0, 0), "has 1000000000000 elements, its storage 4 from offset 0"),
+    (0, (8,), (0,), "has 8 elements, its storage 4 from offset 0"),
+    (0, (2, 2), (0, 1), "stride 0 on a dimension of size 2"),
+    (3, (2,), (1,), "has 2 elements, its storage 1 from offset 3"),
+    (0, (2, -2), (1, 1), "negative"),
+    (0, (2, 2), (2, -1), "negative"),
+    (0, (2, 2), (2,), "sizes and strides of different lengths"),
+    (0, (2.0, 2), (2, 1), "not integers"),
+    (0, (True, 2), (2, 1), "not integers"),
+])
+def test_a_tensor_larger_than_its_storage_is_refused_by_key(offset, size, stride, reason, tmp_path, monkeypatch):
+    storage = _Storage("0", np.arange(4, dtype="float32"))
+    path = tmp_path / "large.pth"
+    write_legacy(path, {"ok": _Tensor(storage, 0, (2, 2), (2, 1)), "big": _Tensor(storage, offset, size, stride)},
+                 [storage], monkeypatch)
+    with pytest.raises(UnsafePickleError, match=f"{path}: tensor 'big'.*" + re.escape(reason)):
         read_legacy_state_dict(path)

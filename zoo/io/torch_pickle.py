@@ -92,16 +92,37 @@ class _Tensor(_Sealed):
     def __repr__(self):
         return f"a tensor of {self.storage!r}"
 
+    def _layout_error(self, data: np.ndarray) -> str | None:
+        """Why the tensor cannot lie in its storage, or None: it must take no more elements than the
+        storage holds from its offset, so that reading it never allocates more than the file holds."""
+        size, stride, offset = self.size, self.stride, self.offset
+        if not all(type(n) is int for n in (*size, *stride, offset)):  # bool, float, str ... refused
+            return "its sizes, strides or offset are not integers"
+        if len(size) != len(stride):
+            return "it has sizes and strides of different lengths"
+        if offset < 0 or any(n < 0 for n in size) or any(s < 0 for s in stride):
+            return "its sizes, strides or offset are negative"
+        elements = int(np.prod(size, dtype=object)) if size else 1
+        available = max(len(data) - offset, 0)
+        if elements > available:
+            return f"it has {elements} elements, its storage {available} from offset {offset}"
+        for n, s in zip(size, stride):
+            if s == 0 and n > 1:
+                return f"it has stride 0 on a dimension of size {n}"
+        if elements and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= len(data):
+            return "its last element lies past the end of its storage"
+        return None
+
     def to_numpy(self) -> np.ndarray:
         data = self.storage.data
-        if not self.size:
-            return np.array(data[self.offset])
-        extent = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride)) + 1
-        if self.offset < 0 or any(s < 0 for s in self.stride) or (min(self.size) > 0 and extent > len(data)):
+        error = self._layout_error(data)
+        if error is not None:
             raise UnsafePickleError(
                 f"a tensor of size {self.size}, stride {self.stride} at offset {self.offset} does not fit "
-                f"its storage {self.storage.key!r} of {len(data)} elements"
+                f"its storage {self.storage.key!r} of {len(data)} elements: {error}"
             )
+        if not self.size:
+            return np.array(data[self.offset])
         view = np.lib.stride_tricks.as_strided(
             data[self.offset:], shape=self.size, strides=[s * data.itemsize for s in self.stride]
         )
@@ -118,7 +139,7 @@ class _RebuildTensor(_Sealed):
         if not isinstance(storage, _Storage):
             raise UnsafePickleError(
                 f"a tensor's storage must be a persistent storage. Received: {type(storage).__name__}")
-        return _Tensor(storage, int(storage_offset), size, stride)
+        return _Tensor(storage, storage_offset, size, stride)
 
     def __repr__(self):
         return "torch._utils._rebuild_tensor_v2"
