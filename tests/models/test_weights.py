@@ -126,3 +126,61 @@ def test_weights_command_says_what_is_installed_and_where_from_quickly_without_t
     converted.write_bytes(b"changed")
     result = subprocess.run([sys.executable, "-m", "zoo", "weights"], capture_output=True, text=True)
     assert f"corrupt: Converted weight file {converted} is corrupt" in result.stdout
+
+
+@pytest.fixture
+def quick_converter(monkeypatch):
+    """The efficientnet_lite0 record with a converter that writes the state dict's key names (no Keras),
+    and the calls it received."""
+    import types
+
+    calls = []
+
+    def convert_weights(state_dict, path):
+        calls.append(path)
+        Path(path).write_text("\n".join(state_dict))
+
+    module = types.ModuleType("zoo_quick_converter")
+    module.convert_weights = convert_weights
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return {**weights.find_record("efficientnet_lite0"), "converter": module.__name__}, calls
+
+
+def test_converted_file_follows_the_umask(weights_dir, quick_converter):
+    import os
+
+    record, _ = quick_converter
+    previous = os.umask(0o027)
+    try:
+        path = weights.convert(record)
+    finally:
+        os.umask(previous)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o640)
+    assert "_conv_stem.weight" in path.read_text().split()
+    assert sorted(p.name for p in weights_dir.iterdir()) == sorted([path.name, path.name + ".json"])
+
+
+def test_a_conversion_stopped_before_its_last_rename_is_converted_again_without_a_warning(
+        weights_dir, quick_converter, monkeypatch):
+    import os
+    import warnings
+
+    record, calls = quick_converter
+    real_replace, renames = os.replace, []
+
+    def stops_at_the_second_rename(source, destination):
+        renames.append(destination)
+        if len(renames) == 2:
+            raise KeyboardInterrupt("stopped")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", stops_at_the_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        weights.convert(record)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert weights.locate(record) is None  # no file without its record, so nothing looks corrupt
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = weights.converted(record)
+    assert len(calls) == 2 and path == weights_dir / record["file_name"]
+    assert weights.locate(record) == path

@@ -28,7 +28,6 @@ import importlib
 import importlib.util
 import json
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -305,8 +304,9 @@ def locate_converted(record: dict) -> Path | None:
 def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
     """Converts a record's source file into `folder` (default `cache_dir()`), with its hash record.
 
-    The file is written under a temporary name and renamed, so a reader never sees half a
-    file; then `<file>.json` records its SHA-256, the source's and the time the conversion took.
+    Its record `<file>.json` (the file's SHA-256, the source's and the time the conversion
+    took) is written first, then the file, under a temporary name renamed into place: a reader
+    never sees half a file, nor a file without its record. Both follow the umask.
 
     Returns:
         The converted file's path.
@@ -315,36 +315,28 @@ def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
     source_sha256 = _check_source(source, record)
     folder = Path(folder) if folder is not None else cache_dir()
     target = folder / record["file_name"]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(suffix=".weights.h5", prefix=".converting-", dir=folder)
-        os.close(handle)
-    except OSError as error:
-        raise WeightsNotFoundError(
-            f"Cannot write the converted {record['backbone']} weights into {folder} ({error}). "
-            f"Set {WEIGHTS_DIR_ENV} to a writable folder."
-        ) from None
+    from zoo.io.atomic import write_text, writing
     from zoo.io.torch_pickle import read_legacy_state_dict
 
-    start = time.perf_counter()
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            temporary = stack.enter_context(writing(target, suffix=".weights.h5"))  # Keras needs the suffix
+        except OSError as error:
+            raise WeightsNotFoundError(
+                f"Cannot write the converted {record['backbone']} weights into {folder} ({error}). "
+                f"Set {WEIGHTS_DIR_ENV} to a writable folder."
+            ) from None
+        start = time.perf_counter()
         converter = importlib.import_module(record["converter"])
-        converter.convert_weights(read_legacy_state_dict(source), temporary)
-        digest = file_hash(temporary, "sha256")
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a cache is readable like any download
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    sidecar = {
-        "file_name": record["file_name"], "sha256": digest, "source": str(source), "source_sha256": source_sha256,
-        "source_package": record["source"]["package"], "license": record.get("license", ""),
-        "converted": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - start, 2),
-    }
-    partial = _sidecar(target).with_name(f".{_sidecar(target).name}.{os.getpid()}")
-    partial.write_text(json.dumps(sidecar, indent=2) + "\n")
-    os.replace(partial, _sidecar(target))
+        converter.convert_weights(read_legacy_state_dict(source), str(temporary))
+        sidecar = {
+            "file_name": record["file_name"], "sha256": file_hash(temporary, "sha256"), "source": str(source),
+            "source_sha256": source_sha256, "source_package": record["source"]["package"],
+            "license": record.get("license", ""),
+            "converted": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - start, 2),
+        }
+        write_text(_sidecar(target), json.dumps(sidecar, indent=2) + "\n")
     return target
 
 
