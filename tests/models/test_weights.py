@@ -184,3 +184,21 @@ def test_a_conversion_stopped_before_its_last_rename_is_converted_again_without_
         path = weights.converted(record)
     assert len(calls) == 2 and path == weights_dir / record["file_name"]
     assert weights.locate(record) == path
+
+
+def test_locate_checks_the_first_copy_found_with_the_check_given(weights_dir, tmp_path):
+    cache = tmp_path / "keras_home" / "models"
+    cache.mkdir(parents=True)
+    lite = weights.find_record("efficientnet_lite0")
+    vgg = weights.find_record("vgg16")
+    for record in (lite, vgg):
+        for folder in (weights_dir, cache):
+            (folder / record["file_name"]).write_bytes(b"a copy")
+    with pytest.raises(ValueError, match=f"{weights_dir / lite['file_name']} has no readable record"):
+        weights.locate(lite)  # by default a converted copy is checked against its record
+    with pytest.raises(ValueError, match=f"Weight file {weights_dir / VGG_FILE} is corrupt"):
+        weights.locate(vgg)  # a published one against the manifest's hash
+    for record in (lite, vgg):
+        checked = []
+        found = weights.locate(record, check=lambda path, record: checked.append(path))
+        assert found == weights_dir / record["file_name"] and checked == [found]

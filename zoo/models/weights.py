@@ -136,14 +136,24 @@ def check_hash(path: str | os.PathLike, record: dict) -> None:
         )
 
 
-def locate(record: dict) -> Path | None:
-    """The first local copy of a record's file, hash-checked, or None."""
-    if "source" in record:
-        return locate_converted(record)
+def locate(record: dict, check=None) -> Path | None:
+    """The first local copy of a record's file in `search_dirs()`, checked, or None.
+
+    Args:
+        record: A manifest record.
+        check: Called as `check(path, record)` on the copy found; it raises ValueError (or
+            returns) as it sees fit. Default: the hash check of a published file, the check
+            against its `<file>.json` record of a converted one.
+
+    Raises:
+        ValueError: A copy exists but fails its check (named in the message).
+    """
+    if check is None:
+        check = _check_converted if "source" in record else check_hash
     for folder in search_dirs():
         candidate = folder / record["file_name"]
         if candidate.is_file():
-            check_hash(candidate, record)
+            check(candidate, record)
             return candidate
     return None
 
@@ -287,20 +297,6 @@ def _check_converted(path: Path, record: dict) -> None:
                          f"{sidecar} records {expected}.")
 
 
-def locate_converted(record: dict) -> Path | None:
-    """The first converted copy of a record's file in `search_dirs()`, hash-checked, or None.
-
-    Raises:
-        ValueError: A copy exists but does not match its record (named in the message).
-    """
-    for folder in search_dirs():
-        candidate = folder / record["file_name"]
-        if candidate.is_file():
-            _check_converted(candidate, record)
-            return candidate
-    return None
-
-
 def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
     """Converts a record's source file into `folder` (default `cache_dir()`), with its hash record.
 
@@ -360,6 +356,29 @@ def _conversion_lock(folder: Path, file_name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _check_or_convert_again(path: Path, record: dict) -> None:
+    """Checks a converted copy; one that fails is converted again in its folder, with a warning
+    (under the folder's lock, so that processes starting together convert once).
+
+    Raises:
+        ValueError: The copy fails its check and its folder cannot be written.
+    """
+    try:
+        _check_converted(path, record)
+        return
+    except ValueError:
+        pass
+    with _conversion_lock(path.parent, record["file_name"]):
+        try:  # another process may have just rewritten it
+            _check_converted(path, record)
+        except ValueError as error:
+            warnings.warn(f"{error} Converting it again.", stacklevel=5)
+            try:
+                convert(record, path.parent)
+            except WeightsNotFoundError:
+                raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
+
+
 def converted(record: dict) -> Path:
     """The converted file of a record: a hash-checked copy, else converted now (once).
 
@@ -367,25 +386,9 @@ def converted(record: dict) -> Path:
     naming it; where that folder cannot be written, the error names the file. Processes
     that start together wait for one conversion instead of each making their own.
     """
-    for folder in search_dirs():
-        candidate = folder / record["file_name"]
-        if not candidate.is_file():
-            continue
-        try:
-            _check_converted(candidate, record)
-            return candidate
-        except ValueError:
-            pass
-        with _conversion_lock(folder, record["file_name"]):
-            try:  # another process may have just rewritten it
-                _check_converted(candidate, record)
-                return candidate
-            except ValueError as error:
-                warnings.warn(f"{error} Converting it again.", stacklevel=3)
-                try:
-                    return convert(record, folder)
-                except WeightsNotFoundError:
-                    raise ValueError(f"{error} It cannot be rewritten there: delete it.") from None
+    found = locate(record, check=_check_or_convert_again)
+    if found is not None:
+        return found
     with _conversion_lock(cache_dir(), record["file_name"]):
         try:  # converted by another process while this one waited
             _check_converted(cache_dir() / record["file_name"], record)
@@ -415,7 +418,7 @@ def pretrained_installed(name: str, dataset: str = "imagenet") -> bool:
                 return True
             except WeightsNotFoundError:
                 pass
-        if any((folder / record["file_name"]).is_file() for folder in search_dirs()):
+        if locate(record, check=lambda path, record: None) is not None:  # found, not read
             return True
     return False
 
@@ -431,7 +434,7 @@ def describe(record: dict) -> list[str]:
             status = f"corrupt: {error}"
         return [f"  {record['backbone']:<18} {record['file_name']:<66} {status}"]
     try:
-        local = locate_converted(record)
+        local = locate(record)
         status = (f"converted: {local}" if local
                   else f"not converted yet: converted on first use into {cache_dir() / record['file_name']}")
     except ValueError as error:
