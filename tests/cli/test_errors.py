@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run_python(code):
+    """Runs `code` as the `zoo` console script's process is (its argv[0] is the script `zoo`)."""
+    code = "import sys\nsys.argv[0] = 'zoo'\n" + code
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 

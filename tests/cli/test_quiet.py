@@ -6,7 +6,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_silenced_stderr_hides_what_c_code_writes_and_gives_the_descriptor_back():
-    code = ("import os, sys\nfrom zoo.cli.quiet import silenced_stderr\nwith silenced_stderr():\n"
+    code = ("import os, sys\nsys.argv[0] = 'zoo'\nfrom zoo.cli.quiet import silenced_stderr\nwith silenced_stderr():\n"
             "    os.write(2, b'from C\\n')\n    print('from Python', file=sys.stderr)\n"
             "os.write(2, b'after\\n')\nprint('stdout stays')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -90,6 +90,7 @@ def test_missing_weights_path_is_named():
 
 
 WEIGHTS_COMMAND = """import sys, time
+sys.argv[0] = "zoo"  # as the console script's process
 start = time.perf_counter()
 from zoo.cli import main
 status = main(["weights"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from pathlib import Path
 
 from zoo.cli import audit, demo, evaluate, export, inspect, listing, predict, report, train, weights
 from zoo.cli.arguments import UsageError, validate_arguments
@@ -95,7 +96,10 @@ def interrupted_message(args, argv) -> str:
     import json
     import shlex
 
-    if args.command != "train" or not _is_chief(args):
+    from zoo.cli.workers import cluster_of
+
+    cluster = cluster_of(args) if args.command == "train" else None
+    if args.command != "train" or (cluster is not None and cluster["task"]["index"] != 0):
         return f"zoo {args.command}: interrupted"
     command = shlex.join(["zoo", *argv])
     kept = sorted(Path(args.output, "backup").glob("epoch-*/state.json"))

@@ -1,6 +1,7 @@
 """Atomic writes: a file or folder is written beside its destination and moved onto it when complete.
 
-Every file zoo writes goes through `writing` (or `write_text`): a reader sees the old
+Models, exports, model cards, checkpoints, backups and the training history go through
+`writing` (or `write_text`): a reader sees the old
 file or the new one, never half of one; the new file's permissions follow the umask
 like any new file's; a failed write leaves the destination as it was and removes its
 temporary, and the temporaries of a killed process are removed by the next write to the
