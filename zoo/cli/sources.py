@@ -2,6 +2,7 @@
 
 Example:
     >>> import argparse
+import warnings
     >>> parser = argparse.ArgumentParser()
     >>> add_source_arguments(parser)
     >>> args = parser.parse_args(["--folders", "clothing", "--separator", "_", "--heads", "color", "type"])
@@ -13,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,7 +74,9 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     elif args.voc:
         df = data.from_voc(args.voc, images_dir=args.images, head=name or "objects")
     else:
-        df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
+        with warnings.catch_warnings():  # said below, with every file named
+            warnings.filterwarnings("ignore", "Left out .* not images", data.DataWarning)
+            df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
         if df.attrs.get("not_images"):
             from zoo.data.errors import problem_list
             from zoo.data.image_files import NOT_AN_IMAGE
