@@ -2,7 +2,6 @@
 
 Example:
     >>> import argparse
-import warnings
     >>> parser = argparse.ArgumentParser()
     >>> add_source_arguments(parser)
     >>> args = parser.parse_args(["--folders", "clothing", "--separator", "_", "--heads", "color", "type"])
