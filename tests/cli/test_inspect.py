@@ -116,3 +116,29 @@ def test_inspect_refuses_word_combinations_read_as_classes(tmp_path):
     assert result.returncode == 1
     assert "16 of its 17 distinct values are combinations of 8 recurring words" in result.stderr
     assert "--delimiter ' '" in result.stderr
+
+
+@pytest.mark.slow
+def test_inspect_min_count_drops_rare_classes_before_the_split_as_train_does(tmp_path):
+    root = tmp_path / "animals"
+    rng = np.random.default_rng(2)
+    for folder, count in (("cat", 5), ("dog", 6), ("owl", 1)):
+        (root / folder).mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(root / folder / f"{i}.png")
+    result = _zoo("inspect", "--folders", root, "--min-count", "2", "--seed", "1", "--output", tmp_path / "out",
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "--min-count 2: " in result.stdout and "owl" in result.stdout
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df, _ = zoo.data.drop_rare_classes(zoo.data.from_folders(root), {"label": "multiclass"}, 2)
+        heads = zoo.data.heads_from_dataframe(df, {"label": "multiclass"})
+        train, validation = zoo.data.train_validation_split(zoo.data.validate(df, heads).rows, heads, 0.2, seed=1)
+    summary = json.loads((tmp_path / "out" / "data_summary.json").read_text())
+    assert summary["heads"]["label"]["classes"] == {
+        c: {"train": sum(train["label"] == (c,)), "validation": sum(validation["label"] == (c,))} for c in ("cat", "dog")}
+    usage = _zoo("inspect", "--help", cwd=tmp_path).stdout
+    assert "--min-count N" in usage and "drop classes with fewer than N images" in " ".join(usage.split())
+    refused = _zoo("inspect", "--folders", root, "--min-count", "0", cwd=tmp_path)
+    assert refused.returncode != 0 and "--min-count" in refused.stderr

@@ -2,13 +2,14 @@
 
 import contextlib
 import io
+import warnings
 
 import pandas as pd
 import pytest
 from PIL import Image
 
 import zoo
-from zoo.data import DataError, check_images, from_folders, validate
+from zoo.data import DataError, DataWarning, check_images, from_folders, validate
 from zoo.data.image_files import find_image_files
 
 
@@ -24,7 +25,11 @@ def _class_folders(root):
 
 def test_folders_and_predict_take_the_same_files_and_count_the_same_others(tmp_path):
     root = _class_folders(tmp_path / "clothing")
-    df = from_folders(root, heads=["color", "type"], separator="_")
+    with pytest.warns(DataWarning) as caught:
+        df = from_folders(root, heads=["color", "type"], separator="_")
+    assert [str(w.message) for w in caught] == [
+        f"Left out 1 file(s) that are not images (by name): {root / 'red_shirt' / 'notes.txt'}; "
+        "their list is in attrs['not_images']."]
     images, others = find_image_files(root)
     assert sorted(df["filename"]) == images and len(images) == 4
     assert df.attrs["not_images"] == others == [str(root / "red_shirt" / "notes.txt")]
@@ -47,7 +52,8 @@ def test_train_folders_says_it_skipped_the_text_file(tmp_path):
     root = _class_folders(tmp_path / "clothing")
     args = build_parser().parse_args(["train", "--folders", str(root), "--separator", "_", "--heads", "color", "type"])
     printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
+    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once, on the output
         df, kinds = load_source(args)
     assert len(df) == 4 and kinds == {"color": "multiclass", "type": "multiclass"}
     assert f"Skipped 1 file(s) that are not images:\n  {root / 'red_shirt' / 'notes.txt'}: not an image file" \

@@ -1,5 +1,7 @@
 """zoo.evaluation.audit: cross-fitted probabilities and cleanlab's ranking of the given labels."""
 
+import re
+
 import cleanlab.filter
 import cleanlab.multilabel_classification.filter
 import cleanlab.multilabel_classification.rank
@@ -175,3 +177,25 @@ def test_issues_are_ranked_within_their_head_and_a_class_of_one_image_is_named()
     assert result.issues.to_dict("list") == {"file": ["a", "d"], "head": ["color", "type"], "given": ["red", "shirt"],
                                              "suggested": ["blue", "dress"], "score": [0.1, 0.2], "rank": [1, 1]}
     assert result.alone("color") == ["b"] and result.alone("type") == []
+
+
+def test_an_unreadable_feature_cache_is_computed_again_with_a_warning_and_replaced_whole(tmp_path):
+    table, _ = colour_images(tmp_path, per_class=2, flipped=())
+    rows = zoo.data.from_dataframe(table, {"labels": "color"})
+    heads = zoo.data.heads_from_dataframe(rows, {"color": "multiclass"})
+    calls = []
+
+    def mean_colour(images):
+        calls.append(len(images))
+        return images.mean(axis=(1, 2))
+
+    cache = tmp_path / "out" / audit.FEATURES_FILE
+    _, features, _ = audit.image_features(rows, heads, mean_colour, directory=tmp_path, image_size=(8, 8), cache=cache)
+    cache.write_bytes(cache.read_bytes()[:40])  # as a killed write leaves it
+    with pytest.warns(UserWarning, match=re.escape(f"Cannot read the feature cache {str(cache)!r}")):
+        _, again, _ = audit.image_features(rows, heads, mean_colour, directory=tmp_path, image_size=(8, 8),
+                                           cache=cache)
+    np.testing.assert_array_equal(again, features)
+    assert sum(calls) == 12 and sorted(p.name for p in cache.parent.iterdir()) == [audit.FEATURES_FILE]
+    audit.image_features(rows, heads, mean_colour, directory=tmp_path, image_size=(8, 8), cache=cache)
+    assert sum(calls) == 12  # the cache written again is read back

@@ -99,3 +99,14 @@ def test_json_of_any_shape_renders_and_counts_show_as_integers():
     page = json_html({"heads": {"a": {"train": 3, "validation": 1}, "b": {"train": 2}}, "list": [{"x": 1}],
                       "deep": {"deeper": [[1, 2], {"k": None}]}})
     assert "<th>train</th>" in page and "<dt>deeper</dt>" in page and "<th>x</th>" in page
+
+
+def test_the_gallery_of_an_exported_model_shows_its_labels_without_grad_cams(run):
+    from zoo.io.export.runtimes import ExportedModel
+    from zoo.models.card import card_of
+
+    folder, made = run
+    exported = ExportedModel(folder / "model.onnx", card_of(made["model"]))  # no layers: no Grad-CAM
+    section = html_report.gallery_section(made["files"], made["predictions"], exported, count=4)
+    assert section.count('<div class="card"') == 4 and section.count("color: given") == 4
+    assert "Grad-CAM (" not in section and section.count('src="data:image/') == 4

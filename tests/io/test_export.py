@@ -262,3 +262,12 @@ def test_zoo_export_command_writes_the_export_and_copies_the_card(models, tmp_pa
     runtime = open_exported(output)
     _assert_close(runtime.predict(real_images), _keras_probabilities(models["two_branch"], real_images),
                   QUANTIZED_TOLERANCE)
+
+
+@pytest.mark.parametrize("name", ["m.TFLITE", "model"])
+def test_litert_export_to_a_path_not_ending_in_tflite_is_written_there(name, real_images, tmp_path):
+    model = _build("multilabel_small", [zoo.Head("tags", ["sea", "sun"])])
+    path = zoo.export(model, tmp_path / name, format="litert")
+    assert path == tmp_path / name and path.is_file() and not list(tmp_path.glob(".*"))  # no temporary left
+    runner = litert.Interpreter(model_path=str(path)).get_signature_runner()
+    _assert_close(runner(images=real_images), _keras_probabilities(model, real_images), FLOAT_TOLERANCE)

@@ -10,6 +10,7 @@ import pytest
 import zoo
 from tests.harness import assert_same_predictions
 from zoo.io import _keras2 as keras2_compat
+from zoo.models.card import ModelCard, set_card
 
 HEADS = {"color": ["black", "blue", "red"], "type": ["dress", "jeans", "shirt"]}
 
@@ -32,6 +33,18 @@ def test_thresholds_survive_save_and_load(tmp_path):
         zoo.save_model(model, tmp_path / f"m{suffix}")
         loaded = zoo.load_model(tmp_path / f"m{suffix}")
         assert zoo.model_info(loaded)["heads"]["tags"]["threshold"] == [0.2, 0.5, 0.8]
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_sequential_models_classes_and_thresholds_survive_save_and_load(suffix, tmp_path, images):
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(3, activation="sigmoid", name="tags")])
+    set_card(model, ModelCard((zoo.Head("tags", ["sea", "sun", "tree"], threshold=[0.2, 0.5, 0.8]),), (32, 32, 3)))
+    zoo.save_model(model, tmp_path / f"m{suffix}")
+    loaded = zoo.load_model(tmp_path / f"m{suffix}")
+    head = zoo.model_info(loaded)["heads"]["tags"]
+    assert (head["classes"], head["threshold"]) == (["sea", "sun", "tree"], [0.2, 0.5, 0.8])
+    assert_same_predictions(model, loaded, images)
 
 
 def test_failed_save_leaves_the_existing_file_intact(model, tmp_path, monkeypatch):

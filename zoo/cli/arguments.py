@@ -154,6 +154,7 @@ def _check_kinds_name_heads(args, heads: list[str] | None) -> None:
 def _check_inspect(args) -> None:
     heads = _check_source(args)
     _check_kinds_name_heads(args, heads)
+    _positive("--min-count", args.min_count)
     if not 0 < args.validation_split < 1:
         raise UsageError(f"--validation-split must be between 0 and 1. Received: --validation-split "
                          f"{args.validation_split}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.cli.sources import add_source_arguments
+from zoo.cli.sources import add_min_count_argument, add_source_arguments
 
 
 def add_parser(commands) -> None:
@@ -23,6 +23,7 @@ def add_parser(commands) -> None:
     inspect.add_argument("--seed", type=int, default=0, help="as zoo train (default: %(default)s)")
     inspect.add_argument("--allow-empty", action="store_true",
                          help="images without any label are valid negatives of multilabel heads")
+    add_min_count_argument(inspect)
     inspect.add_argument("--no-duplicates", action="store_true",
                          help="do not look for exact and near-duplicate images (each file is read once more)")
     inspect.add_argument("--output", default="zoo_inspect",
@@ -33,10 +34,11 @@ def add_parser(commands) -> None:
 
 def run(args) -> None:
     """`zoo inspect`: label source -> checks and planned split -> one screen of text and files in --output."""
-    from zoo.cli.sources import load_source
+    from zoo.cli.sources import drop_rare_classes, load_source
     from zoo.data.inspect import summarize
 
     df, kinds = load_source(args)
+    df = drop_rare_classes(args, df, kinds)  # before the checks and the split, as zoo train
     summary = summarize(df, kinds, directory=args.images, validation_split=args.validation_split,
                         stratify=not args.no_stratify, seed=args.seed, allow_empty=args.allow_empty,
                         not_images=df.attrs.get("not_images", ()), duplicates=not args.no_duplicates)

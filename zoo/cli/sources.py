@@ -13,11 +13,29 @@ Example:
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def add_min_count_argument(parser: argparse.ArgumentParser) -> None:
+    """Adds `--min-count N` (drop classes with fewer than N images), as `zoo train` and `zoo inspect` read it."""
+    parser.add_argument("--min-count", type=int, metavar="N", help="drop classes with fewer than N images")
+
+
+def drop_rare_classes(args, df: pd.DataFrame, heads) -> pd.DataFrame:
+    """`--min-count N`: the rows without the classes of fewer than N images (`heads`: heads or {head: kind}),
+    the classes dropped said on the output."""
+    from zoo import data
+
+    if not getattr(args, "min_count", None):
+        return df
+    df, dropped = data.drop_rare_classes(df, heads, args.min_count, allow_empty=getattr(args, "allow_empty", False))
+    print(f"--min-count {args.min_count}: {dropped}")
+    return df
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +90,9 @@ def load_source(args) -> tuple[pd.DataFrame, dict]:
     elif args.voc:
         df = data.from_voc(args.voc, images_dir=args.images, head=name or "objects")
     else:
-        df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
+        with warnings.catch_warnings():  # said below, with every file named
+            warnings.filterwarnings("ignore", "Left out .* not images", data.DataWarning)
+            df = data.from_folders(args.folders, heads=args.heads or ["label"], separator=args.separator)
         if df.attrs.get("not_images"):
             from zoo.data.errors import problem_list
             from zoo.data.image_files import NOT_AN_IMAGE
@@ -102,8 +122,7 @@ def checked_rows(args, df: pd.DataFrame, heads, output: Path | None = None) -> t
     from zoo.data.errors import problem_list
 
     if getattr(args, "min_count", None):
-        df, dropped = data.drop_rare_classes(df, heads, args.min_count, allow_empty=args.allow_empty)
-        print(f"--min-count {args.min_count}: {dropped}")
+        df = drop_rare_classes(args, df, heads)
         heads = data.heads_from_dataframe(df, {h.name: h.kind for h in heads})
     source = {"label_formats": df.attrs.get("label_formats", {}), "rows": len(df),
               "not_images": list(df.attrs.get("not_images", []))}

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from zoo.cli.choices import MIX_MODES, ON_ERROR, PRECISIONS, THRESHOLD_METRICS, TRAINING_LOSSES
-from zoo.cli.sources import add_source_arguments
+from zoo.cli.sources import add_min_count_argument, add_source_arguments
 from zoo.cli.workers import add_arguments as add_worker_arguments
 
 
@@ -55,7 +55,7 @@ def add_parser(commands) -> None:
     train.add_argument("--no-stratify", action="store_true", help="random instead of multi-label stratified split")
     train.add_argument("--allow-empty", action="store_true",
                        help="images without any label are valid negatives of multilabel heads")
-    train.add_argument("--min-count", type=int, metavar="N", help="drop classes with fewer than N images")
+    add_min_count_argument(train)
     train.add_argument("--precision", choices=PRECISIONS, default="float32",
                        help="mixed_bfloat16 for CPUs with AVX-512 BF16 or AMX and recent GPUs, mixed_float16 for "
                             "GPUs; weights and outputs stay float32 (default: %(default)s)")

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Sequence
@@ -22,8 +23,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from zoo.data.errors import DataError, problem_list
+from zoo.data.errors import DataError, DataWarning, capped, problem_list
 from zoo.data.tables import FILE_COLUMN, add_extension, check_columns, csv_line, read_table
+
+NAMES_SHOWN = 5  # files named in the warning about files that are not images
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -196,7 +199,8 @@ def from_folders(
 
     Only files named as images are read (see
     `zoo.data.image_files.is_image_name`, which `zoo predict` uses too); the
-    others are listed in `attrs["not_images"]` (dot files aside).
+    others are listed in `attrs["not_images"]` (dot files aside), and a
+    `DataWarning` gives their count and first names.
 
     Returns:
         The normalized DataFrame with absolute image paths.
@@ -222,4 +226,8 @@ def from_folders(
             rows.append({FILE_COLUMN: str(image), **{h: (p,) for h, p in zip(heads, parts)}})
     out = pd.DataFrame(rows, columns=[FILE_COLUMN, *heads])
     out.attrs["not_images"] = others
+    if others:
+        warnings.warn(f"Left out {len(others)} file(s) that are not images (by name): "
+                      f"{capped(others, limit=NAMES_SHOWN)}; their list is in attrs['not_images'].",
+                      DataWarning, stacklevel=2)
     return out

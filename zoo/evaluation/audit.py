@@ -303,6 +303,20 @@ def _batches(rows, heads, directory, image_size, batch_size, on_error, allow_emp
                      for images, labels in dataset)
 
 
+def _read_cache(cache, key: str):
+    """The features stored in `cache` under `key`, or None: another key, or a file that cannot be
+    read (e.g. left half-written by a killed run; a warning names it and the features are computed again)."""
+    import zipfile
+
+    try:
+        with open(cache, "rb") as handle, np.load(handle, allow_pickle=False) as stored:
+            return stored["features"] if str(stored["key"]) == key else None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        warnings.warn(f"Cannot read the feature cache {str(cache)!r} ({type(error).__name__}: {error}); "
+                      "computing the features again.", stacklevel=3)
+        return None
+
+
 def image_features(rows: pd.DataFrame, heads, extractor: Callable, directory=None, image_size=(224, 224),
                    batch_size: int = 32, on_error: str = "raise", allow_empty: bool = False,
                    cache: Path | None = None, name: str = "features"):
@@ -316,11 +330,10 @@ def image_features(rows: pd.DataFrame, heads, extractor: Callable, directory=Non
 
     paths = data.resolve_paths(rows, directory)
     key = _fingerprint(paths, name, image_size) if cache is not None else None
-    if cache is not None and Path(cache).is_file():
-        with np.load(cache, allow_pickle=False) as stored:
-            if str(stored["key"]) == key:
-                targets = data.encode(rows, heads, allow_empty=allow_empty).targets
-                return list(paths), stored["features"], targets
+    stored = _read_cache(cache, key) if cache is not None and Path(cache).is_file() else None
+    if stored is not None:
+        targets = data.encode(rows, heads, allow_empty=allow_empty).targets
+        return list(paths), stored, targets
     dataset, batches = _batches(rows, heads, directory, image_size, batch_size, on_error, allow_empty)
     features, targets = [], {h.name: [] for h in heads}
     for images, labels in batches:
@@ -330,8 +343,10 @@ def image_features(rows: pd.DataFrame, heads, extractor: Callable, directory=Non
     features = np.concatenate(features)
     targets = {name_: np.concatenate(parts) for name_, parts in targets.items()}
     if cache is not None and not dataset.skipped:
-        Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, key=np.str_(key), features=features)
+        from zoo.io.atomic import writing
+
+        with writing(cache) as temporary, open(temporary, "wb") as handle:
+            np.savez(handle, key=np.str_(key), features=features)
     return list(dataset.files), features, targets
 
 

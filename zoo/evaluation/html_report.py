@@ -204,9 +204,19 @@ def _gradcams(model, images: dict, predictions, chosen: list[int]) -> dict:
     return cams
 
 
+def _has_layers(model) -> bool:
+    """Whether `model` is a keras.Model, whose layers Grad-CAM reads (an export's runtime model has none)."""
+    if model is None:
+        return False
+    import keras
+
+    return isinstance(model, keras.Model)
+
+
 def gallery_section(files, predictions, model=None, roots=(), count: int = GALLERY_SIZE) -> str:
     """The `count` validation images with the highest loss, highest first, with given and predicted
-    labels per head and, with `model`, the Grad-CAM of each head's predicted class."""
+    labels per head and, with a keras.Model `model`, the Grad-CAM of each head's predicted class
+    (an exported model's runtime gets the labels alone)."""
     from zoo.data.encoding import decode_predictions
 
     chosen = most_wrong(predictions, count)
@@ -222,7 +232,7 @@ def gallery_section(files, predictions, model=None, roots=(), count: int = GALLE
         image = _read_image(paths[row], size) if paths[row] is not None else None
         if image is not None:
             images[row] = image
-    cams = _gradcams(model, images, predictions, chosen) if model is not None and images else {}
+    cams = _gradcams(model, images, predictions, chosen) if _has_layers(model) and images else {}
     if cams:
         from zoo.evaluation.explain import overlay
     given = {head.name: given_labels(head, targets) for head, targets, _ in predictions.by_head()}
@@ -250,8 +260,10 @@ def gallery_section(files, predictions, model=None, roots=(), count: int = GALLE
                      f'<div class="pair">{pictures}</div><div class="file">{rank}. {h.escape(shown)}</div>'
                      f"<div>loss {losses[row]:.3f}</div>{''.join(lines)}</div>")
     note = (f'<p class="note">The {len(chosen)} of {len(files)} validation images with the highest loss (summed '
-            "over heads), highest first. Beside each image: the Grad-CAM of the predicted class, where in the image "
-            "the model found its evidence. Some will be label mistakes rather than model mistakes.</p>")
+            "over heads), highest first. "
+            + ("Beside each image: the Grad-CAM of the predicted class, where in the image the model found its "
+               "evidence. " if cams else "")
+            + "Some will be label mistakes rather than model mistakes.</p>")
     return note + f'<div class="gallery">{"".join(cards)}</div>'
 
 

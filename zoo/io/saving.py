@@ -4,7 +4,8 @@ A zoo model (`zoo.models.card.ZooModel`) carries its card in its own Keras confi
 so `.keras` and `.h5` files are plain Keras files that keep the labels through
 `keras.models.load_model` too. Files of the earlier layout (the card as an extra
 `zoo_metadata.json` zip entry, or a `zoo_metadata` attribute of an `.h5` file's
-root group) and Keras 2 `.h5` files load through `load_model`.
+root group) and Keras 2 `.h5` files load through `load_model`. A Sequential or subclassed
+model, whose config cannot carry the card, is still saved with its card in that earlier layout.
 
 Example:
     >>> import zoo
@@ -30,7 +31,7 @@ from zoo.io import _keras2 as keras2_compat
 from zoo.io.file_checks import check_h5_size, check_keras_zip, check_max_bytes
 from zoo.io.atomic import writing
 from zoo.io.partials import partial_path
-from zoo.models.card import ModelCard, card_of, set_card
+from zoo.models.card import ModelCard, ZooModel, card_of, set_card
 
 # Where files of the earlier layout kept the card (read only).
 METADATA_ENTRY = "zoo_metadata.json"
@@ -102,6 +103,15 @@ def read_metadata(path) -> dict | None:
     return card.to_dict() if card is not None else None
 
 
+def _card_beside_config(model) -> ModelCard | None:
+    """The card of a model whose Keras config cannot carry it (Sequential or subclassed), or None.
+
+    Such a card is written where files of the earlier layout kept it, which `load_model` reads.
+    """
+    card = card_of(model, infer=False)
+    return card if card is not None and not isinstance(model, ZooModel) else None
+
+
 def save_model(model: keras.Model, path, card=False) -> None:
     """Saves `model` and its metadata (its model card) to a `.keras` or `.h5` file.
 
@@ -133,14 +143,21 @@ def save_model(model: keras.Model, path, card=False) -> None:
     """
     path = Path(path)
     fmt = _model_format(path)
+    beside = _card_beside_config(model)
     with writing(path) as temporary:
         if fmt == "keras":
             model.save(temporary)
+            if beside is not None:
+                with zipfile.ZipFile(temporary, "a") as archive:
+                    archive.writestr(METADATA_ENTRY, beside.to_json())
         else:
             full = partial_path(path, ".full")
             try:
                 keras2_compat.save_h5(model, full)
                 _copy_h5_without_optimizer(full, temporary)
+                if beside is not None:
+                    with h5py.File(temporary, "a") as f:
+                        f.attrs[METADATA_ATTRIBUTE] = beside.to_json()
             finally:
                 full.unlink(missing_ok=True)
     if card:

@@ -92,7 +92,8 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
         source = Path(model_or_path)
         model = load_model(source, compile=False)
     path = Path(path)
-    with writing(path) as temporary:
+    # Keras writes LiteRT only to a name ending in ".tflite", whatever the destination's name.
+    with writing(path, suffix=".tflite" if format == "litert" else None) as temporary:
         if format == "saved_model":
             write_saved_model(model, temporary)
         elif format == "onnx":
