@@ -32,7 +32,8 @@ The rules, in order:
    fine-tuning epochs within that share, with what such a short run pays once
    (reading and decoding the images, building each stage's step, the colour
    probe's pass and the final evaluation) measured and counted. Training still
-   stops only at the whole budget.
+   stops before a fine-tuning epoch that would run past that share
+   (`Plan.training_deadline`), unless the user fixed the size or the epochs.
 4. Colour (`zoo.training.colour_probe`): a head that a linear probe on a colour
    histogram predicts at least as well as one on the pretrained features gets
    the histogram beside them (`colour_heads`).
@@ -116,14 +117,22 @@ class Plan:
 
         None for a plan that holds no `seconds_before_training` (written before it was measured).
 
+        A pretrained plan (`deadline_share` in `measured`) ends at its share of the
+        budget, less the reserve, even when its epochs take longer than estimated.
+
         Example:
             >>> Plan((64, 64), 32, True, [], 600.0, 500.0, {"seconds_before_training": 40.0}).training_deadline()
             572.0
+            >>> Plan((64, 64), 32, True, [], 600.0, 250.0,
+            ...      {"seconds_before_training": 40.0, "deadline_share": 0.45}).training_deadline()
+            256.5
         """
         before = self.measured.get("seconds_before_training")
         if before is None:
             return None
-        return self.budget_seconds - (self.budget_seconds - before) * RESERVE
+        deadline = self.budget_seconds - (self.budget_seconds - before) * RESERVE
+        share = self.measured.get("deadline_share")  # a pretrained plan's share ends it sooner
+        return deadline if share is None else min(deadline, self.budget_seconds * share * (1 - RESERVE))
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (see `from_dict`)."""
@@ -331,6 +340,8 @@ def _pretrained_plan(train_images, validation_images, median_size, default_side,
     usable = max(min(usable, (budget_seconds + spent) * PRETRAINED_BUDGET_SHARE * (1 - RESERVE) - spent), 0.0)
     step, forward = (1.0, 1.0) if fine_tune_measured else (FROZEN_STEP_COST, FORWARD_COST)
     measured["fine_tune_measured"] = fine_tune_measured
+    if not epochs and image_size is None:  # the share decides: the run stops there too
+        measured["deadline_share"] = PRETRAINED_BUDGET_SHARE
     decode, start = measured["decode_per_image"], measured["stage_start"]
 
     def extraction(shape):  # once: the probe, the features of every image for the heads' stage, and the
