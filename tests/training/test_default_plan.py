@@ -59,6 +59,13 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
                         pretrained_boundaries={"scene": "block7"}, fine_tune_measured=True)
     assert later.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95 - 100
     assert plan.image_size == shape_for(224, 384 / 256)  # it fits: the backbone's own size
+    # The run stops at that share too, should its epochs take longer than estimated; not where the user
+    # fixed the input size or the epochs (then only the whole budget stops it).
+    plan.measured["seconds_before_training"] = 40.0
+    assert plan.training_deadline() == pytest.approx(600 * PRETRAINED_BUDGET_SHARE * 0.95)
+    fixed = choose_plan(**MEASURED, pretrained_boundaries={"scene": "block7"}, image_size=(128, 128))
+    fixed.measured["seconds_before_training"] = 40.0
+    assert fixed.training_deadline() == pytest.approx(600 - 560 * 0.05)
     text = "\n".join(plan.describe())
     assert "up to 100 epochs on features cached once" in text and "not improved for 2" in text
     # A tight budget: a smaller input first, then fewer fine-tuning epochs, never past the budget.
