@@ -49,22 +49,50 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
     assert (fine["name"], fine["trainable"]) == ("fine-tune", {"scene": "block7"})
     assert fine["learning_rate"] == pytest.approx(heads["learning_rate"] / 10)
     assert fine["epochs"] == fine_tune_epochs(1600) == 4
-    # The estimate: one forward pass over every image for the cache, then the fine-tuning epochs,
-    # within half the budget.
+    # The estimate: one forward pass over every image for the cache, then the fine-tuning epochs and
+    # the final evaluation's pass over the validation images, within the pretrained share of the budget.
     per_image = 4e-7 * plan.image_size[0] * plan.image_size[1] + 1e-3
-    assert plan.estimated_seconds == pytest.approx(2000 * per_image + 4 * (2000 * per_image + 0.5), abs=0.1)
+    assert plan.estimated_seconds == pytest.approx(2400 * per_image + 4 * (2000 * per_image + 0.5), abs=0.1)
     assert plan.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
     # What the run spent before planning counts against that half.
     later = choose_plan(**{**MEASURED, "budget_seconds": 500}, seconds_spent=100,
                         pretrained_boundaries={"scene": "block7"}, fine_tune_measured=True)
     assert later.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95 - 100
     assert plan.image_size == shape_for(224, 384 / 256)  # it fits: the backbone's own size
+    # The run stops at that share too, should its epochs take longer than estimated; not where the user
+    # fixed the input size or the epochs (then only the whole budget stops it).
+    plan.measured["seconds_before_training"] = 40.0
+    assert plan.training_deadline() == pytest.approx(600 * PRETRAINED_BUDGET_SHARE * 0.95)
+    fixed = choose_plan(**MEASURED, pretrained_boundaries={"scene": "block7"}, image_size=(128, 128))
+    fixed.measured["seconds_before_training"] = 40.0
+    assert fixed.training_deadline() == pytest.approx(600 - 560 * 0.05)
     text = "\n".join(plan.describe())
     assert "up to 100 epochs on features cached once" in text and "not improved for 2" in text
     # A tight budget: a smaller input first, then fewer fine-tuning epochs, never past the budget.
     tight = choose_plan(**{**MEASURED, "budget_seconds": 60}, pretrained_boundaries={"scene": "block7"},
                         fine_tune_measured=True)
     assert tight.image_size[0] < plan.image_size[0] and tight.estimated_seconds <= 60
+
+
+def test_the_pretrained_estimate_counts_what_a_short_run_pays_once():
+    """Reading and decoding the images (training images twice: the feature pass, then the fine-tuning's first
+    epoch; validation images once), building two stages' steps, the colour probe's pass over its sample."""
+    fixed = dict(MEASURED, budget_seconds=1200, pretrained_boundaries={"scene": "block7"}, fine_tune_measured=True,
+                 image_size=(224, 224))  # a budget where both fit every fine-tuning epoch
+    bare = choose_plan(**fixed)
+    once = choose_plan(**fixed, decode_per_image=0.01, stage_start=3.0, probe_images=400)
+    per_image = 4e-7 * 224 * 224 + 1e-3
+    extra = (400 + 2 * 1600 + 400) * 0.01 + 2 * 3.0 + 400 * per_image
+    assert once.estimated_seconds - bare.estimated_seconds == pytest.approx(extra, abs=0.1)
+    assert (once.measured["decode_per_image"], once.measured["stage_start"]) == (0.01, 3.0)
+    # Left to choose, the plan spends the same share: a smaller input or fewer fine-tuning epochs.
+    free = dict(fixed, budget_seconds=600, image_size=None)
+    chosen = choose_plan(**free, decode_per_image=0.01, stage_start=3.0, probe_images=400)
+    assert chosen.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
+    slower = choose_plan(**free, decode_per_image=0.05, stage_start=3.0, probe_images=400)
+    assert (slower.image_size[0] * slower.image_size[1] * slower.stages[1]["epochs"]
+            < chosen.image_size[0] * chosen.image_size[1] * chosen.stages[1]["epochs"])
+    assert slower.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
 
 
 def test_a_from_scratch_branch_beside_a_pretrained_one_keeps_the_classic_two_stages():

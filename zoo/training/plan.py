@@ -29,8 +29,11 @@ The rules, in order:
    network needs a few passes where one from scratch needs a hundred thousand,
    so this plan is made for `PRETRAINED_BUDGET_SHARE` of the budget (what was
    spent before planning included): its image size is the largest that runs the
-   fine-tuning epochs within that share. Training still stops only at the whole
-   budget.
+   fine-tuning epochs within that share, with what such a short run pays once
+   (reading and decoding the images, building each stage's step, the colour
+   probe's pass and the final evaluation) measured and counted. Training still
+   stops before a fine-tuning epoch that would run past that share
+   (`Plan.training_deadline`), unless the user fixed the size or the epochs.
 4. Colour (`zoo.training.colour_probe`): a head that a linear probe on a colour
    histogram predicts at least as well as one on the pretrained features gets
    the histogram beside them (`colour_heads`).
@@ -65,7 +68,8 @@ FORWARD_COST = 1 / 3  # a forward pass, against forward and backward in training
 HEADS_EPOCHS = 100  # on cached features an epoch costs next to nothing; the validation loss ends it
 HEADS_PATIENCE = 5
 FINE_TUNE_IMAGE_PASSES = 6_000
-PRETRAINED_BUDGET_SHARE = 0.5  # of the whole budget: a pretrained start should cost half a from-scratch run
+PRETRAINED_BUDGET_SHARE = 0.45  # of the whole budget: a pretrained start should cost half a from-scratch run,
+# which ends short of its reserve by part of an epoch (about nine tenths of the budget)
 MIN_FINE_TUNE_EPOCHS, MAX_FINE_TUNE_EPOCHS = 2, 20
 PATIENCE = 2  # fine-tuning epochs without a better validation score before it ends
 
@@ -113,14 +117,22 @@ class Plan:
 
         None for a plan that holds no `seconds_before_training` (written before it was measured).
 
+        A pretrained plan (`deadline_share` in `measured`) ends at its share of the
+        budget, less the reserve, even when its epochs take longer than estimated.
+
         Example:
             >>> Plan((64, 64), 32, True, [], 600.0, 500.0, {"seconds_before_training": 40.0}).training_deadline()
             572.0
+            >>> Plan((64, 64), 32, True, [], 600.0, 250.0,
+            ...      {"seconds_before_training": 40.0, "deadline_share": 0.45}).training_deadline()
+            256.5
         """
         before = self.measured.get("seconds_before_training")
         if before is None:
             return None
-        return self.budget_seconds - (self.budget_seconds - before) * RESERVE
+        deadline = self.budget_seconds - (self.budget_seconds - before) * RESERVE
+        share = self.measured.get("deadline_share")  # a pretrained plan's share ends it sooner
+        return deadline if share is None else min(deadline, self.budget_seconds * share * (1 - RESERVE))
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (see `from_dict`)."""
@@ -215,7 +227,8 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
                 seconds_per_pixel: float, overhead_per_image: float, pretrained_boundaries: dict,
                 budget_seconds: float, batch_size: int = 32, augment: bool = True,
                 seconds_per_epoch: float = 0.0, image_size=None, epochs: int | None = None,
-                fine_tune_measured: bool = False, seconds_spent: float = 0.0, all_pretrained: bool = True) -> Plan:
+                fine_tune_measured: bool = False, seconds_spent: float = 0.0, all_pretrained: bool = True,
+                decode_per_image: float = 0.0, stage_start: float = 0.0, probe_images: int = 0) -> Plan:
     """Chooses image size, epochs and stages from measured figures (see the module docstring).
 
     Args:
@@ -244,6 +257,12 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
             from scratch beside a pretrained one (a two-branch network), the
             heads' stage trains it too, on augmented images, so the plan is the
             classic two stages of equal length over the budget's epochs.
+        decode_per_image: Measured seconds to read, decode and resize one image
+            (paid on every pass over images that are not kept in memory).
+        stage_start: Measured seconds the first epoch of a stage costs beyond
+            the others (building its training step).
+        probe_images: Images the pretrained trunk runs over once more after
+            planning, before training (the colour probe's sample).
 
     Returns:
         A `Plan`.
@@ -257,6 +276,8 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
         "seconds_per_pixel": seconds_per_pixel,
         "overhead_per_image": overhead_per_image,
         "seconds_per_epoch": seconds_per_epoch,
+        "decode_per_image": decode_per_image,
+        "stage_start": stage_start,
     }
     if pretrained_boundaries:
         measured["seconds_spent"] = seconds_spent
@@ -267,7 +288,7 @@ def choose_plan(train_images: int, validation_images: int, median_size, default_
     if pretrained_boundaries and all_pretrained:
         return _pretrained_plan(train_images, validation_images, median_size, default_side, per_image,
                                 seconds_per_epoch, pretrained_boundaries, budget_seconds, usable, batch_size,
-                                augment, image_size, epochs, measured, fine_tune_measured)
+                                augment, image_size, epochs, measured, fine_tune_measured, probe_images)
 
     frozen_share = 0.5 if pretrained_boundaries else 0.0  # half the epochs with the pretrained branches frozen
 
@@ -306,15 +327,28 @@ def fine_tune_epochs(train_images: int) -> int:
 
 def _pretrained_plan(train_images, validation_images, median_size, default_side, per_image, seconds_per_epoch,
                      boundaries, budget_seconds, usable, batch_size, augment, image_size, epochs, measured,
-                     fine_tune_measured) -> Plan:
-    """The two-stage plan of pretrained backbones: heads on cached features, then the top block fine-tuned."""
+                     fine_tune_measured, probe_images=0) -> Plan:
+    """The two-stage plan of pretrained backbones: heads on cached features, then the top block fine-tuned.
+
+    Its estimate counts what such a short run pays once beside its epochs: the
+    colour probe's pass, the feature pass that reads every image, the second
+    reading of the training images for the fine-tuning (kept in memory from
+    then on), building each stage's step, and the final evaluation's pass over
+    the validation images; the whole must end within the pretrained share.
+    """
     spent = measured["seconds_spent"]
     usable = max(min(usable, (budget_seconds + spent) * PRETRAINED_BUDGET_SHARE * (1 - RESERVE) - spent), 0.0)
     step, forward = (1.0, 1.0) if fine_tune_measured else (FROZEN_STEP_COST, FORWARD_COST)
     measured["fine_tune_measured"] = fine_tune_measured
+    if not epochs and image_size is None:  # the share decides: the run stops there too
+        measured["deadline_share"] = PRETRAINED_BUDGET_SHARE
+    decode, start = measured["decode_per_image"], measured["stage_start"]
 
-    def extraction(shape):  # the backbones run once over every image for the heads' stage
-        return (train_images + validation_images) * per_image(shape) * forward
+    def extraction(shape):  # once: the probe, the features of every image for the heads' stage, and the
+        # fine-tuning's first reading of the training images, two stages built, the final evaluation
+        passes = probe_images + train_images + 2 * validation_images
+        return (passes * per_image(shape) * forward + (probe_images + 2 * train_images + validation_images) * decode
+                + 2 * start)
 
     def fine_epoch(shape):
         return (train_images * per_image(shape) * step + validation_images * per_image(shape) * forward

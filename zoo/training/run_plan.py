@@ -76,6 +76,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
 
     import zoo
     from zoo import data
+    from zoo.training.colour_probe import PROBE_IMAGES
     from zoo.training.plan import Plan, choose_plan
     from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
     from zoo.models.card import card_of
@@ -114,8 +115,9 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     fixed = args.image_size and (args.epochs or args.stage)  # nothing left that the speed decides
     if not fixed:
         print("Measuring this machine's training speed to plan the run...")
+    once = {}
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
-        probe, batches, PROBE_SIDES, clock=clock)
+        probe, batches, PROBE_SIDES, clock=clock, once=once)
     stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
     spent = clock() - (began if gpu else 0.0)
     plan = choose_plan(
@@ -124,7 +126,8 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         seconds_per_pixel=per_pixel, overhead_per_image=overhead, seconds_per_epoch=per_epoch,
         pretrained_boundaries=boundaries, fine_tune_measured=fine_tune, all_pretrained=all_pretrained,
         budget_seconds=max(args.budget * 60 - spent, 0.0), seconds_spent=spent,
-        batch_size=batch_size, augment=augmented,
+        batch_size=batch_size, augment=augmented, **once,
+        probe_images=min(PROBE_IMAGES, len(train_rows)) if fine_tune and _probe_colour(card_of(model)) else 0,
         image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
     )
     if plan.cached_heads and not stages and _probe_colour(card_of(model)):

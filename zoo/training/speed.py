@@ -59,7 +59,7 @@ def median_image_size(paths, sample: int = 200, seed: int = 0) -> tuple:
 
 
 def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf_counter,
-                           epochs: int = 4) -> tuple:
+                           epochs: int = 4, once: dict | None = None) -> tuple:
     """Times training epochs on a sample of the real training pipeline at two sizes.
 
     Each size trains a few epochs on the same sample, as the run will: decoded
@@ -75,6 +75,11 @@ def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf
         sides: The two square sides timed.
         clock: What a second is counted on (see `budget_clock`).
         epochs: Epochs per size; the first (which builds the step) is not counted.
+        once: A dict that receives what a run pays once rather than every epoch,
+            timed at the last size: `decode_per_image`, the seconds to read,
+            decode and resize an image (the first pass over `batches`), and
+            `stage_start`, what the first epoch of a compiled model costs beyond
+            the others (building its training step).
 
     Returns:
         (seconds per pixel and image, seconds per image, seconds per epoch).
@@ -87,18 +92,27 @@ def measure_training_speed(build_model, batches, sides=(48, 96), clock=time.perf
         ...     images = np.zeros((16, side, side, 3), "float32")
         ...     targets = {"tags": np.zeros((16, 2), "float32")}
         ...     return tf.data.Dataset.from_tensor_slices((images, targets)).batch(8).cache()
-        >>> per_pixel, per_image, per_epoch = measure_training_speed(build, batches, sides=(16, 32), epochs=2)
+        >>> once = {}
+        >>> per_pixel, per_image, per_epoch = measure_training_speed(build, batches, sides=(16, 32), epochs=2,
+        ...                                                          once=once)
         >>> per_pixel > 0 and per_image >= 0 and per_epoch >= 0
         True
+        >>> sorted(once), once["stage_start"] > 0
+        (['decode_per_image', 'stage_start'], True)
     """
     per_image = []
     for side in sides:
         model = build_model(side)
         data = batches(side)
+        began = clock()
         count = sum(int(images.shape[0]) for images, _ in data)  # fills the cache: decoding happens once
+        decoding = clock() - began
         timer = _EpochTimer(clock)
         model.fit(data, epochs=epochs, verbose=0, callbacks=[timer], shuffle=False)
         per_image.append(float(np.median(timer.seconds[1:])) / count)
+    if once is not None:
+        once["decode_per_image"] = decoding / max(count, 1)
+        once["stage_start"] = max(timer.seconds[0] - per_image[-1] * count, 0.0)
     step = per_image[-1] * count / max(int(data.cardinality()), 1)
     pixels = [side * side for side in sides]
     slope = max((per_image[1] - per_image[0]) / (pixels[1] - pixels[0]), 1e-12)
