@@ -138,15 +138,27 @@ def colour_images(folder, per_class=8, flipped=(1, 10)):
     return pd.DataFrame({"filename": names, "labels": labels}), [names[p] for p in flipped]
 
 
-def test_audit_of_images_with_a_feature_function_finds_the_swapped_colours_and_caches_features(tmp_path):
-    table, flipped = colour_images(tmp_path)
-    rows = zoo.data.from_dataframe(table, {"labels": "color"})
-    heads = zoo.data.heads_from_dataframe(rows, {"color": "multiclass"})
+def counting_mean_colour():
+    """A feature function (each image's mean colour) and the list of batch sizes it was called on."""
     calls = []
 
     def mean_colour(images):
         calls.append(len(images))
         return images.mean(axis=(1, 2))
+
+    return mean_colour, calls
+
+
+def colour_rows(tmp_path, **options):
+    """The rows and heads of `colour_images`, and its flipped files."""
+    table, flipped = colour_images(tmp_path, **options)
+    rows = zoo.data.from_dataframe(table, {"labels": "color"})
+    return rows, zoo.data.heads_from_dataframe(rows, {"color": "multiclass"}), flipped
+
+
+def test_audit_of_images_with_a_feature_function_finds_the_swapped_colours_and_caches_features(tmp_path):
+    rows, heads, flipped = colour_rows(tmp_path)
+    mean_colour, calls = counting_mean_colour()
 
     cache = tmp_path / "out" / audit.FEATURES_FILE
     result = audit.audit_labels(rows, heads, directory=tmp_path, extractor=mean_colour, folds=4, image_size=(8, 8),
@@ -180,14 +192,8 @@ def test_issues_are_ranked_within_their_head_and_a_class_of_one_image_is_named()
 
 
 def test_an_unreadable_feature_cache_is_computed_again_with_a_warning_and_replaced_whole(tmp_path):
-    table, _ = colour_images(tmp_path, per_class=2, flipped=())
-    rows = zoo.data.from_dataframe(table, {"labels": "color"})
-    heads = zoo.data.heads_from_dataframe(rows, {"color": "multiclass"})
-    calls = []
-
-    def mean_colour(images):
-        calls.append(len(images))
-        return images.mean(axis=(1, 2))
+    rows, heads, _ = colour_rows(tmp_path, per_class=2, flipped=())
+    mean_colour, calls = counting_mean_colour()
 
     cache = tmp_path / "out" / audit.FEATURES_FILE
     _, features, _ = audit.image_features(rows, heads, mean_colour, directory=tmp_path, image_size=(8, 8), cache=cache)
