@@ -189,7 +189,7 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
         set_trainable(model, stage.trainable)
         log = log or (print if verbose in (1, 2) else None)
         for line in describe_branches(model) if log else ():
-            log(f"stage {number} ({name}): {line}")
+            log(f"stage {stage.name}: {line}" if stage.name else f"stage {number}: {line}")
         cached = trainer is None and (cache_features is True or (cache_features == "auto" and not callbacks))
         fitted, stage_train, stage_validation = model, train, validation
         reason, level = cache_verdict(model, train, validation) if cached else (

@@ -74,7 +74,7 @@ def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
     where = "on features cached once" if reason is None else f"on the images ({reason})"
     ending = (f"ended early: the validation loss had not improved for {HEADS_PATIENCE} epochs; kept epoch {best}"
               if ran < stage.epochs else "ran every epoch")
-    log(f"stage 1 ({stage.name}): {ran} of {stage.epochs} epochs {where}, "
+    log(f"stage {stage.name}: {ran} of {stage.epochs} epochs {where}, "
         f"{time.process_time() - began:.0f} s processor time; {ending}")
     return ran
 
