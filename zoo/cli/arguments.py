@@ -289,10 +289,10 @@ def _check_predict(args) -> None:
 
 def _check_export(args) -> None:
     _check_model_file(args.model, exports=False)
-    from zoo.io.export_targets import check_export_target
+    from zoo.io.export_targets import SUFFIXES, check_export_target
 
     output = Path(args.output)
-    suffix = {"onnx": ".onnx", "litert": ".tflite"}.get(args.format)
+    suffix = SUFFIXES.get(args.format)
     if suffix and output.suffix.lower() != suffix:
         raise UsageError(f"--output: a {args.format} export is one {suffix} file. Received: --output {output}")
     try:

@@ -84,29 +84,6 @@ def fingerprint(path) -> tuple[int, np.ndarray] | None:
     return int(np.packbits(bits).view(">u8")[0]), thumbnail
 
 
-def difference_hash(path) -> int | None:
-    """A 64-bit difference hash of an image (brightness steps of a 9x8 thumbnail); None if unreadable.
-
-    Images that look alike (resized, recompressed, slightly edited) get hashes a
-    few bits apart.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "ramp.png"
-        >>> Image.fromarray(np.tile(np.arange(0, 250, 10, dtype=np.uint8), (20, 1))).save(path)
-        >>> f"{difference_hash(path):016x}"
-        '0000000000000000'
-    """
-    try:
-        with Image.open(path) as image:
-            image.draft("L", (64, 64))
-            small = np.asarray(image.convert("L").resize((9, 8), Image.Resampling.BILINEAR), dtype=np.int16)
-    except Exception:  # Pillow raises many types for bad data; the file check names the file
-        return None
-    bits = (small[:, 1:] < small[:, :-1]).ravel()
-    return int(np.packbits(bits).view(">u8")[0])
-
-
 def file_digest(path) -> str | None:
     """A digest of a file's bytes (exact copies share it); None if unreadable."""
     try:

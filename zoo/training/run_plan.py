@@ -41,10 +41,9 @@ def default_model(model: str, weights, plan=None) -> str:
             pass  # `Plan.load` reports it
     if weights == "none":
         return SCRATCH_MODEL
-    from zoo.models import weights as weight_files
+    from zoo.models.weights import pretrained_installed
 
-    installed = getattr(weight_files, "pretrained_installed", lambda name: False)(PRETRAINED_BACKBONE)
-    return PRETRAINED_MODEL if installed else SCRATCH_MODEL
+    return PRETRAINED_MODEL if pretrained_installed(PRETRAINED_BACKBONE) else SCRATCH_MODEL
 
 
 def boundary_heads(model) -> dict:
