@@ -116,3 +116,19 @@ def test_shared_trunk_and_branches_builders(images):
     assert not branches.get_layer("tags_compact_resnet").trainable
     with pytest.raises(ValueError, match="no entry for head 'tags'"):
         zoo.build_branches({"color": "small_cnn"}, heads, (32, 32, 3))
+
+
+def test_multi_level_trunk_pools_each_stage_end_beside_the_top():
+    from zoo.models.backbones import get_backbone_spec
+    from zoo.models.builders import build_shared_trunk
+
+    model = build_shared_trunk("efficientnet_lite0", [zoo.Head("tags", ["a", "b"])], (32, 32, 3), multi_level=True)
+    trunk = model.get_layer("efficientnet_lite0")
+    levels = get_backbone_spec("efficientnet_lite0").levels
+    widths = [trunk.output[0].shape[-1], *(trunk.get_layer(level).output.shape[-1] for level in levels)]
+    assert model.get_layer("pool").output.shape == (None, sum(widths))
+    with pytest.raises(ValueError, match=r"'small_cnn' lists no stage ends.*Received: multi_level=True"):
+        build_shared_trunk("small_cnn", [zoo.Head("tags", ["a", "b"])], (32, 32, 3), multi_level=True)
+    with pytest.raises(ValueError, match=r"Received: pooling='flatten'"):
+        build_shared_trunk("efficientnet_lite0", [zoo.Head("tags", ["a", "b"])], (32, 32, 3), multi_level=True,
+                           pooling="flatten")

@@ -145,8 +145,13 @@ def test_zoo_build_starts_frozen_from_the_classifier_without_its_head(weights_di
         weights_dir / RECORD["file_name"]))}
     backbone = model.get_layer("efficientnet_lite0")
     assert not backbone.trainable
-    features = keras.Model(classifier.input, classifier.get_layer("top_activation").output)
-    np.testing.assert_allclose(np.asarray(backbone(images)), np.asarray(features(images)), atol=1e-4)
+    levels = ["top_activation", *zoo.models.backbones.get_backbone_spec("efficientnet_lite0").levels]
+    features = keras.Model(classifier.input, [classifier.get_layer(name).output for name in levels])
+    for got, expected in zip(backbone(images), features(images), strict=True):  # the top, then each stage's end
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-4)
+    pooled = keras.Model(model.input, model.get_layer("pool").output)(images)
+    expected = np.concatenate([np.asarray(f).mean(axis=(1, 2)) for f in features(images)], axis=1)
+    np.testing.assert_allclose(np.asarray(pooled), expected, atol=1e-4)
     zoo.unfreeze_from(model, "block6")
     assert backbone.get_layer("block6a_expand_conv").trainable
     assert not backbone.get_layer("block5c_project_conv").trainable

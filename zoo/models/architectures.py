@@ -80,7 +80,7 @@ def register_model(architecture: Architecture) -> Architecture:
     return MODELS.register(architecture.name)(architecture)
 
 
-def _shared_trunk_builder(backbone, name, dropout):
+def _shared_trunk_builder(backbone, name, dropout, **defaults):
     def build(heads, input_shape, weights, freeze_backbone, **options):
         return build_shared_trunk(
             backbone,
@@ -89,7 +89,7 @@ def _shared_trunk_builder(backbone, name, dropout):
             weights=weights,
             freeze_backbone=freeze_backbone,
             name=name,
-            **{"dropout": dropout, **options},
+            **{"dropout": dropout, **defaults, **options},
         )
 
     return build
@@ -104,10 +104,11 @@ def _register_from_catalog(name: str, build) -> None:
                                 description=entry["description"]))
 
 
-for _backbone, _dropout in [("resnet50", 0.2), ("vgg16", 0.3), ("mobilenet_v2", 0.2), ("efficientnet_b0", 0.2),
-                            ("efficientnet_lite0", 0.2)]:
+for _backbone, _dropout in [("resnet50", 0.2), ("vgg16", 0.3), ("mobilenet_v2", 0.2), ("efficientnet_b0", 0.2)]:
     _register_from_catalog(f"multilabel_{_backbone}",
                            _shared_trunk_builder(_backbone, f"multilabel_{_backbone}", _dropout))
+_register_from_catalog("multilabel_efficientnet_lite0", _shared_trunk_builder(
+    "efficientnet_lite0", "multilabel_efficientnet_lite0", 0.2, multi_level=True))
 _register_from_catalog("multilabel_small", _shared_trunk_builder("compact_resnet", "multilabel_small", 0.3))
 
 

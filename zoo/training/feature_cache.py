@@ -126,8 +126,9 @@ def cached_features(extractor, dataset):
 def heads_model(model):
     """(feature extractor, model from the feature layers' inputs to the outputs), sharing weights.
 
-    A feature layer that is a global pooling (no weights, the same every time) is
-    cached after it: a vector per image instead of the backbone's whole map.
+    A feature layer that is a global pooling (no weights, the same every time), or
+    a concatenation of poolings, is cached after it: a vector per image instead of
+    the backbone's whole maps.
     """
     card = card_of(model)
     features = [_cache_point(model.get_layer(name)) for name in card.feature_layers]
@@ -138,5 +139,8 @@ def heads_model(model):
 
 
 def _cache_point(layer):
+    """After a global pooling, or a concatenation of them (a multi-level trunk's `pool`); else before the layer."""
     pooling = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
-    return layer.output if isinstance(layer, pooling) else layer.input
+    pooled = isinstance(layer, pooling) or (isinstance(layer, keras.layers.Concatenate) and all(
+        isinstance(tensor._keras_history.operation, pooling) for tensor in layer.input))
+    return layer.output if pooled else layer.input

@@ -25,6 +25,9 @@ class BackboneSpec:
             ({"block5": "block5_conv1"}), ordered from the top of the network.
         default_input_shape: The input shape the backbone is usually trained at.
         pretrained: Data sets with known weights (see `weights/manifest.json`).
+        levels: The last layer of each stage below the top, lowest first, whose
+            pooled outputs a multi-level trunk reads beside the top's
+            (`zoo.models.builders.build_shared_trunk`).
     """
 
     name: str
@@ -33,6 +36,7 @@ class BackboneSpec:
     boundaries: dict
     default_input_shape: tuple = (224, 224, 3)
     pretrained: tuple = ()
+    levels: tuple = ()
 
 
 def register_backbone(spec: BackboneSpec) -> BackboneSpec:

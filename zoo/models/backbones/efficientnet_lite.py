@@ -278,5 +278,6 @@ register_backbone(
         boundaries=dict(catalog.BACKBONES["efficientnet_lite0"]["boundaries"]),
         default_input_shape=tuple(catalog.BACKBONES["efficientnet_lite0"]["default_input_shape"]),
         pretrained=tuple(catalog.BACKBONES["efficientnet_lite0"]["pretrained"]),
+        levels=tuple(catalog.BACKBONES["efficientnet_lite0"]["levels"]),
     )
 )
