@@ -110,3 +110,19 @@ def test_the_gallery_of_an_exported_model_shows_its_labels_without_grad_cams(run
     section = html_report.gallery_section(made["files"], made["predictions"], exported, count=4)
     assert section.count('<div class="card"') == 4 and section.count("color: given") == 4
     assert "Grad-CAM (" not in section and section.count('src="data:image/') == 4
+
+
+def test_gallery_grad_cams_are_those_of_each_images_own_predicted_class(run):
+    import zoo
+
+    folder, made = run
+    model, predictions = made["model"], made["predictions"]
+    rows = [0, 1, 2, 3]
+    images = {row: np.asarray(html_report._read_image(Path(made["files"][row]), (32, 32))) for row in rows}
+    cams = html_report._gradcams(model, images, predictions, rows)
+    for head, _, probabilities in predictions.by_head():
+        for row in rows:
+            name, heatmap = cams[(row, head.name)]
+            assert name == head.classes[int(np.argmax(probabilities[row]))]
+            expected = zoo.explain(model, images[row][None], head=head.name, class_name=name)[0]
+            np.testing.assert_allclose(heatmap, expected, atol=1e-5)

@@ -189,18 +189,24 @@ def _predicted_class(head, probabilities) -> str:
 
 
 def _gradcams(model, images: dict, predictions, chosen: list[int]) -> dict:
-    """{(row, head): (class, heatmap)} for the readable images, one gradient pass per class."""
+    """{(row, head): (class, heatmap)} for the readable images: one gradient pass per head (a binary head's
+    two sides: one each)."""
     from zoo.evaluation.explain import explain
 
     cams = {}
     for head, _, probabilities in predictions.by_head():
+        rows = [row for row in chosen if row in images]
+        if head.kind != "binary":  # the top class is each image's own top logit: one pass for all images
+            maps = explain(model, np.stack([images[r] for r in rows]), head=head.name)
+            cams.update({(row, head.name): (_predicted_class(head, probabilities[row]), heatmap)
+                         for row, heatmap in zip(rows, maps)})
+            continue
         by_class = {}
-        for row in chosen:
-            if row in images:
-                by_class.setdefault(_predicted_class(head, probabilities[row]), []).append(row)
-        for name, rows in by_class.items():
-            maps = explain(model, np.stack([images[r] for r in rows]), head=head.name, class_name=name)
-            cams.update({(row, head.name): (name, heatmap) for row, heatmap in zip(rows, maps)})
+        for row in rows:
+            by_class.setdefault(_predicted_class(head, probabilities[row]), []).append(row)
+        for name, same in by_class.items():
+            maps = explain(model, np.stack([images[r] for r in same]), head=head.name, class_name=name)
+            cams.update({(row, head.name): (name, heatmap) for row, heatmap in zip(same, maps)})
     return cams
 
 
