@@ -13,6 +13,7 @@ from zoo.cli import main
 from zoo.data.synthetic import make_garments
 from zoo.training.budget import BudgetStop, record_stop, stop_for_run
 from zoo.training.plan import RESERVE, Plan
+from zoo.training.stage import Stage
 
 
 def _epochs(stop, seconds):
@@ -62,7 +63,7 @@ def _args(**given):
 
 def _plan(**fields):
     measured = {"seconds_before_training": 40.0, "clock": "processor"}
-    return Plan((32, 32), 16, True, [{"name": "train", "epochs": 6}], 600.0, 500.0, measured, **fields)
+    return Plan((32, 32), 16, True, [Stage(name="train", epochs=6)], 600.0, 500.0, measured, **fields)
 
 
 def test_only_a_budget_chosen_plan_gets_a_deadline():
@@ -87,8 +88,8 @@ def test_a_stop_is_written_into_the_plan_and_said(tmp_path, capsys):
 
 def test_zoo_train_repeats_a_plan_that_stopped_early(tmp_path):
     make_garments(tmp_path / "garments", images_per_pair=4, image_size=(32, 32), held_out_images=0, seed=0)
-    plan = Plan((32, 32), 16, False, [{"name": "train", "epochs": 3, "trainable": "auto", "learning_rate": 1e-3,
-                                       "optimizer": "adamw", "schedule": "cosine", "warmup_epochs": 0}],
+    plan = Plan((32, 32), 16, False, [Stage(name="train", epochs=3, trainable="auto", learning_rate=1e-3,
+                                            optimizer="adamw", schedule="cosine", warmup_epochs=0)],
                 600.0, 60.0, stop_after=2)
     plan.save(tmp_path / "plan.json")
     output = tmp_path / "run"

@@ -89,9 +89,9 @@ def test_pretrained_weights_are_frozen_first_then_the_top_block_unfrozen(tmp_pat
     boundaries = boundary_heads(model)
     assert boundaries == {"tags": "stage4"}
     plan = choose_plan(100, 25, (64, 64), 32, 1e-6, 1e-4, boundaries, budget_seconds=600)
-    assert [s["trainable"] for s in plan.stages] == ["auto", {"tags": "stage4"}]
-    assert plan.stages[1]["learning_rate"] == pytest.approx(plan.stages[0]["learning_rate"] / 10)
-    set_trainable(model, plan.stages[1]["trainable"])
+    assert [s.trainable for s in plan.stages] == ["auto", {"tags": "stage4"}]
+    assert plan.stages[1].learning_rate == pytest.approx(plan.stages[0].learning_rate / 10)
+    set_trainable(model, plan.stages[1].trainable)
     assert backbone.get_layer("stage4_block1_conv1").trainable and not backbone.get_layer("stem_conv").trainable
 
 
@@ -328,7 +328,7 @@ def test_flags_fix_one_choice_and_the_plan_fits_the_rest():
     fixed_epochs = choose_plan(**common, epochs=5)
     assert fixed_epochs.epochs == 5 and fixed_epochs.image_size == shape_for(96, 0.75)
     two_stages = choose_plan(**{**common, "pretrained_boundaries": {"tags": "stage4"}}, epochs=1)
-    assert [s["epochs"] for s in two_stages.stages] == [1]
+    assert [s.epochs for s in two_stages.stages] == [1]
 
 
 def test_stage_specs_take_auto_and_layer_counts():

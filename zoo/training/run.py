@@ -160,7 +160,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
         best = max(best if best is not None else -np.inf, _best_of(best_file))
     checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
     stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
-    backup = RunBackup(output / BACKUP_FOLDER, [(s["name"], s["epochs"]) for s in plan.stages],
+    backup = RunBackup(output / BACKUP_FOLDER, [(s.name, s.epochs) for s in plan.stages],
                        checkpoint=checkpoint, history_csv=output / "history.csv",
                        rows=(resumed or {}).get("rows", ()))
     callbacks = [ValidationMetrics(validation_data, compiled_metrics=compiled_metrics), stop, checkpoint, backup,
@@ -193,7 +193,6 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     from zoo.training import multi_worker as cluster
     from zoo.training.backup import restore_weights
     from zoo.training.callbacks import StopOnNaN
-    from zoo.training.finetune import Stage
     from zoo.io.progress_callbacks import EpochProgress
 
     if chief:  # one process predicts the validation images once an epoch; a cluster validates together
@@ -203,7 +202,6 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
         stop, backup = StopOnNaN(log=False), None
         callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
     callbacks = [*callbacks, *extra_callbacks]
-    stages = [Stage(**stage) for stage in plan.stages]
     done = (resumed or {}).get("epoch", 0)
     if done:
         print(f"Continuing the interrupted run {f'in {output}' if chief else 'of the chief'} after epoch {done} "
@@ -215,7 +213,7 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
         if chief:
             print(f"  ({MONITOR_MEANING})")
         zoo.fit_staged(
-            model, train_data, validation_data if multi_worker else None, stages=stages, callbacks=callbacks,
+            model, train_data, validation_data if multi_worker else None, stages=plan.stages, callbacks=callbacks,
             losses=losses, verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
             restore=restore, trainer=cluster.fit if multi_worker else None,
         )

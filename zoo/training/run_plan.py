@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+
 PROBE_SIDES = (48, 96)
 PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
 PRETRAINED_MODEL, PRETRAINED_BACKBONE = "multilabel_efficientnet_lite0", "efficientnet_lite0"
@@ -117,7 +119,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     once = {}
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
         probe, batches, PROBE_SIDES, clock=clock, once=once)
-    stages = [_stage_dict(stage, number) for number, stage in enumerate(stages, start=1)]
+    stages = [_named(stage, number) for number, stage in enumerate(stages, start=1)]
     spent = clock() - (began if gpu else 0.0)
     plan = choose_plan(
         train_images=len(train_paths), validation_images=validation_count,
@@ -127,7 +129,7 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
         budget_seconds=max(args.budget * 60 - spent, 0.0), seconds_spent=spent,
         batch_size=batch_size, augment=augmented, **once,
         probe_images=min(PROBE_IMAGES, len(train_rows)) if fine_tune and _probe_colour(card_of(model)) else 0,
-        image_size=args.image_size, epochs=sum(s["epochs"] for s in stages) if stages else args.epochs,
+        image_size=args.image_size, epochs=sum(s.epochs for s in stages) if stages else args.epochs,
     )
     if plan.cached_heads and not stages and _probe_colour(card_of(model)):
         decisions = colour_decisions(args, heads, train_rows, plan, seed=args.seed)
@@ -142,9 +144,8 @@ def make_plan(args, model, heads, train_rows, train_paths, validation_count: int
     if stages:  # the user's stages replace the planned ones, with as many epochs in all
         plan.stages = stages
     elif args.learning_rate:
-        ratio = args.learning_rate / plan.stages[0]["learning_rate"]
-        for stage in plan.stages:
-            stage["learning_rate"] *= ratio
+        ratio = args.learning_rate / plan.stages[0].learning_rate
+        plan.stages = [dataclasses.replace(s, learning_rate=s.learning_rate * ratio) for s in plan.stages]
     return plan
 
 
@@ -167,12 +168,9 @@ def colour_decisions(args, heads, train_rows, plan, seed: int = 0) -> list:
                        seed=seed, allow_empty=args.allow_empty)
 
 
-def _stage_dict(stage, number: int) -> dict:
-    import dataclasses
-
-    fields = dataclasses.asdict(stage)
-    fields["name"] = fields["name"] or f"stage{number}"
-    return fields
+def _named(stage, number: int):
+    """`stage`, named `stage<number>` where the user gave it no name (a plan names every stage)."""
+    return dataclasses.replace(stage, name=stage.name or f"stage{number}")
 
 
 def _has_gpu() -> bool:
