@@ -21,6 +21,7 @@ from zoo.training import run as training_run
 from zoo.training.run_plan import boundary_heads
 from zoo.training.backup import latest_backup
 from zoo.cli import main
+from zoo.cli.run_config import CommandReporter
 from zoo.data.synthetic import make_garments
 from zoo.training.feature_cache import backbones_of
 from zoo.training.finetune import describe_branches, set_trainable
@@ -315,7 +316,9 @@ def test_a_resumed_run_refuses_other_images(tmp_path):
     training_run.write_split(tmp_path, ["a.jpg", "b.jpg"], ["c.jpg"])
     training_run.check_same_split(tmp_path, ["b.jpg", "a.jpg"], ["c.jpg"])  # the same files: fine
     with pytest.raises(training_run.RunError, match=r"the train images differ .* \(1 new, 0 gone\); run with --restart"):
-        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"])
+        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"], CommandReporter())
+    with pytest.raises(training_run.RunError, match=r"run with restart=True, or choose another output=\.$"):
+        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"])  # a library run
 
 
 def test_flags_fix_one_choice_and_the_plan_fits_the_rest():
