@@ -123,7 +123,8 @@ def test_restart_clears_the_backup_and_best_model_of_the_earlier_run(tmp_path):
 def _library_run(tmp_path, lines):
     """A RunConfig made in Python, its rows, heads, model and plan: no argparse anywhere."""
     make_garments(tmp_path / "garments", images_per_pair=3, image_size=(32, 32), held_out_images=0, seed=0)
-    config = RunConfig(output=tmp_path / "run", image_size=(32, 32), epochs=1, batch_size=8, cache=False,
+    config = RunConfig(output=tmp_path / "run", image_size=(32, 32), stages=["epochs=1,lr=1e-3"], batch_size=8,
+                       cache=False,
                        weights="none", reporter=Reporter(lines.append))
     df = zoo.data.from_folders(tmp_path / "garments" / "train", heads=["color", "type"], separator="_")
     heads = zoo.data.heads_from_dataframe(df, {"color": "multiclass", "type": "multiclass"})
@@ -141,8 +142,8 @@ def test_a_library_user_plans_a_run_without_the_command_line(tmp_path):
     config, _, _, _, _, plan = _library_run(tmp_path, lines)
     assert (plan.image_size, plan.epochs, plan.batch_size, plan.measured["model"]) == (
         (32, 32), 1, 8, "multilabel_small")
-    assert all(isinstance(stage, zoo.Stage) and stage.name for stage in plan.stages)
-    assert budget.stop_for_run(config, plan, None, False, began=0.0) is None  # the epochs are fixed
+    assert plan.stages == [zoo.Stage(epochs=1, learning_rate=1e-3, name="stage1")]  # the config's, named
+    assert budget.stop_for_run(config, plan, None, False, began=0.0) is None  # the stages are fixed
     config.output.mkdir()
     run.write_run(config, finished=False)
     assert json.loads((config.output / "run.json").read_text())["arguments"] == config.arguments()
@@ -163,7 +164,7 @@ def test_a_library_user_trains_a_run_without_the_command_line(tmp_path):
     assert [row["epoch"] for row in rows] == [1]
     assert pd.read_csv(config.output / "history.csv")["epoch"].tolist() == [1]
     assert any(line.startswith("  (val_score:") for line in lines)
-    assert any("stage train:" in line for line in lines)  # the stages' lines went to the reporter too
+    assert any("stage stage1:" in line for line in lines)  # the stages' lines went to the reporter too
 
 
 def test_source_arguments_name_the_label_source_again():

@@ -230,7 +230,6 @@ def _prepare(config, chief: bool, began: float):
     from zoo.cli.sources import checked_rows, load_source, print_summary
     from zoo.training import run, run_plan
     from zoo.training.backup import latest_backup
-    from zoo.training.finetune import Stage, parse_stage
     from zoo.training.plan import Plan
 
     output, say, source = config.output, config.reporter.line, source_arguments(config)
@@ -267,9 +266,8 @@ def _prepare(config, chief: bool, began: float):
         prepared.plan = Plan.load(output / run.PLAN_FILE)
         prepared.resumed = latest_backup(output / run.BACKUP_FOLDER)
     else:
-        stages = [s if isinstance(s, Stage) else parse_stage(s, [h.name for h in heads]) for s in config.stages]
         prepared.plan = run_plan.make_plan(config, model, heads, train_rows, train_paths, len(validation_rows),
-                                           began, stages)
+                                           began)
         prepared.plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
         run.write_run(config, finished=False)

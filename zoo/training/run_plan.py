@@ -66,14 +66,14 @@ def boundary_heads(model) -> dict:
     return boundaries
 
 
-def make_plan(config, model, heads, train_rows, train_paths, validation_count: int, began: float, stages=()):
+def make_plan(config, model, heads, train_rows, train_paths, validation_count: int, began: float, stages=None):
     """The data-driven plan (see `zoo.training.plan`); each setting of `config` fixes one choice, the rest fit
     around it.
 
     `began` is the wall clock (`time.perf_counter`) at the run's start; without a
     GPU the budget counts this process's processor time from its start instead.
-    `stages` are the user's stages (`zoo.Stage`, e.g. `config.stages` parsed with
-    `zoo.training.finetune.parse_stage`), which replace the planned ones;
+    The user's stages (`config.stages`, or `stages` where given: `zoo.Stage`s) replace
+    the planned ones, each named (`stage<number>` where it has no name);
     `train_paths` are the files of `train_rows` (`zoo.data.resolve_paths`).
     Lines go to `config.reporter`.
     """
@@ -85,10 +85,12 @@ def make_plan(config, model, heads, train_rows, train_paths, validation_count: i
     from zoo.training.plan import Plan, choose_plan
     from zoo.training.speed import budget_clock, measure_training_speed, median_image_size
     from zoo.models.card import card_of
-    from zoo.training.finetune import pretrained_branches, set_trainable
+    from zoo.training.finetune import parse_stage, pretrained_branches, set_trainable
 
     if config.plan:
         return Plan.load(config.plan)
+    if stages is None:
+        stages = [parse_stage(s, [h.name for h in heads]) if isinstance(s, str) else s for s in config.stages]
     default_side = int(min(card_of(model).input_shape[:2]))
     gpu = _has_gpu()
     clock = budget_clock(gpu)
