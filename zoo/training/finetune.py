@@ -16,7 +16,7 @@ import tensorflow as tf
 from zoo.models.builders import compile_model
 from zoo.training.feature_cache import cache_verdict, cached_features, heads_model
 from zoo.training.optimizers import make_optimizer
-from zoo.training.stage import Stage  # noqa: F401  (public here too)
+from zoo.training.stage import Stage
 from zoo.training.trainable import (  # noqa: F401  (freeze, unfreeze_from, trainable_summary: public here too)
     describe_branches, freeze, pretrained_branches, set_trainable, trainable_summary, unfreeze_from)
 
