@@ -79,11 +79,10 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
 
     `config` is the run's `zoo.training.config.RunConfig` (its thresholds' metric and label source).
     """
-    from zoo.cli.run_config import source_arguments
-
     import numpy as np
     import pandas as pd
 
+    from zoo.cli.run_config import source_arguments
     from zoo.models.heads import thresholded
     from zoo.models.metadata import heads_of
 
