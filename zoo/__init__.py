@@ -66,7 +66,7 @@ _ATTRIBUTES = {
     **dict.fromkeys(
         ["freeze", "set_trainable", "trainable_summary", "unfreeze_from"], "zoo.training.trainable"
     ),
-    "Stage": "zoo.training.finetune",
+    "Stage": "zoo.training.stage",
     "fit_staged": "zoo.training.finetune",
 }
 

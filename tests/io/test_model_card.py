@@ -54,7 +54,7 @@ def test_card_holds_branches_heads_counts_plan_and_evaluation(tagged):
     assert {"head": "color", "class": "red", "train": 2, "validation": 0} in card["training_data"]["rows"]
     assert {"head": "tags", "class": "sea", "train": 2, "validation": 1} in card["training_data"]["rows"]
     assert card["plan"]["image_size"] == list(plan.image_size)
-    assert card["plan"]["stages"][0]["epochs"] == plan.stages[0]["epochs"]
+    assert card["plan"]["stages"][0]["epochs"] == plan.stages[0].epochs
     assert card["evaluation"]["color"]["summary"]["accuracy"] == pytest.approx(
         report["color"]["summary"]["accuracy"])
     assert [row["class"] for row in card["evaluation"]["tags"]["per_class"]] == ["sea", "sunset"]

@@ -1,6 +1,5 @@
 """A planned `zoo train` ends within its budget; a repeated plan stops where its run did."""
 
-import argparse
 import io
 import sys
 import types
@@ -13,6 +12,9 @@ from zoo.cli import main
 from zoo.data.synthetic import make_garments
 from zoo.training.budget import BudgetStop, record_stop, stop_for_run
 from zoo.training.plan import RESERVE, Plan
+from zoo.training.config import RunConfig
+from zoo.training.stage import Stage
+from zoo.cli.run_config import CommandReporter
 
 
 def _epochs(stop, seconds):
@@ -56,23 +58,24 @@ def test_a_repeated_plan_stops_after_the_same_epoch_whatever_the_time():
     assert _epochs(stop, [100.0] * 10) == 4 and stop.stopped_after == 4
 
 
-def _args(**given):
-    return argparse.Namespace(**{"plan": None, "epochs": None, "stage": [], **given})
+def _config(**given):
+    return RunConfig(**given)
 
 
 def _plan(**fields):
     measured = {"seconds_before_training": 40.0, "clock": "processor"}
-    return Plan((32, 32), 16, True, [{"name": "train", "epochs": 6}], 600.0, 500.0, measured, **fields)
+    return Plan((32, 32), 16, True, [Stage(name="train", epochs=6)], 600.0, 500.0, measured, **fields)
 
 
 def test_only_a_budget_chosen_plan_gets_a_deadline():
-    stop = stop_for_run(_args(), _plan(), None, False, began=0.0)
+    stop = stop_for_run(_config(), _plan(), None, False, began=0.0)
     assert stop.deadline == pytest.approx(600.0 - 560.0 * RESERVE) and stop.stop_after is None
-    for args, resumed, cluster in [(_args(epochs=6), None, False), (_args(stage=["epochs=6"]), None, False),
-                                   (_args(plan="plan.json"), None, False), (_args(), {"epoch": 2}, False),
-                                   (_args(), None, True)]:
-        assert stop_for_run(args, _plan(), resumed, cluster, began=0.0) is None
-    repeat = stop_for_run(_args(plan="plan.json"), _plan(stop_after=3), None, False, began=0.0)
+    for config, resumed, cluster in [(_config(epochs=6), None, False), (_config(stages=["epochs=6"]), None, False),
+                                     (_config(stages=[Stage(epochs=6)]), None, False),
+                                     (_config(plan="plan.json"), None, False), (_config(), {"epoch": 2}, False),
+                                     (_config(), None, True)]:
+        assert stop_for_run(config, _plan(), resumed, cluster, began=0.0) is None
+    repeat = stop_for_run(_config(plan="plan.json"), _plan(stop_after=3), None, False, began=0.0)
     assert repeat.stop_after == 3 and repeat.deadline is None
 
 
@@ -82,13 +85,18 @@ def test_a_stop_is_written_into_the_plan_and_said(tmp_path, capsys):
     stop.stopped_after = 4
     record_stop(stop, plan, path)
     assert Plan.load(path).stop_after == 4 == plan.stop_after
-    assert "Stopped after epoch 4 of 6: another would have run past the 10-minute budget" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Stopped after epoch 4 of 6: another would have run past the 10-minute budget" in out
+    assert out.rstrip().endswith("so plan= repeats it")  # a library run names the setting, not the flag
+    lines, again = [], _plan()
+    record_stop(stop, again, None, CommandReporter(lines.append))
+    assert again.stop_after == 4 and lines[0].endswith("plan.json records the stop, so --plan repeats it")
 
 
 def test_zoo_train_repeats_a_plan_that_stopped_early(tmp_path):
     make_garments(tmp_path / "garments", images_per_pair=4, image_size=(32, 32), held_out_images=0, seed=0)
-    plan = Plan((32, 32), 16, False, [{"name": "train", "epochs": 3, "trainable": "auto", "learning_rate": 1e-3,
-                                       "optimizer": "adamw", "schedule": "cosine", "warmup_epochs": 0}],
+    plan = Plan((32, 32), 16, False, [Stage(name="train", epochs=3, trainable="auto", learning_rate=1e-3,
+                                            optimizer="adamw", schedule="cosine", warmup_epochs=0)],
                 600.0, 60.0, stop_after=2)
     plan.save(tmp_path / "plan.json")
     output = tmp_path / "run"

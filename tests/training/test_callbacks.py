@@ -92,6 +92,27 @@ def test_stop_on_nan_stops_with_position(caplog):
     assert "loss became nan at epoch 1, batch 1" in caplog.text
 
 
+def test_stop_on_nan_is_keras_terminate_on_nan_and_names_the_batch_once(capsys, caplog):
+    model, images, targets = _setup()
+    poisoned = images.copy()
+    poisoned[8:] = np.nan  # the third batch of four images
+    quiet = StopOnNaN(log=False)
+    assert isinstance(quiet, keras.callbacks.TerminateOnNaN)
+    history = model.fit(poisoned, targets, epochs=3, batch_size=4, callbacks=[quiet], verbose=0, shuffle=False)
+    assert quiet.stopped_at == (1, 3) and len(history.history["loss"]) == 1
+    assert "Invalid loss" not in capsys.readouterr().out and "loss became" not in caplog.text  # nothing said
+    model, _, _ = _setup()  # the NaN batch's update left the weights NaN
+    told = StopOnNaN()
+    model.fit(poisoned, targets, epochs=1, batch_size=4, callbacks=[told], verbose=0, shuffle=False)
+    assert caplog.text.count("loss became nan at epoch 1, batch 3") == 1
+    assert "Invalid loss" not in capsys.readouterr().out  # Keras' own line is not printed beside it
+    model, _, _ = _setup()
+    strict = StopOnNaN(log=False, raise_error=True)
+    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 2"):
+        model.fit(poisoned, targets, epochs=1, batch_size=4, callbacks=[strict], verbose=0, shuffle=False)
+    assert strict.stopped_at == (1, 3)
+
+
 class _Interrupt(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if epoch == 2:

@@ -45,10 +45,10 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
     plan = choose_plan(**MEASURED, pretrained_boundaries={"scene": "block7"}, fine_tune_measured=True)
     heads, fine = plan.stages
     assert plan.cached_heads and plan.patience == PATIENCE
-    assert (heads["name"], heads["trainable"], heads["epochs"]) == ("heads", "auto", HEADS_EPOCHS)
-    assert (fine["name"], fine["trainable"]) == ("fine-tune", {"scene": "block7"})
-    assert fine["learning_rate"] == pytest.approx(heads["learning_rate"] / 10)
-    assert fine["epochs"] == fine_tune_epochs(1600) == 4
+    assert (heads.name, heads.trainable, heads.epochs) == ("heads", "auto", HEADS_EPOCHS)
+    assert (fine.name, fine.trainable) == ("fine-tune", {"scene": "block7"})
+    assert fine.learning_rate == pytest.approx(heads.learning_rate / 10)
+    assert fine.epochs == fine_tune_epochs(1600) == 4
     # The estimate: one forward pass over every image for the cache, then the fine-tuning epochs and
     # the final evaluation's pass over the validation images, within the pretrained share of the budget.
     per_image = 4e-7 * plan.image_size[0] * plan.image_size[1] + 1e-3
@@ -90,8 +90,8 @@ def test_the_pretrained_estimate_counts_what_a_short_run_pays_once():
     chosen = choose_plan(**free, decode_per_image=0.01, stage_start=3.0, probe_images=400)
     assert chosen.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
     slower = choose_plan(**free, decode_per_image=0.05, stage_start=3.0, probe_images=400)
-    assert (slower.image_size[0] * slower.image_size[1] * slower.stages[1]["epochs"]
-            < chosen.image_size[0] * chosen.image_size[1] * chosen.stages[1]["epochs"])
+    assert (slower.image_size[0] * slower.image_size[1] * slower.stages[1].epochs
+            < chosen.image_size[0] * chosen.image_size[1] * chosen.stages[1].epochs)
     assert slower.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
 
 
@@ -100,13 +100,13 @@ def test_a_from_scratch_branch_beside_a_pretrained_one_keeps_the_classic_two_sta
     plan = choose_plan(**MEASURED, pretrained_boundaries={"type": "block5"}, all_pretrained=False)
     heads, fine = plan.stages
     assert not plan.cached_heads and plan.patience is None
-    assert (heads["trainable"], fine["trainable"]) == ("auto", {"type": "block5"})
-    assert heads["epochs"] == plan.epochs // 2 and plan.estimated_seconds <= 600 * 0.95
+    assert (heads.trainable, fine.trainable) == ("auto", {"type": "block5"})
+    assert heads.epochs == plan.epochs // 2 and plan.estimated_seconds <= 600 * 0.95
 
 
 def test_no_pretrained_weights_keep_the_from_scratch_plan():
     plan = choose_plan(**MEASURED, pretrained_boundaries={})
-    assert [s["name"] for s in plan.stages] == ["train"] and plan.stages[0]["trainable"] == "auto"
+    assert [s.name for s in plan.stages] == ["train"] and plan.stages[0].trainable == "auto"
     assert not plan.cached_heads and plan.patience is None and plan.colour_heads == []
     assert plan.epochs <= target_epochs(1600)
     assert "cached" not in "\n".join(plan.describe())
@@ -182,8 +182,8 @@ def test_heads_first_trains_on_cached_features_and_stops_when_validation_stops_i
     data = zoo.data.make_dataset(rows, heads_list, image_size=(32, 32), batch_size=4, seed=0)
     flipped = rows.assign(tags=[["b"] if tags == ["a"] else ["a"] for tags in rows["tags"]])
     validation = zoo.data.make_dataset(flipped, heads_list, image_size=(32, 32), batch_size=4, shuffle=False)
-    plan = Plan((32, 32), 4, True, [{"name": "heads", "epochs": 60, "trainable": "auto", "learning_rate": 0.5,
-                                     "optimizer": "sgd", "schedule": None, "warmup_epochs": 0}], 60.0, 1.0,
+    plan = Plan((32, 32), 4, True, [zoo.Stage(name="heads", epochs=60, trainable="auto", learning_rate=0.5,
+                                              optimizer="sgd", schedule=None, warmup_epochs=0)], 60.0, 1.0,
                 cached_heads=True)
     lines = []
     ran = heads_first.train_heads(model, data, validation, plan, log=lines.append)

@@ -21,6 +21,7 @@ from zoo.training import run as training_run
 from zoo.training.run_plan import boundary_heads
 from zoo.training.backup import latest_backup
 from zoo.cli import main
+from zoo.cli.run_config import CommandReporter
 from zoo.data.synthetic import make_garments
 from zoo.training.feature_cache import backbones_of
 from zoo.training.finetune import describe_branches, set_trainable
@@ -89,9 +90,9 @@ def test_pretrained_weights_are_frozen_first_then_the_top_block_unfrozen(tmp_pat
     boundaries = boundary_heads(model)
     assert boundaries == {"tags": "stage4"}
     plan = choose_plan(100, 25, (64, 64), 32, 1e-6, 1e-4, boundaries, budget_seconds=600)
-    assert [s["trainable"] for s in plan.stages] == ["auto", {"tags": "stage4"}]
-    assert plan.stages[1]["learning_rate"] == pytest.approx(plan.stages[0]["learning_rate"] / 10)
-    set_trainable(model, plan.stages[1]["trainable"])
+    assert [s.trainable for s in plan.stages] == ["auto", {"tags": "stage4"}]
+    assert plan.stages[1].learning_rate == pytest.approx(plan.stages[0].learning_rate / 10)
+    set_trainable(model, plan.stages[1].trainable)
     assert backbone.get_layer("stage4_block1_conv1").trainable and not backbone.get_layer("stem_conv").trainable
 
 
@@ -318,7 +319,9 @@ def test_a_resumed_run_refuses_other_images(tmp_path):
     training_run.write_split(tmp_path, ["a.jpg", "b.jpg"], ["c.jpg"])
     training_run.check_same_split(tmp_path, ["b.jpg", "a.jpg"], ["c.jpg"])  # the same files: fine
     with pytest.raises(training_run.RunError, match=r"the train images differ .* \(1 new, 0 gone\); run with --restart"):
-        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"])
+        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"], CommandReporter())
+    with pytest.raises(training_run.RunError, match=r"run with restart=True, or choose another output=\.$"):
+        training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"])  # a library run
 
 
 def test_flags_fix_one_choice_and_the_plan_fits_the_rest():
@@ -331,7 +334,7 @@ def test_flags_fix_one_choice_and_the_plan_fits_the_rest():
     fixed_epochs = choose_plan(**common, epochs=5)
     assert fixed_epochs.epochs == 5 and fixed_epochs.image_size == shape_for(96, 0.75)
     two_stages = choose_plan(**{**common, "pretrained_boundaries": {"tags": "stage4"}}, epochs=1)
-    assert [s["epochs"] for s in two_stages.stages] == [1]
+    assert [s.epochs for s in two_stages.stages] == [1]
 
 
 def test_stage_specs_take_auto_and_layer_counts():

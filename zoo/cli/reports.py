@@ -74,11 +74,15 @@ def report_frame(report: dict) -> pd.DataFrame:
     return integer_counts(pd.concat(frames, ignore_index=True))
 
 
-def print_summary(reports: dict, model, written, output: Path, model_path: Path, args, took: str) -> None:
-    """The figures (every report side by side), thresholds by class, the files, and what to run next."""
+def print_summary(reports: dict, model, written, output: Path, model_path: Path, config, took: str) -> None:
+    """The figures (every report side by side), thresholds by class, the files, and what to run next.
+
+    `config` is the run's `zoo.training.config.RunConfig` (its thresholds' metric and label source).
+    """
     import numpy as np
     import pandas as pd
 
+    from zoo.cli.run_config import source_arguments
     from zoo.models.heads import thresholded
     from zoo.models.metadata import heads_of
 
@@ -89,11 +93,11 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
         for name, part in final.items():
             print(f"\n{name}:")
             print(plain_table(part["per_class"]))
-    for head in thresholded(heads_of(model)) if args.tune_thresholds else ():
+    for head in thresholded(heads_of(model)) if config.tune_thresholds else ():
         pairs = ", ".join(f"{c} {t:.2f}" for c, t in zip(head.classes, np.ravel(head.threshold)))
-        print(f"thresholds of {head.name} ({args.tune_thresholds}): {pairs}")
+        print(f"thresholds of {head.name} ({config.tune_thresholds}): {pairs}")
     print(f"\nDone in {took}. Written to {output}/: {', '.join(written)}")
-    source = shlex.join(source_flags(args))
+    source = shlex.join(source_flags(source_arguments(config)))
     model_path, onnx = shlex.quote(str(model_path)), shlex.quote(str(output / "model.onnx"))
     print("Next:\n"
           f"  zoo evaluate {model_path} {source}    # on other labelled images\n"
@@ -119,8 +123,12 @@ def side_by_side(reports: dict) -> pd.DataFrame:
     return table
 
 
-def finish_run(args, model, plan, rows, validation_data, prepared, output: Path, began: float) -> None:
-    """The end of `zoo train`: the best epoch's weights, the reports, plots, model card and the model file."""
+def finish_run(config, model, plan, rows, validation_data, prepared, began: float) -> None:
+    """The end of `zoo train`: the best epoch's weights, the reports, plots, model card and the model file.
+
+    Everything is written to `config.output` (a `zoo.training.config.RunConfig`), which then
+    records the run as finished.
+    """
     import dataclasses
     import shutil
     import time
@@ -133,7 +141,7 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     from zoo.models.card import card_of, set_card
     from zoo.training import run
 
-    heads, validation_rows, counts = prepared.heads, prepared.validation_rows, prepared.counts
+    heads, validation_rows, counts, output = prepared.heads, prepared.validation_rows, prepared.counts, config.output
     best_epoch = restore_best(model, output)
     if best_epoch is not None:
         print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR_MEANING})")
@@ -143,34 +151,34 @@ def finish_run(args, model, plan, rows, validation_data, prepared, output: Path,
     written = ["plan.json", "split.csv", "label_counts.csv", "label_counts.png", "history.csv", "history.png",
                run.BEST_MODEL]
     reports = {}
-    if args.tune_thresholds:
+    if config.tune_thresholds:
         reports["threshold 0.5"] = zoo.evaluate(model, predictions)
         report_frame(reports["threshold 0.5"]).to_csv(output / "report_threshold_0.5.csv", index=False)
         # Tuned and scored on the same images, report.csv flatters the thresholds; this does not.
         reports["tuned, cross-fitted"] = zoo.evaluation.thresholds.cross_fitted_report(
-            model, predictions, metric=args.tune_thresholds)
+            model, predictions, metric=config.tune_thresholds)
         report_frame(reports["tuned, cross-fitted"]).to_csv(output / "report_tuned_cross_fitted.csv", index=False)
-        zoo.tune_thresholds(model, predictions, metric=args.tune_thresholds)
+        zoo.tune_thresholds(model, predictions, metric=config.tune_thresholds)
         written += ["report_threshold_0.5.csv", "report_tuned_cross_fitted.csv"]
     report = zoo.evaluate(model, predictions)
-    reports["tuned on these images" if args.tune_thresholds else "validation"] = report
+    reports["tuned on these images" if config.tune_thresholds else "validation"] = report
     report_frame(report).to_csv(output / "report.csv", index=False)
     for name, part in report.items():
         zoo.evaluation.plots.plot_confusion(part, output / f"confusion_{name}.png", title=name, split="validation")
         written.append(f"confusion_{name}.png")
-    prediction_sheet(model, validation_rows, predictions, heads, output / "predictions.png", args.images)
+    prediction_sheet(model, validation_rows, predictions, heads, output / "predictions.png", config.images)
     written.append("predictions.png")
     set_card(model, dataclasses.replace(card_of(model), plan=plan.to_dict()))
-    model_path = output / f"model.{args.format}"
+    model_path = output / f"model.{config.format}"
     zoo.save_model(model, model_path)
     write_model_card(model, output, label_counts=counts, report=report, plan=plan.to_dict())
     written += ["MODEL_CARD.md", "MODEL_CARD.json"]
-    run.write_run(output, args, finished=True)
+    run.write_run(config, finished=True)
     shutil.rmtree(output / run.BACKUP_FOLDER, ignore_errors=True)
     written += [model_path.name, "report.csv"]
     written += [path.name for path in write_html_report(output, model, predictions, validation_data.files,
-                                                         args.images)]
-    print_summary(reports, model, written, output, model_path, args, format_duration(time.perf_counter() - began))
+                                                         config.images)]
+    print_summary(reports, model, written, output, model_path, config, format_duration(time.perf_counter() - began))
 
 
 def write_html_report(output: Path, model, predictions, files, images=None, report_csv: Path | None = None) -> list:

@@ -105,6 +105,9 @@ def training_losses(name: str, heads, train_rows) -> dict | None:
 def run(args) -> None:
     """`zoo train`: label source -> plan -> staged training with backups -> best model, report, plots.
 
+    The flags become a `zoo.training.config.RunConfig` (`zoo.cli.run_config.run_config`),
+    which is all the run reads from here on; its reporter names the flags in messages.
+
     On a cluster (`--workers`, or `TF_CONFIG`) every worker loads the same images and trains on
     its part of each batch; the chief (worker 0) alone plans, reads and writes `--output`, and
     sends the others the plan and the epoch a resumed run continues after.
@@ -112,29 +115,31 @@ def run(args) -> None:
     import contextlib
 
     from zoo.cli import workers
+    from zoo.cli.run_config import run_config
     from zoo.training.run import holding
     from zoo.training.threads import available_cores, leave_a_core_to_the_input
 
     from zoo.training.run_plan import default_model
 
     began = time.perf_counter()
+    config = run_config(args, model=default_model(args.model, args.weights, args.plan))
     if args.model == "auto":
-        args.model = default_model(args.model, args.weights, args.plan)
         start = ("from its installed ImageNet weights; --weights none trains multilabel_small from scratch"
-                 if args.model != "multilabel_small" else "from scratch")
-        print(f"Model: {args.model} ({start})")
+                 if config.model != "multilabel_small" else "from scratch")
+        print(f"Model: {config.model} ({start})")
     threads = leave_a_core_to_the_input()
     if threads is not None:
         print(f"TensorFlow operations run on {threads} thread(s), leaving one of {available_cores()} cores to the "
               "input pipeline (TF_NUM_INTRAOP_THREADS chooses another number)")
-    cluster = workers.cluster_of(args)
-    strategy = workers.connect(cluster, args.worker_timeout) if cluster else None  # before any TensorFlow op
+    cluster = workers.cluster_of(config)
+    strategy = workers.connect(cluster, config.worker_timeout) if cluster else None  # before any TensorFlow op
     chief = cluster is None or cluster["task"]["index"] == 0
-    with workers.reporting_lost_workers(strategy), holding(Path(args.output)) if chief else contextlib.nullcontext():
-        _train(args, cluster, strategy, chief, began)
+    with workers.reporting_lost_workers(strategy), (
+            holding(config.output, config.reporter) if chief else contextlib.nullcontext()):
+        _train(config, cluster, strategy, chief, began)
 
 
-def _train(args, cluster, strategy, chief: bool, began: float) -> None:
+def _train(config, cluster, strategy, chief: bool, began: float) -> None:
     import contextlib
 
     import keras
@@ -146,10 +151,10 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     from zoo.training import budget, heads_first, multi_worker, run
     from zoo.training.plan import Plan
 
-    output = Path(args.output)
+    output, say = config.output, config.reporter.line
     error, prepared = None, None
     try:
-        prepared = _prepare(args, output, chief, began)
+        prepared = _prepare(config, chief, began)
     except Exception as caught:  # every worker learns that one stopped, instead of waiting for it
         error = caught
     workers.together(strategy, error)
@@ -165,16 +170,16 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
             plan = Plan.from_dict(shared["plan"])
             resumed = {"epoch": shared["epoch"]} if shared["epoch"] else None
     keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(args.seed)  # the same start whether or not the plan was measured first
+    keras.utils.set_random_seed(config.seed)  # the same start whether or not the plan was measured first
     options = {"colour_heads": list(plan.colour_heads)} if plan.colour_heads else {}
     with strategy.scope() if strategy else contextlib.nullcontext():
-        with zoo.training.scale.mixed_precision(args.precision):
-            model = zoo.build(args.model, heads=heads, weights=prepared.weights, input_shape=(*plan.image_size, 3),
-                              **options)
-    print("Plan (plan.json; repeat it with --plan):\n  " + "\n  ".join(plan.describe()))
+        with zoo.training.scale.mixed_precision(config.precision):
+            model = zoo.build(config.model, heads=heads, weights=prepared.weights,
+                              input_shape=(*plan.image_size, 3), **options)
+    say("Plan (plan.json; repeat it with --plan):\n  " + "\n  ".join(plan.describe()))
 
-    train_data, validation_data = _datasets(args, prepared, plan)
-    losses = training_losses(args.loss, heads, prepared.train_rows)
+    train_data, validation_data = _datasets(config, prepared, plan)
+    losses = training_losses(config.loss, heads, prepared.train_rows)
     fit_began, fit_processor = time.perf_counter(), time.process_time()
     staged = plan
     if plan.cached_heads and strategy is not None:  # a cluster trains every stage on images, together
@@ -182,35 +187,36 @@ def _train(args, cluster, strategy, chief: bool, began: float) -> None:
     elif plan.cached_heads and len(plan.stages) > 1:
         staged = heads_first.split_plan(plan)
         if not (resumed or {}).get("epoch"):
-            heads_first.train_heads(model, _plain_training(args, prepared, plan), validation_data, plan, losses)
-    stop = budget.stop_for_run(args, staged, resumed, strategy is not None, began)
+            heads_first.train_heads(model, _plain_training(config, prepared, plan), validation_data, plan, losses,
+                                    log=say)
+    stop = budget.stop_for_run(config, staged, resumed, strategy is not None, began)
     early = heads_first.early_stop(staged) if strategy is None else None
-    rows = run.fit(model, train_data, validation_data, staged, output, args, resumed, losses,
+    rows = run.fit(model, train_data, validation_data, staged, config, resumed, losses,
                    multi_worker=strategy is not None, chief=chief,
                    extra_callbacks=[c for c in (stop, early) if c is not None])
-    budget.record_stop(stop, staged, output / run.PLAN_FILE if chief and staged is plan else None)
+    budget.record_stop(stop, staged, output / run.PLAN_FILE if chief and staged is plan else None, config.reporter)
     if staged is not plan and staged.stop_after is not None and plan.stop_after is None:
         plan.stop_after = staged.stop_after
         plan.save(output / run.PLAN_FILE)
-    heads_first.report_early_stop(early, staged)
-    print(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
-          f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
-          f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")
+    heads_first.report_early_stop(early, staged, log=say)
+    say(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
+        f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
+        f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")
     if not chief:
         workers.together(strategy, None)  # the chief's report and model
-        print(f"Worker {cluster['task']['index']} done; the chief (worker 0, {cluster['cluster']['worker'][0]}) "
-              f"wrote the model and its report to its --output")
+        say(f"Worker {cluster['task']['index']} done; the chief (worker 0, {cluster['cluster']['worker'][0]}) "
+            f"wrote the model and its report to its --output")
         return
     error = None
     try:
         with multi_worker.local(model):
-            finish_run(args, model, plan, rows, validation_data, prepared, output, began)
+            finish_run(config, model, plan, rows, validation_data, prepared, began)
     except Exception as caught:
         error = caught
     workers.together(strategy, error)
 
 
-def _prepare(args, output: Path, chief: bool, began: float):
+def _prepare(config, chief: bool, began: float):
     """Labels, split and heads on every worker; on the chief (or one machine) also the output folder's
     first files and the plan, made or read back with the backup to continue from."""
     import types
@@ -220,76 +226,75 @@ def _prepare(args, output: Path, chief: bool, began: float):
 
     import zoo
     from zoo import data
-    from zoo.cli.sources import checked_rows, load_source
+    from zoo.cli.run_config import source_arguments
+    from zoo.cli.sources import checked_rows, load_source, print_summary
     from zoo.training import run, run_plan
     from zoo.training.backup import latest_backup
-    from zoo.training.finetune import parse_stage
     from zoo.training.plan import Plan
 
-    resumed_run = run.previous_run(output, args) if chief else None
-    keras.utils.set_random_seed(args.seed)
+    output, say, source = config.output, config.reporter.line, source_arguments(config)
+    resumed_run = run.previous_run(config) if chief else None
+    keras.utils.set_random_seed(config.seed)
     with warnings.catch_warnings(record=True) as caught:  # shown as plain lines, not source locations
         warnings.simplefilter("always", data.DataWarning)
-        df, kinds = load_source(args)
-        df, heads = checked_rows(args, df, data.heads_from_dataframe(df, kinds), output if chief else None)
+        df, kinds = load_source(source)
+        df, heads = checked_rows(source, df, data.heads_from_dataframe(df, kinds), output if chief else None)
         train_rows, validation_rows = data.train_validation_split(
-            df, heads, args.validation_split, stratify=not args.no_stratify, seed=args.seed
+            df, heads, config.validation_split, stratify=config.stratify, seed=config.seed
         )
     for warning in caught:
-        print(f"Warning: {warning.message}")
+        say(f"Warning: {warning.message}")
     counts = data.label_counts({"train": train_rows, "validation": validation_rows}, heads)
     if chief:  # the output folder exists: the chief holds it (`zoo.training.run.holding`)
         counts.to_csv(output / "label_counts.csv")
         zoo.evaluation.plots.plot_label_counts(counts, output / "label_counts.png")
-    print(f"{len(train_rows)} training and {len(validation_rows)} validation images; heads: "
-          + ", ".join(f"{h.name} ({h.kind}, {len(h.classes)} classes)" for h in heads))
-    from zoo.cli.sources import print_summary
-
-    print_summary(args, df, heads, train_rows, validation_rows, output if chief else None)
+    say(f"{len(train_rows)} training and {len(validation_rows)} validation images; heads: "
+        + ", ".join(f"{h.name} ({h.kind}, {len(h.classes)} classes)" for h in heads))
+    print_summary(source, df, heads, train_rows, validation_rows, output if chief else None)
     prepared = types.SimpleNamespace(df=df, heads=heads, train_rows=train_rows, validation_rows=validation_rows,
-                                     counts=counts, weights=None if args.weights == "none" else args.weights,
+                                     counts=counts, weights=None if config.weights == "none" else config.weights,
                                      plan=None, resumed=None)
     if not chief:
         return prepared
-    with zoo.training.scale.mixed_precision(args.precision):
-        model = zoo.build(args.model, heads=heads, weights=prepared.weights,
-                          input_shape=(*args.image_size, 3) if args.image_size else None)
-    train_paths = data.resolve_paths(train_rows, args.images)
-    validation_paths = data.resolve_paths(validation_rows, args.images)
+    with zoo.training.scale.mixed_precision(config.precision):
+        model = zoo.build(config.model, heads=heads, weights=prepared.weights,
+                          input_shape=(*config.image_size, 3) if config.image_size else None)
+    train_paths = data.resolve_paths(train_rows, config.images)
+    validation_paths = data.resolve_paths(validation_rows, config.images)
     if resumed_run is not None:
-        run.check_same_split(output, train_paths, validation_paths)
+        run.check_same_split(output, train_paths, validation_paths, config.reporter)
         prepared.plan = Plan.load(output / run.PLAN_FILE)
         prepared.resumed = latest_backup(output / run.BACKUP_FOLDER)
     else:
-        stages = [parse_stage(spec, [h.name for h in heads]) for spec in args.stage]
-        prepared.plan = run_plan.make_plan(args, model, heads, train_rows, train_paths, len(validation_rows), began,
-                                           stages)
+        prepared.plan = run_plan.make_plan(config, model, heads, train_rows, train_paths, len(validation_rows),
+                                           began)
         prepared.plan.save(output / run.PLAN_FILE)
         run.write_split(output, train_paths, validation_paths)
-        run.write_run(output, args, finished=False)
+        run.write_run(config, finished=False)
     return prepared
 
 
-def _plain_training(args, prepared, plan):
+def _plain_training(config, prepared, plan):
     """The training images unaugmented, in the training order: the heads' stage caches their features."""
     from zoo import data
 
-    return data.make_dataset(prepared.train_rows, prepared.heads, directory=args.images,
-                             image_size=tuple(plan.image_size), batch_size=plan.batch_size, seed=args.seed,
-                             on_error=args.on_error, cache=False, allow_empty=args.allow_empty)
+    return data.make_dataset(prepared.train_rows, prepared.heads, directory=config.images,
+                             image_size=tuple(plan.image_size), batch_size=plan.batch_size, seed=config.seed,
+                             on_error=config.on_error, cache=False, allow_empty=config.allow_empty)
 
 
-def _datasets(args, prepared, plan):
+def _datasets(config, prepared, plan):
     """The training and validation datasets of the plan."""
     from zoo import data
 
     size = tuple(plan.image_size)
     decoded_bytes = len(prepared.df) * size[0] * size[1] * 3 * 4  # float32 pixels
-    cache = not args.no_cache and decoded_bytes <= MEMORY_CACHE_BYTES
+    cache = config.cache and decoded_bytes <= MEMORY_CACHE_BYTES
     if cache:
-        print(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); --no-cache turns this off")
-    common = dict(directory=args.images, image_size=size, batch_size=plan.batch_size, seed=args.seed,
-                  on_error=args.on_error, cache=cache, allow_empty=args.allow_empty)
-    augment = data.with_mixing(True if plan.augment else None, getattr(args, "mix", None))
+        config.reporter.line(f"Keeping the decoded images in memory ({decoded_bytes / 2**20:.0f} MiB); "
+                             "--no-cache turns this off")
+    common = dict(directory=config.images, image_size=size, batch_size=plan.batch_size, seed=config.seed,
+                  on_error=config.on_error, cache=cache, allow_empty=config.allow_empty)
+    augment = data.with_mixing(True if plan.augment else None, config.mix)
     return (data.make_dataset(prepared.train_rows, prepared.heads, augment=augment, **common),
             data.make_dataset(prepared.validation_rows, prepared.heads, shuffle=False, **common))

@@ -5,7 +5,7 @@ The plan estimates an epoch's time from a few training steps
 a slower stretch). `BudgetStop` watches the epochs as they end and stops
 training before one that would run past the budget, keeping the plan's reserve
 for the final evaluation and saving. The epoch it stopped after goes into the
-plan (`Plan.stop_after`), so that `zoo train --plan` repeats the run exactly,
+plan (`Plan.stop_after`), so that a run repeating the plan repeats it exactly,
 stop included. With a cosine schedule the last epochs train at a small fraction
 of the peak learning rate, so a stop near the end costs little.
 
@@ -79,38 +79,44 @@ class BudgetStop(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
-def stop_for_run(args, plan, resumed, multi_worker: bool, began: float) -> BudgetStop | None:
-    """The `BudgetStop` of a `zoo train` run, or None.
+def stop_for_run(config, plan, resumed, multi_worker: bool, began: float) -> BudgetStop | None:
+    """The `BudgetStop` of a planned run, or None.
 
     A repeated plan stops where its run did. The budget decides only where it
-    chose the epochs: not for `--epochs`, `--stage` or `--plan`, nor in a resumed
-    run (its clock started again) or on a cluster (the workers would have to agree).
+    chose the epochs: not where the config fixes the epochs or the stages, or
+    repeats a plan, nor in a resumed run (its clock started again) or on a
+    cluster (the workers would have to agree).
 
     Args:
-        args: The command's arguments.
+        config: The run's `zoo.training.config.RunConfig`.
         plan: The run's `zoo.training.plan.Plan`.
         resumed: The backup a resumed run continues from, or None.
         multi_worker: The run trains on a cluster.
-        began: `time.perf_counter()` at the command's start (the budget's origin with a GPU).
+        began: `time.perf_counter()` at the run's start (the budget's origin with a GPU).
     """
     from zoo.training.speed import budget_clock
 
     if plan.stop_after is not None:
         return BudgetStop(plan.epochs, stop_after=plan.stop_after)
     deadline = plan.training_deadline()
-    if args.plan or args.epochs or args.stage or resumed or multi_worker or deadline is None:
+    if config.plan or config.epochs or config.stages or resumed or multi_worker or deadline is None:
         return None
     gpu = plan.measured.get("clock") == "wall"
     return BudgetStop(plan.epochs, deadline=deadline + (began if gpu else 0.0), clock=budget_clock(gpu))
 
 
-def record_stop(stop: BudgetStop | None, plan, plan_file=None) -> None:
-    """Writes a new stop into the plan (and `plan_file`, where given) and says so."""
+def record_stop(stop: BudgetStop | None, plan, plan_file=None, reporter=None) -> None:
+    """Writes a new stop into the plan (and `plan_file`, where given) and says so (to `reporter`, default
+    `zoo.training.reporter.Reporter()`)."""
     if stop is None or stop.stopped_after is None or plan.stop_after is not None:
         return
     plan.stop_after = stop.stopped_after
     if plan_file is not None:
         plan.save(plan_file)
-    print(f"Stopped after epoch {plan.stop_after} of {plan.epochs}: another would have run past the "
-          f"{plan.budget_seconds / 60:g}-minute budget ({plan.measured.get('clock', 'wall')} time); plan.json "
-          f"records the stop, so --plan repeats it")
+    if reporter is None:
+        from zoo.training.reporter import Reporter
+
+        reporter = Reporter()
+    reporter.line(f"Stopped after epoch {plan.stop_after} of {plan.epochs}: another would have run past the "
+                  f"{plan.budget_seconds / 60:g}-minute budget ({plan.measured.get('clock', 'wall')} time); "
+                  f"plan.json records the stop, so {reporter.option('plan')} repeats it")

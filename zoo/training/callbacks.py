@@ -196,15 +196,32 @@ class SafeModelCheckpoint(keras.callbacks.ModelCheckpoint):
         save_model(self.model, path)
 
 
-class StopOnNaN(keras.callbacks.Callback):
-    """Stops training at the first NaN or infinite loss, saying where and what to try.
+class StopOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' `TerminateOnNaN` that also records where the loss stopped being finite, and says what to try.
+
+    Training stops at the end of the first batch whose loss is NaN or infinite, as with
+    Keras' callback; `stopped_at` holds (epoch, batch), both counted from 1. Instead of
+    Keras' own line, the error names that epoch and batch (logged once), or, with
+    `log=False`, nothing is said: the caller reports `stopped_at` as its one error.
 
     Args:
         log: Log the error; False where the caller reports `stopped_at` itself.
+        raise_error: Raise Keras' `RuntimeError` at once instead of stopping gracefully
+            (`stopped_at` is set first).
+
+    Example:
+        >>> import types
+        >>> stop = StopOnNaN(log=False)
+        >>> stop.set_model(types.SimpleNamespace(stop_training=False))
+        >>> stop.on_epoch_begin(2)
+        >>> stop.on_train_batch_end(0, {"loss": 0.7})
+        >>> stop.on_train_batch_end(1, {"loss": float("nan")})
+        >>> stop.stopped_at, stop.model.stop_training
+        ((3, 2), True)
     """
 
-    def __init__(self, log: bool = True):
-        super().__init__()
+    def __init__(self, log: bool = True, raise_error: bool = False):
+        super().__init__(raise_error=raise_error)
         self.log = log
         self.stopped_at = None
         self._epoch = 0
@@ -212,16 +229,19 @@ class StopOnNaN(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(float(loss)):
-            self.stopped_at = (self._epoch + 1, batch + 1)
-            self.model.stop_training = True
-            if self.log:
-                logger.error(
-                    "Training stopped: the loss became %s at epoch %d, batch %d. Lower the learning rate, "
-                    "check the inputs for NaN, or use a loss with clipping.", loss, *self.stopped_at,
-                )
+        if loss is None or np.isfinite(float(loss)):
+            return
+        self.stopped_at = (self._epoch + 1, batch + 1)
+        if self.raise_error:
+            super().on_batch_end(batch, logs)  # Keras' RuntimeError
+        self.model.stop_training = True  # as Keras' graceful stop, without its own line beside ours
+        if self.log:
+            logger.error(
+                "Training stopped: the loss became %s at epoch %d, batch %d. Lower the learning rate, "
+                "check the inputs for NaN, or use a loss with clipping.", loss, *self.stopped_at,
+            )
 
 
 def standard_callbacks(output_dir, validation_data=None, monitor: str | None = None, backup: bool = True) -> list:

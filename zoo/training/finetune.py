@@ -8,9 +8,7 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from typing import Any
 
 import pandas as pd
 import tensorflow as tf
@@ -18,45 +16,11 @@ import tensorflow as tf
 from zoo.models.builders import compile_model
 from zoo.training.feature_cache import cache_verdict, cached_features, heads_model
 from zoo.training.optimizers import make_optimizer
+from zoo.training.stage import Stage
 from zoo.training.trainable import (  # noqa: F401  (freeze, unfreeze_from, trainable_summary: public here too)
     describe_branches, freeze, pretrained_branches, set_trainable, trainable_summary, unfreeze_from)
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass
-class Stage:
-    """One stage of `fit_staged`.
-
-    Args:
-        epochs: Epochs in this stage.
-        trainable: See `set_trainable` ("auto", "heads", "all", or per-branch dict).
-        learning_rate: Peak learning rate.
-        optimizer: "adam", "adamw" (decoupled weight decay 0.05), "sgd" (momentum
-            0.9) or a callable `lr -> optimizer`.
-        schedule: None (constant), "cosine" (decay to 0), or "warmup_cosine"
-            (linear warm-up over `warmup_epochs`, then cosine decay).
-        warmup_epochs: Warm-up length for "warmup_cosine".
-        loss_weights: {head: weight} for this stage.
-        name: Label of the stage in the history.
-
-    Example:
-        >>> import zoo
-        >>> heads_first = zoo.Stage(epochs=5, trainable="heads", learning_rate=1e-3)
-        >>> top_block = zoo.Stage(epochs=10, trainable={"tags": "block5_conv1"}, learning_rate=1e-5,
-        ...                       schedule="cosine", loss_weights={"tags": 2.0})
-        >>> [stage.epochs for stage in (heads_first, top_block)], top_block.schedule
-        ([5, 10], 'cosine')
-    """
-
-    epochs: int
-    trainable: Any = "all"
-    learning_rate: float = 1e-3
-    optimizer: Any = "adam"
-    schedule: str | None = None
-    warmup_epochs: int = 1
-    loss_weights: dict | None = None
-    name: str | None = None
 
 
 def _steps(train, batch_size=32):

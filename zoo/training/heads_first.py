@@ -9,10 +9,10 @@ ending early once the validation score has not improved for the plan's
 `patience` epochs (`early_stop`).
 
 Example:
-    >>> from zoo.training.plan import Plan
-    >>> plan = Plan((64, 64), 32, True, [{"name": "heads", "epochs": 100}, {"name": "fine-tune", "epochs": 5}],
+    >>> from zoo.training.plan import Plan, Stage
+    >>> plan = Plan((64, 64), 32, True, [Stage(100, name="heads"), Stage(5, name="fine-tune")],
     ...             600.0, 300.0, cached_heads=True, patience=2)
-    >>> [s["name"] for s in split_plan(plan).stages], split_plan(plan).epochs
+    >>> [s.name for s in split_plan(plan).stages], split_plan(plan).epochs
     (['fine-tune'], 5)
 """
 
@@ -26,7 +26,7 @@ from zoo.training.plan import HEADS_PATIENCE
 
 def split_plan(plan):
     """The plan of the stages after the cached heads' stage (what `zoo.training.run.fit` trains)."""
-    return dataclasses.replace(plan, stages=[dict(s) for s in plan.stages[1:]], cached_heads=False)
+    return dataclasses.replace(plan, stages=[dataclasses.replace(s) for s in plan.stages[1:]], cached_heads=False)
 
 
 def on_images(plan):
@@ -34,14 +34,15 @@ def on_images(plan):
     the stage after it, since nothing ends it early there.
 
     Example:
-        >>> from zoo.training.plan import Plan
-        >>> plan = Plan((64, 64), 32, True, [{"name": "heads", "epochs": 100}, {"name": "fine-tune", "epochs": 5}],
+        >>> from zoo.training.plan import Plan, Stage
+        >>> plan = Plan((64, 64), 32, True, [Stage(100, name="heads"), Stage(5, name="fine-tune")],
         ...             600.0, 300.0, cached_heads=True, patience=2)
-        >>> [s["epochs"] for s in on_images(plan).stages]
+        >>> [s.epochs for s in on_images(plan).stages]
         [5, 5]
     """
-    stages = [dict(s) for s in plan.stages]
-    stages[0]["epochs"] = stages[-1]["epochs"] if len(stages) > 1 else min(stages[0]["epochs"], 10)
+    first, *later = plan.stages
+    epochs = later[-1].epochs if later else min(first.epochs, 10)
+    stages = [dataclasses.replace(first, epochs=epochs), *(dataclasses.replace(s) for s in later)]
     return dataclasses.replace(plan, stages=stages, cached_heads=False)
 
 
@@ -59,9 +60,9 @@ def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
 
     import zoo
     from zoo.training.feature_cache import cache_verdict
-    from zoo.training.finetune import Stage, set_trainable
+    from zoo.training.finetune import set_trainable
 
-    stage = Stage(**plan.stages[0])
+    stage = plan.stages[0]
     set_trainable(model, stage.trainable)
     reason, _ = cache_verdict(model, train, validation)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=HEADS_PATIENCE, restore_best_weights=True)

@@ -7,7 +7,7 @@ heads, whether pretrained weights were loaded, and the time of a few training
 steps here (`zoo.training.speed`), so that the run fits a time budget. Without a
 GPU the budget counts processor time, all cores together: the plan then depends
 far less on what else the machine is doing. It is written to `plan.json` and
-into the model, so the same run can be repeated exactly (`zoo train --plan`).
+into the model, so the same run can be repeated exactly (`RunConfig.plan`).
 Should its epochs take longer than estimated, the run stops before one that would
 pass the budget (`zoo.training.budget`), and the plan records where.
 
@@ -42,7 +42,7 @@ Example:
     >>> plan = choose_plan(train_images=1600, validation_images=400, median_size=(300, 400),
     ...                    default_side=96, seconds_per_pixel=1e-6, overhead_per_image=1e-4,
     ...                    pretrained_boundaries={}, budget_seconds=600)
-    >>> plan.image_size, plan.stages[0]["epochs"]
+    >>> plan.image_size, plan.stages[0].epochs
     ((64, 80), 62)
 """
 
@@ -52,6 +52,8 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+
+from zoo.training.stage import Stage, stage_dict
 
 
 TARGET_IMAGE_PASSES = 100_000
@@ -82,7 +84,7 @@ class Plan:
         image_size: (height, width) of the model input.
         batch_size: Images per training step.
         augment: Augment training images.
-        stages: `zoo.Stage` fields, one dict per stage.
+        stages: The `zoo.Stage`s, each named (`plan.json` holds their fields as dicts).
         budget_seconds: The time budget the plan was made for.
         estimated_seconds: The plan's estimated training time.
         measured: What the plan was chosen from (counts, sizes, step times).
@@ -110,7 +112,7 @@ class Plan:
     @property
     def epochs(self) -> int:
         """Total epochs over all stages."""
-        return sum(stage["epochs"] for stage in self.stages)
+        return sum(stage.epochs for stage in self.stages)
 
     def training_deadline(self) -> float | None:
         """Seconds of the budget's clock from the command's start by which training ends, keeping the reserve.
@@ -135,17 +137,25 @@ class Plan:
         return deadline if share is None else min(deadline, self.budget_seconds * share * (1 - RESERVE))
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict (see `from_dict`)."""
-        return {**dataclasses.asdict(self), "image_size": list(self.image_size)}
+        """A JSON-ready dict (see `from_dict`): the stages as dicts of their fields.
+
+        Example:
+            >>> plan = Plan((32, 32), 16, True, [Stage(epochs=3, name="train")], 60.0, 30.0)
+            >>> plan.to_dict()["stages"][0]["name"], Plan.from_dict(plan.to_dict()) == plan
+            ('train', True)
+        """
+        return {**dataclasses.asdict(self), "image_size": list(self.image_size),
+                "stages": [stage_dict(stage) for stage in self.stages]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Plan":
-        """Reads `to_dict`'s output (a `plan.json`)."""
+        """Reads `to_dict`'s output (a `plan.json`): each stage dict becomes a `Stage`."""
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - fields
         if unknown:
             raise ValueError(f"Unknown plan field(s) {sorted(unknown)}; known: {sorted(fields)}.")
-        return cls(**{**data, "image_size": tuple(data["image_size"])})
+        stages = [s if isinstance(s, Stage) else Stage(**s) for s in data.get("stages", [])]
+        return cls(**{**data, "image_size": tuple(data["image_size"]), "stages": stages})
 
     def save(self, path) -> None:
         """Writes the plan as JSON."""
@@ -170,15 +180,15 @@ class Plan:
         ]
         for number, stage in enumerate(self.stages, start=1):
             if number == 1 and self.cached_heads:
-                ending = f"up to {stage['epochs']} epochs on features cached once from unaugmented images, " \
+                ending = f"up to {stage.epochs} epochs on features cached once from unaugmented images, " \
                          f"ending when the validation loss has not improved for {HEADS_PATIENCE}"
             else:
-                ending = f"{stage['epochs']} epochs" + (
+                ending = f"{stage.epochs} epochs" + (
                     f" (fewer when the validation score has not improved for {self.patience})"
                     if self.patience else "")
             lines.append(
-                f"stage {number} ({stage['name']}): {ending}, trainable={stage['trainable']}, "
-                f"{stage['optimizer']} lr {stage['learning_rate']:g}, {stage['schedule'] or 'constant'}"
+                f"stage {number} ({stage.name}): {ending}, trainable={stage.trainable}, "
+                f"{stage.optimizer} lr {stage.learning_rate:g}, {stage.schedule or 'constant'}"
             )
         for decision in m.get("colour", []):
             lines.append(decision)
@@ -377,7 +387,7 @@ def _pretrained_plan(train_images, validation_images, median_size, default_side,
                 cached_heads=True, patience=None if epochs else PATIENCE)
 
 
-def _stages(epochs: int, pretrained_boundaries: dict) -> list[dict]:
+def _stages(epochs: int, pretrained_boundaries: dict) -> list[Stage]:
     if not pretrained_boundaries:
         return [_stage("train", epochs, "auto", SCRATCH_LEARNING_RATE, "warmup_cosine", min(2, epochs - 1))]
     first = max(1, epochs // 2)
@@ -388,6 +398,6 @@ def _stages(epochs: int, pretrained_boundaries: dict) -> list[dict]:
     return stages
 
 
-def _stage(name, epochs, trainable, learning_rate, schedule, warmup) -> dict:
-    return {"name": name, "epochs": int(epochs), "trainable": trainable, "learning_rate": learning_rate,
-            "optimizer": "adamw", "schedule": schedule, "warmup_epochs": max(0, int(warmup))}
+def _stage(name, epochs, trainable, learning_rate, schedule, warmup) -> Stage:
+    return Stage(name=name, epochs=int(epochs), trainable=trainable, learning_rate=learning_rate,
+                 optimizer="adamw", schedule=schedule, warmup_epochs=max(0, int(warmup)))

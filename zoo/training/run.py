@@ -1,11 +1,18 @@
-"""One `zoo train` run: plan, train in stages with backups, restore the best epoch, report.
+"""One planned training run: its output folder, its record, staged training with backups, NaN stop.
 
-Running the same command again after an interruption continues from the last
-finished epoch: the plan and the best value so far are read back from the output
-folder, and the split is checked against the one the run began with.
+Running again with the same settings (a `zoo.training.config.RunConfig`) after an
+interruption continues from the last finished epoch: the plan and the best value
+so far are read back from the output folder, and the split is checked against the
+one the run began with. Messages name settings through the config's reporter
+(`zoo.training.reporter.Reporter`): as flags on the command line.
 
 Example:
-    $ zoo train --folders clothing --separator _ --heads color type
+    >>> import tempfile
+    >>> from zoo.training.config import RunConfig
+    >>> config = RunConfig(output=Path(tempfile.mkdtemp()) / "run", epochs=2)
+    >>> with holding(config.output):
+    ...     previous_run(config) is None
+    True
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from zoo.training.config import changed_arguments
+
 LOCK_FILE = ".lock"
 RUN_FILE = "run.json"
 PLAN_FILE = "plan.json"
@@ -29,8 +38,6 @@ BEST_MODEL = "best.keras"
 MONITOR = "val_score"
 MONITOR_MEANING = ("val_score: the mean over heads of validation accuracy (multiclass heads) and mAP (multilabel "
                    "and binary heads); the epoch with the highest is kept")
-_OUTPUT_ONLY = {"output", "progress", "verbose", "restart", "run", "command", "tensorboard", "workers",
-                "worker_index", "worker_timeout"}
 
 
 class RunError(RuntimeError):
@@ -38,7 +45,7 @@ class RunError(RuntimeError):
 
 
 @contextlib.contextmanager
-def holding(output: Path):
+def holding(output: Path, reporter=None):
     """Holds the output folder for this process while the block runs: two runs never write one folder.
 
     The hold is the operating system's lock on an open file in `output`, so it ends
@@ -48,6 +55,10 @@ def holding(output: Path):
     A block that fails before any model or checkpoint file is written removes
     the folder, but only when this process created it and holds it: never a
     folder that existed before, nor one another run holds.
+
+    Args:
+        output: The run's output folder.
+        reporter: Names the output setting in the error (default `Reporter()`).
 
     Raises:
         RunError: Another process holds `output`.
@@ -60,8 +71,9 @@ def holding(output: Path):
         ...         pass
         Traceback (most recent call last):
         ...
-        zoo.training.run.RunError: another zoo train (process ...) is writing to --output ...
+        zoo.training.run.RunError: another zoo train (process ...) is writing to output='...'; wait for it to end, ...
     """
+    say = _option_namer(reporter)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:
         output.mkdir()
@@ -74,8 +86,8 @@ def holding(output: Path):
         except OSError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
-            raise RunError(f"another zoo train (process {holder}) is writing to --output {output}; wait for it to "
-                           f"end, or choose another --output. Received: --output {output}") from None
+            raise RunError(f"another zoo train (process {holder}) is writing to {say('output', output)}; wait for it "
+                           f"to end, or choose another {say('output')}. Received: {say('output', output)}") from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -104,41 +116,53 @@ def _lock(handle) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def run_arguments(args) -> dict:
-    """The arguments that define a run, as JSON-ready values."""
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in sorted(vars(args).items())
-            if k not in _OUTPUT_ONLY and not callable(v)}
+def _option_namer(reporter):
+    """`reporter.option`, or the library default's."""
+    if reporter is None:
+        from zoo.training.reporter import Reporter
+
+        reporter = Reporter()
+    return reporter.option
 
 
-def previous_run(output: Path, args) -> dict | None:
-    """The unfinished run to continue in `output`, or None to start one.
+def run_arguments(config) -> dict:
+    """The settings that define a run (`RunConfig.arguments`), as `run.json` records them."""
+    return config.arguments()
+
+
+def previous_run(config) -> dict | None:
+    """The unfinished run to continue in `config.output`, or None to start one.
+
+    With `config.restart` an earlier run's backup and best model are removed first.
 
     Raises:
-        RunError: `output` holds a finished run, or one made by other arguments,
-            and `--restart` was not given.
+        RunError: The output folder holds a finished run, or one made with other
+            settings, and `config.restart` is not set.
     """
+    output, say = config.output, config.reporter.option
     run_file = output / RUN_FILE
     if not run_file.is_file():
         return None
     run = json.loads(run_file.read_text())
-    if args.restart:
+    if config.restart:
         shutil.rmtree(output / BACKUP_FOLDER, ignore_errors=True)
         (output / BEST_MODEL).unlink(missing_ok=True)
         return None
     if run.get("finished"):
-        raise RunError(f"--output {output} holds a finished run; choose another --output, or pass --restart "
-                       f"to train again there. Received: --output {output}")
-    if run["arguments"] != run_arguments(args):
-        changed = sorted(k for k in set(run["arguments"]) | set(run_arguments(args))
-                         if run["arguments"].get(k) != run_arguments(args).get(k))
-        raise RunError(f"--output {output} holds an unfinished run made with other arguments ({', '.join(changed)}); "
-                       f"run the same command to continue it, choose another --output, or pass --restart.")
+        raise RunError(f"{say('output', output)} holds a finished run; choose another {say('output')}, or pass "
+                       f"{say('restart', True)} to train again there. Received: {say('output', output)}")
+    changed = changed_arguments(run["arguments"], run_arguments(config))
+    if changed:
+        raise RunError(f"{say('output', output)} holds an unfinished run made with other arguments "
+                       f"({', '.join(changed)}); run the same command to continue it, choose another "
+                       f"{say('output')}, or pass {say('restart', True)}.")
     return run
 
 
-def write_run(output: Path, args, finished: bool) -> None:
-    """Records the run's arguments (and whether it finished) in the output folder."""
-    (output / RUN_FILE).write_text(json.dumps({"arguments": run_arguments(args), "finished": finished}, indent=2))
+def write_run(config, finished: bool) -> None:
+    """Records the run's settings (and whether it finished) in its output folder's `run.json`."""
+    (config.output / RUN_FILE).write_text(json.dumps({"arguments": run_arguments(config), "finished": finished},
+                                                     indent=2))
 
 
 def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None,
@@ -160,7 +184,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
         best = max(best if best is not None else -np.inf, _best_of(best_file))
     checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
     stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
-    backup = RunBackup(output / BACKUP_FOLDER, [(s["name"], s["epochs"]) for s in plan.stages],
+    backup = RunBackup(output / BACKUP_FOLDER, [(s.name, s.epochs) for s in plan.stages],
                        checkpoint=checkpoint, history_csv=output / "history.csv",
                        rows=(resumed or {}).get("rows", ()))
     callbacks = [ValidationMetrics(validation_data, compiled_metrics=compiled_metrics), stop, checkpoint, backup,
@@ -179,11 +203,12 @@ def _best_of(best_file: Path) -> float:
     return best.value if best is not None and best.monitor == MONITOR else -np.inf
 
 
-def fit(model, train_data, validation_data, plan, output: Path, args, resumed: dict | None, losses,
+def fit(model, train_data, validation_data, plan, config, resumed: dict | None, losses,
         multi_worker: bool = False, chief: bool = True, extra_callbacks=()):
-    """Trains the plan's stages with backups; returns the history rows of every epoch.
+    """Trains the plan's stages with backups in `config.output`; returns the history rows of every epoch.
 
-    `extra_callbacks` come after the run's own (every worker gets them).
+    `extra_callbacks` come after the run's own (every worker gets them). Lines go to
+    `config.reporter`.
 
     With `multi_worker` the model was built under a `MultiWorkerMirroredStrategy` and trains with
     `zoo.training.multi_worker.fit`; a worker other than the chief gets no callback that writes
@@ -193,30 +218,30 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     from zoo.training import multi_worker as cluster
     from zoo.training.backup import restore_weights
     from zoo.training.callbacks import StopOnNaN
-    from zoo.training.finetune import Stage
     from zoo.io.progress_callbacks import EpochProgress
 
+    output, reporter, say = config.output, config.reporter, config.reporter.option
     if chief:  # one process predicts the validation images once an epoch; a cluster validates together
-        callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, args.tensorboard,
+        callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, config.tensorboard,
                                                      compiled_metrics=not multi_worker)
     else:
         stop, backup = StopOnNaN(log=False), None
         callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
     callbacks = [*callbacks, *extra_callbacks]
-    stages = [Stage(**stage) for stage in plan.stages]
     done = (resumed or {}).get("epoch", 0)
     if done:
-        print(f"Continuing the interrupted run {f'in {output}' if chief else 'of the chief'} after epoch {done} "
-              f"of {plan.epochs} (--restart starts over)")
+        reporter.line(f"Continuing the interrupted run {f'in {output}' if chief else 'of the chief'} after epoch "
+                      f"{done} of {plan.epochs} ({say('restart', True)} starts over)")
     load = (lambda m, within: restore_weights(m, resumed["weights"], within)) if done and chief else None
     restore = cluster.restorer(load) if multi_worker and done else load
     end = plan.stop_after or plan.epochs  # a plan the budget stopped ends there
     if done < end:
         if chief:
-            print(f"  ({MONITOR_MEANING})")
+            reporter.line(f"  ({MONITOR_MEANING})")
         zoo.fit_staged(
-            model, train_data, validation_data if multi_worker else None, stages=stages, callbacks=callbacks,
-            losses=losses, verbose=1 if args.progress and sys.stdout.isatty() else 0, log=print, initial_epoch=done,
+            model, train_data, validation_data if multi_worker else None, stages=plan.stages, callbacks=callbacks,
+            losses=losses, verbose=1 if config.progress and sys.stdout.isatty() else 0, log=reporter.line,
+            initial_epoch=done,
             restore=restore, trainer=cluster.fit if multi_worker else None,
         )
     elif chief:  # killed after the last epoch's backup: no stage runs to restore it
@@ -225,8 +250,8 @@ def fit(model, train_data, validation_data, plan, output: Path, args, resumed: d
     if stop.stopped_at is not None:
         epoch, batch = stop.stopped_at
         raise RunError(f"training stopped: the loss became NaN at epoch {epoch}, batch {batch}. Lower the "
-                       f"learning rate (--learning-rate), check the images, or choose another --loss, and "
-                       f"add --restart to start over with the new arguments.")
+                       f"learning rate ({say('learning_rate')}), check the images, or choose another "
+                       f"{say('loss')}, and add {say('restart', True)} to start over with the new arguments.")
     return backup.rows if backup is not None else []
 
 
@@ -238,16 +263,20 @@ def write_split(output: Path, train_paths, validation_paths) -> None:
     frame.to_csv(output / SPLIT_FILE, index=False)
 
 
-def check_same_split(output: Path, train_paths, validation_paths) -> None:
-    """Raises `RunError` when a resumed run would train or validate on other images than it began with."""
+def check_same_split(output: Path, train_paths, validation_paths, reporter=None) -> None:
+    """Raises `RunError` when a resumed run would train or validate on other images than it began with.
+
+    `reporter` names the settings in the message (default `Reporter()`).
+    """
+    say = _option_namer(reporter)
     split = pd.read_csv(output / SPLIT_FILE)
     for name, paths in (("train", train_paths), ("validation", validation_paths)):
         before = set(split.loc[split["split"] == name, "file"])
         now = {str(Path(p).resolve()) for p in paths}
         if before != now:
             raise RunError(f"the {name} images differ from those the interrupted run in {output} began with "
-                           f"({len(now - before)} new, {len(before - now)} gone); run with --restart, or "
-                           f"choose another --output.")
+                           f"({len(now - before)} new, {len(before - now)} gone); run with "
+                           f"{say('restart', True)}, or choose another {say('output')}.")
 
 
 def training_overlap(model_path, paths) -> tuple[int, int]:
