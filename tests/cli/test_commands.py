@@ -77,7 +77,7 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     assert main(["train", *source, "--model", "color_type", "--image-size", "32", "32", "--weights", "none",
                  "--stage", "epochs=1,trainable=type:none", "--stage",
                  "epochs=1,trainable=type:block5_conv1,lr=1e-4,loss_weights=color:0.1/type:1",
-                 "--augment", "--batch-size", "16", "--format", "h5", "--no-cache", "--output", str(output)]) == 0
+                 "--batch-size", "16", "--format", "h5", "--no-cache", "--output", str(output)]) == 0
     out = capsys.readouterr().out
     assert "Keeping the decoded images" not in out
     assert out.count("val_score: the mean over heads of validation accuracy") == 2  # before training, at restore

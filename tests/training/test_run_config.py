@@ -81,9 +81,9 @@ def test_an_unfinished_run_recorded_from_the_namespace_continues(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps(
         {"arguments": _recorded_from_the_namespace(_parsed(*flags)), "finished": False}, indent=2))
     assert run.previous_run(run_config(_parsed(*flags)))["finished"] is False
-    # The hidden --augment (on by default) asks for the same run as no flag.
+    # A record of the former --augment flag (on by default) asks for the same run as no flag.
     (tmp_path / "run.json").write_text(json.dumps(
-        {"arguments": _recorded_from_the_namespace(_parsed(*flags, "--augment")), "finished": False}))
+        {"arguments": {**_recorded_from_the_namespace(_parsed(*flags)), "augment": True}, "finished": False}))
     assert run.previous_run(run_config(_parsed(*flags))) is not None
     with pytest.raises(run.RunError, match=r"made with other arguments \(epochs, seed\); run the same command to "
                                            r"continue it, choose another --output, or pass --restart\.$"):

@@ -22,7 +22,7 @@ from zoo.training.reporter import UNSET, Reporter
 FLAGS = {"stages": "--stage", "augment": "--no-augment", "stratify": "--no-stratify", "cache": "--no-cache"}
 # Namespace entries a RunConfig field (or nothing: display, cluster) stands for; the others are the label source's.
 NOT_SOURCE = {"output", "model", "weights", "budget", "plan", "image_size", "epochs", "learning_rate", "batch_size",
-              "no_augment", "augment", "mix", "stage", "validation_split", "no_stratify", "allow_empty", "precision",
+              "no_augment", "mix", "stage", "validation_split", "no_stratify", "allow_empty", "precision",
               "no_cache", "loss", "tune_thresholds", "format", "restart", "tensorboard", "seed", "on_error",
               "progress", "images", "workers", "worker_index", "worker_timeout", "verbose", "command", "run"}
 
@@ -53,7 +53,7 @@ def run_config(args: argparse.Namespace, model: str | None = None):
     return RunConfig(
         output=Path(args.output), model=model or args.model, weights=args.weights, budget=args.budget,
         plan=args.plan, image_size=args.image_size, epochs=args.epochs, learning_rate=args.learning_rate,
-        batch_size=args.batch_size, augment=not args.no_augment or args.augment, mix=args.mix, stages=args.stage,
+        batch_size=args.batch_size, augment=not args.no_augment, mix=args.mix, stages=args.stage,
         validation_split=args.validation_split, stratify=not args.no_stratify, allow_empty=args.allow_empty,
         precision=args.precision, cache=not args.no_cache, loss=args.loss, tune_thresholds=args.tune_thresholds,
         format=args.format, restart=args.restart, tensorboard=args.tensorboard, seed=args.seed,

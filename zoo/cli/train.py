@@ -6,7 +6,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -37,7 +36,6 @@ def add_parser(commands) -> None:
     plan.add_argument("--learning-rate", type=float, help="peak learning rate of the first stage")
     plan.add_argument("--batch-size", type=int, help="images per training step")
     plan.add_argument("--no-augment", action="store_true", help="no flip, rotation, zoom, translation, contrast")
-    plan.add_argument("--augment", action="store_true", help=argparse.SUPPRESS)  # on by default now
     train.add_argument("--mix", choices=MIX_MODES,
                        help="mix pairs of training images and their targets: mixup (blend, alpha 0.2) or cutmix "
                             "(paste a box, alpha 1.0), after the other augmentations")

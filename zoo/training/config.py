@@ -129,7 +129,7 @@ class RunConfig:
         record = {**self.source, "model": self.model, "weights": self.weights, "budget": self.budget,
                   "plan": self.plan, "image_size": list(self.image_size) if self.image_size else None,
                   "epochs": self.epochs, "learning_rate": self.learning_rate, "batch_size": self.batch_size,
-                  "no_augment": not self.augment, "augment": False, "mix": self.mix, "stage": stages,
+                  "no_augment": not self.augment, "mix": self.mix, "stage": stages,
                   "validation_split": self.validation_split, "no_stratify": not self.stratify,
                   "allow_empty": self.allow_empty, "precision": self.precision, "no_cache": not self.cache,
                   "loss": self.loss, "tune_thresholds": self.tune_thresholds, "format": self.format,
@@ -140,8 +140,8 @@ class RunConfig:
 def changed_arguments(recorded: dict, arguments: dict) -> list[str]:
     """The keys whose values differ between two `arguments` records (empty: the same run).
 
-    Augmentation compares by its effect: a record of the hidden `augment` flag
-    (on by default) equals one of the same run without it.
+    Augmentation compares by its effect: a record written while `zoo train` still
+    had an `augment` flag (on by default) equals one of the same run without it.
 
     Example:
         >>> changed_arguments({"no_augment": False, "augment": True, "seed": 0},
