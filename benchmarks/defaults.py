@@ -85,7 +85,7 @@ def run(command: list, output: Path) -> dict:
     trained = re.search(r"^Trained in .*, processor time (\S+)", result.stdout, re.MULTILINE)
     size = "x".join(map(str, plan["image_size"]))
     stages = "+".join(str(s["epochs"]) for s in plan["stages"])
-    heads = re.search(r"^stage 1 \(heads\): (\d+) of", result.stdout, re.MULTILINE)
+    heads = re.search(r"^stage heads: (\d+) of", result.stdout, re.MULTILINE)
     history = pd.read_csv(output / "history.csv") if (output / "history.csv").is_file() else None
     ran = (f"{heads.group(1)}+" if heads else "") + (str(len(history)) if history is not None else "?")
     colour = f", colour: {'/'.join(plan['colour_heads'])}" if plan.get("colour_heads") else ""
