@@ -29,7 +29,7 @@ def score(run: Path, labels: pd.DataFrame, mode) -> dict:
     split = pd.read_csv(run / "split.csv")
     validation = set(split.loc[split["split"] == "validation", "file"])
     rows = labels[labels["filename"].isin(validation)].reset_index(drop=True)
-    heads = zoo.models.metadata.heads_of(model)
+    heads = zoo.models.card.heads_of(model)
     size = tuple(zoo.model_info(model)["input_shape"][:2])
     dataset = zoo.data.make_dataset(rows, heads, image_size=size, batch_size=32, shuffle=False, cache=True)
     list(dataset)  # decode once, so that each mode times its predictions only

@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 _EAGER_MODULES = (
     "zoo.models.backbones", "zoo.training.callbacks", "zoo.evaluation.plots", "zoo.training.scale",
     "zoo.models.weights", "zoo.models.builders", "zoo.evaluation.report", "zoo.models.heads", "zoo.models.layers",
-    "zoo.training.losses", "zoo.models.metadata", "zoo.models.metrics", "zoo.models.architectures",
+    "zoo.training.losses", "zoo.models.metrics", "zoo.models.architectures",
     "zoo.models.registry", "zoo.io.saving", "zoo.evaluation.thresholds",
 )
 
@@ -49,7 +49,7 @@ _ATTRIBUTES = {
     "HEAD_KINDS": "zoo.models.heads",
     "Head": "zoo.models.heads",
     "ImagePreprocessing": "zoo.models.layers",
-    "model_info": "zoo.models.metadata",
+    "model_info": "zoo.models.card",
     "ModelCard": "zoo.models.card",
     "Architecture": "zoo.models.architectures",
     "build": "zoo.models.architectures",

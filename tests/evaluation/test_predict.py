@@ -27,7 +27,7 @@ def photos(tmp_path):
 def test_predict_files_and_folders_to_a_frame(model, photos, tmp_path):
     folder, paths = photos
     model.get_layer("tags_logits").bias.assign([5.0, -5.0, 5.0])  # a and c, not b
-    zoo.models.metadata.update_head(model, "tags", threshold=[0.5, 0.5, 0.9999])  # ... but c needs > 0.9999
+    zoo.models.card.update_head(model, "tags", threshold=[0.5, 0.5, 0.9999])  # ... but c needs > 0.9999
     zoo.save_model(model, tmp_path / "m.h5")
     predictor = zoo.Predictor(tmp_path / "m.h5")
     frame = predictor.predict(folder)

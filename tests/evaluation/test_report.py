@@ -84,7 +84,7 @@ def test_evaluate_a_model_uses_stored_thresholds():
 
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(5)
     probabilities = model.predict(images, verbose=0)
-    zoo.models.metadata.update_head(model, "tags", threshold=[0.0, 1.0])  # everything a, nothing b
+    zoo.models.card.update_head(model, "tags", threshold=[0.0, 1.0])  # everything a, nothing b
     report = zoo.evaluate(model, dataset)
     expected_pred = np.column_stack([np.ones(12), np.zeros(12)])
     assert report["tags"]["summary"]["exact_match"] == pytest.approx(

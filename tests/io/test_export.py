@@ -18,7 +18,7 @@ import zoo
 from tests.harness import heads_for
 from zoo.data.encoding import decode_predictions
 from zoo.io.export import ExportError, open_exported
-from zoo.models.metadata import heads_of, update_head
+from zoo.models.card import heads_of, update_head
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

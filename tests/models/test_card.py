@@ -10,7 +10,7 @@ import pytest
 
 import zoo
 from zoo.models.card import Best, ModelCard, Pretrained, card_of, set_card
-from zoo.models.metadata import get_metadata, heads_of, set_metadata, update_head
+from zoo.models.card import heads_of, update_head
 
 HEADS = [zoo.Head("tags", ["a", "b", "c"], threshold=[0.2, 0.5, 0.8]),
          zoo.Head("day", ["night", "day"], kind="binary")]
@@ -112,7 +112,7 @@ def test_plain_keras_models_get_an_inferred_card():
     assert [(h.name, h.kind, h.classes) for h in card.heads] == [  # Keras orders dict outputs by name
         ("flag", "binary", ("0",)), ("kind", "multiclass", ("0", "1", "2"))]
     assert card.input_shape == (8,) and card.architecture is None and card.branches == {}
-    assert card_of(model, infer=False) is None and get_metadata(model) is None
+    assert card_of(model, infer=False) is None
 
 
 def test_head_changes_go_through_the_card():
@@ -129,10 +129,10 @@ def test_head_changes_go_through_the_card():
         card.architecture = "other"
 
 
-def test_dict_helpers_read_and_write_the_same_card():
+def test_the_dict_form_reads_and_writes_the_same_card():
     model = _tagged_model()
-    set_metadata(model, V1)
-    assert card_of(model) == V1_CARD and get_metadata(model) == V1
+    set_card(model, ModelCard.from_dict(V1))
+    assert card_of(model) == V1_CARD and zoo.model_info(model) == V1
 
 
 @pytest.mark.parametrize("change, message", [

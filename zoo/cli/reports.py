@@ -84,7 +84,7 @@ def print_summary(reports: dict, model, written, output: Path, model_path: Path,
 
     from zoo.cli.run_config import source_arguments
     from zoo.models.heads import thresholded
-    from zoo.models.metadata import heads_of
+    from zoo.models.card import heads_of
 
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
         print("\nValidation split:")
@@ -190,7 +190,7 @@ def write_html_report(output: Path, model, predictions, files, images=None, repo
     """
     from zoo.evaluation.html_report import write_report
     from zoo.evaluation.scored_images import SCORES_FILE, save_scores
-    from zoo.models.metadata import heads_of
+    from zoo.models.card import heads_of
 
     scores = output / SCORES_FILE if report_csv is None else report_csv.with_suffix(".scores.npz")
     save_scores(predictions, [Path(f).resolve() for f in files], scores, heads=heads_of(model))

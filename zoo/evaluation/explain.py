@@ -3,7 +3,7 @@
 The heatmap of a class is the backbone's output feature map weighted by the
 spatially averaged gradient of the class's score (its logit, or probability)
 with respect to it, rectified, resized to the input size and scaled to 0..1.
-The backbone is read from the model's metadata: the single trunk of a shared-trunk
+The backbone is read from the model's card: the single trunk of a shared-trunk
 model, or the branch `f"{head}_{backbone}"` of a model with one branch per head.
 
 Example:
@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.models.card import card_of
-from zoo.models.metadata import heads_of
+from zoo.models.card import heads_of
 
 SCORES = ("logit", "probability")
 
@@ -39,7 +39,7 @@ def _head(model, head):
 
 
 def backbone_layer(model, head: str):
-    """The backbone sub-model that feeds `head`, found from the model's metadata.
+    """The backbone sub-model that feeds `head`, found from the model's card.
 
     Args:
         model: A zoo model.
@@ -57,7 +57,7 @@ def backbone_layer(model, head: str):
     """
     branches = card_of(model).branches
     if not branches:
-        raise ValueError(f"Model {model.name!r} names no backbone in its metadata; Grad-CAM needs a zoo model.")
+        raise ValueError(f"Model {model.name!r} names no backbone in its card; Grad-CAM needs a zoo model.")
     if len(branches) == 1:
         return model.get_layer(next(iter(branches)))
     for layer_name, backbone in branches.items():

@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 
 from zoo.models.heads import Head, as_heads, thresholded
-from zoo.models.metadata import heads_of
+from zoo.models.card import heads_of
 
 NEW_FORM = "zoo.evaluate(model, dataset) or zoo.evaluate(model, zoo.Predictions.of(model, dataset))"
 

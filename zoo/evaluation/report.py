@@ -20,7 +20,7 @@ from sklearn import metrics as skm
 
 from zoo.evaluation.predictions import Predictions, predictions_for
 from zoo.models.heads import Head
-from zoo.models.metadata import heads_of
+from zoo.models.card import heads_of
 
 
 def predict_with_targets(model, dataset, tta: str | None = None) -> tuple[dict, dict]:
@@ -159,7 +159,7 @@ def evaluate(model, data=None, thresholds: dict | None = None, *, dataset=None, 
     """Evaluates every head of `model` on labelled data.
 
     Args:
-        model: A model with heads (zoo metadata, or inferred for plain models);
+        model: A model with heads (a zoo model's card, or inferred for plain models);
             the thresholds it holds now decide its sigmoid heads.
         data: Batches of `(images, {head: targets})`, or `zoo.Predictions` of
             the model already computed (then nothing is predicted).

@@ -16,7 +16,7 @@ from sklearn import metrics as skm
 
 from zoo.evaluation.predictions import predictions_for
 from zoo.evaluation.report import sigmoid_head_report
-from zoo.models.metadata import heads_of, update_head
+from zoo.models.card import heads_of, update_head
 
 METRICS = ("f1", "exact_match", "hamming")
 

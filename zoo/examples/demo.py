@@ -16,7 +16,7 @@ import pandas as pd
 
 from zoo.data import decode_predictions, heads_from_dataframe, make_dataset, make_garments, train_validation_split
 from zoo.training.finetune import Stage, fit_staged
-from zoo.models.metadata import heads_of
+from zoo.models.card import heads_of
 from zoo.models.architectures import build
 from zoo.evaluation.plots import plot_history, plot_prediction_sheet
 from zoo.io.progress import format_duration

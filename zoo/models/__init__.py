@@ -7,8 +7,8 @@
 - `heads`, `layers`, `metrics`: output heads, custom layers, the metrics heads compile with;
 - `builders`: the Functional-API builders (a shared trunk, one branch per head);
 - `architectures`: `zoo.build` and `register_model`;
-- `card`: the model card each model carries (heads, input shape, branches, plan), typed;
-  `metadata`: the same card as a plain dict (`zoo.model_info`).
+- `card`: the model card each model carries (heads, input shape, branches, plan), typed,
+  and as a plain dict (`zoo.model_info`).
 
 Example:
     >>> import zoo.models

@@ -18,7 +18,7 @@ from keras import layers
 from zoo.models.backbones import build_backbone, get_backbone_spec, resolve_weights
 from zoo.models.card import ModelCard, Pretrained, ZooModel
 from zoo.models.heads import Head
-from zoo.models.metadata import heads_of
+from zoo.models.card import heads_of
 
 POOLINGS = ("avg", "max", "flatten")
 

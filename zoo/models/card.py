@@ -302,3 +302,30 @@ def _inferred_card(model) -> ModelCard:
 
 
 __all__ = ["Best", "FORMAT_VERSION", "ModelCard", "Pretrained", "ZooModel", "card_of", "set_card"]
+
+
+def model_info(model: keras.Model) -> dict:
+    """The model's card as the JSON-ready dict stored in model files: heads (classes, kind, threshold),
+    input shape, backbones, plan.
+
+    Works for plain Keras models too: their classes are the output indices and
+    each head's kind is guessed from its activation and width.
+
+    Example:
+        >>> import zoo
+        >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+        >>> info = zoo.model_info(model)
+        >>> info["heads"]["tags"]["kind"], info["input_shape"], info["format"] == FORMAT_VERSION
+        ('multilabel', [32, 32, 3], True)
+    """
+    return card_of(model).to_dict()
+
+
+def heads_of(model: keras.Model) -> list[Head]:
+    """The model's heads as `zoo.Head` objects, in output order."""
+    return list(card_of(model).heads)
+
+
+def update_head(model: keras.Model, head_name: str, **changes) -> None:
+    """Changes fields of one head in the model's card (e.g. `threshold`)."""
+    set_card(model, card_of(model).with_head(head_name, **changes))

@@ -17,7 +17,7 @@ import numpy as np
 from zoo.evaluation.predictions import Predictions
 from zoo.evaluation.report import evaluate
 from zoo.models.card import Best, card_of, set_card
-from zoo.models.metadata import heads_of
+from zoo.models.card import heads_of
 from zoo.io.saving import read_card, save_model
 
 logger = logging.getLogger(__name__)

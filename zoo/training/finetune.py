@@ -111,7 +111,7 @@ def fit_staged(model, train, validation=None, stages=(), callbacks=None, verbose
     the data cannot be replayed (e.g. after a `.map()`), a warning says so.
 
     Args:
-        model: A zoo model (its heads are read from its metadata).
+        model: A zoo model (its heads are read from its card).
         train: Training dataset, or an `(x, y[, sample_weight])` tuple of arrays.
         validation: Optional validation dataset.
         stages: `Stage` objects (or dicts of their fields).

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 def _select_branches(model, branch):
     branches = backbones_of(model)
     if not branches:
-        raise ValueError(f"Model {model.name!r} has no backbone recorded in its metadata.")
+        raise ValueError(f"Model {model.name!r} has no backbone recorded in its card.")
     if branch is None:
         return branches
     chosen = {m: b for m, b in branches.items() if m.name == branch or m.name.startswith(f"{branch}_")}
