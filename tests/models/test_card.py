@@ -115,6 +115,13 @@ def test_plain_keras_models_get_an_inferred_card():
     assert card_of(model, infer=False) is None
 
 
+def test_a_sequential_model_gets_a_card_named_after_its_last_layer_and_takes_thresholds():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="sigmoid", name="tags")])
+    assert zoo.model_info(model)["heads"]["tags"]["classes"] == ["0", "1", "2"]
+    update_head(model, "tags", threshold=[0.2, 0.5, 0.7])
+    assert card_of(model).head("tags").threshold == (0.2, 0.5, 0.7)
+
+
 def test_head_changes_go_through_the_card():
     model = _tagged_model()
     update_head(model, "tags", threshold=[0.1, 0.2, 0.3])

@@ -286,7 +286,8 @@ def card_of(model, infer: bool = True) -> ModelCard | None:
 
 def _inferred_card(model) -> ModelCard:
     heads = []
-    for name, output in zip(list(model.output_names), model.outputs):
+    names = getattr(model, "output_names", None) or [o._keras_history[0].name for o in model.outputs]  # Sequential
+    for name, output in zip(list(names), model.outputs):
         units = int(output.shape[-1])
         layer = output._keras_history[0]
         activation = getattr(getattr(layer, "activation", None), "__name__", None)
@@ -301,7 +302,8 @@ def _inferred_card(model) -> ModelCard:
     return ModelCard(heads=heads, input_shape=[int(d) for d in model.input_shape[1:]])
 
 
-__all__ = ["Best", "FORMAT_VERSION", "ModelCard", "Pretrained", "ZooModel", "card_of", "set_card"]
+__all__ = ["Best", "FORMAT_VERSION", "ModelCard", "Pretrained", "ZooModel", "card_of", "heads_of", "model_info",
+           "set_card", "update_head"]
 
 
 def model_info(model: keras.Model) -> dict:
