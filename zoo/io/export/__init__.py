@@ -72,10 +72,10 @@ def export(model_or_path, path, format: str = "saved_model", quantize: str | Non
 
     Example:
         >>> import zoo
-        >>> model = zoo.build("color_type", heads={"color": ["red", "blue"], "type": ["shirt", "dress"]},
+        >>> model = zoo.build("multilabel_small", heads={"color": ["red", "blue"], "type": ["shirt", "dress"]},
         ...                   input_shape=(32, 32, 3), weights=None)
-        >>> zoo.export(model, "/tmp/color_type.onnx", format="onnx").name
-        'color_type.onnx'
+        >>> zoo.export(model, "/tmp/two_heads.onnx", format="onnx").name
+        'two_heads.onnx'
     """
     check_format(format)
     if quantize not in QUANTIZATIONS or (quantize and format != "litert"):

@@ -8,9 +8,9 @@ Example:
     >>> import numpy as np
     >>> import zoo
     >>> from zoo.io.export import open_exported
-    >>> model = zoo.build("color_type", heads={"color": ["red", "blue"], "type": ["shirt", "dress"]},
+    >>> model = zoo.build("multilabel_small", heads={"color": ["red", "blue"], "type": ["shirt", "dress"]},
     ...                   input_shape=(32, 32, 3), weights=None)
-    >>> runtime = open_exported(zoo.export(model, "/tmp/color_type_savedmodel"))
+    >>> runtime = open_exported(zoo.export(model, "/tmp/two_heads_savedmodel"))
     >>> sorted(runtime.predict(np.zeros((1, 32, 32, 3), "float32")))
     ['color', 'type']
 """
@@ -157,8 +157,8 @@ def load_any(path):
         >>> model = zoo.build("multilabel_small", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3),
         ...                   weights=None)
         >>> zoo.save_model(model, "/tmp/tags_any.keras")
-        >>> load_any(zoo.export("/tmp/tags_any.keras", "/tmp/tags.tflite", format="litert"))
-        LiteRTModel('/tmp/tags.tflite')
+        >>> load_any(zoo.export("/tmp/tags_any.keras", "/tmp/tags_any.onnx", format="onnx"))
+        OnnxRuntimeModel('/tmp/tags_any.onnx')
         >>> load_any("/tmp/tags_any.keras").name
         'multilabel_small'
     """
