@@ -12,8 +12,9 @@ from zoo.training.callbacks import (CompiledFigures, SafeModelCheckpoint, StopOn
 
 
 def _setup(n=12, seed=0):
+    """A compiled two-head model on the small plain CNN (the callbacks do not depend on the trunk), and data."""
     heads = [zoo.Head("tags", ["a", "b", "c"]), zoo.Head("kind", ["x", "y"], kind="multiclass")]
-    model = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3))
+    model = zoo.compile_model(zoo.build_shared_trunk("small_cnn", heads, (32, 32, 3)))
     rng = np.random.default_rng(seed)
     images = rng.uniform(0, 255, (n, 32, 32, 3)).astype("float32")
     targets = {"tags": rng.integers(0, 2, (n, 3)).astype("float32"), "kind": np.eye(2)[rng.integers(0, 2, n)]}
