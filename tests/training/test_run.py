@@ -304,7 +304,7 @@ def test_allow_empty_makes_unlabelled_images_valid_negatives(garments, tmp_path,
                                   for i, f in enumerate(files)]
     table.write_text("\n".join(rows) + "\n")
     args = ["train", "--csv", str(table), "--delimiter", " ", "--image-size", "32", "32", "--epochs", "1",
-            "--output", str(tmp_path / "run"), "--tensorboard", str(tmp_path / "logs")]
+            "--weights", "none", "--output", str(tmp_path / "run"), "--tensorboard", str(tmp_path / "logs")]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "3 cell(s) hold no label" in err and "--allow-empty" in err
