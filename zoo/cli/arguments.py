@@ -318,7 +318,9 @@ def validate_arguments(args) -> None:
         >>> args = argparse.Namespace(command="list")
         >>> validate_arguments(args)  # nothing to check
     """
+    from zoo.cli.audit import check_arguments as _check_audit
+
     check = {"train": _check_train, "inspect": _check_inspect, "evaluate": _check_evaluate,
-             "predict": _check_predict, "export": _check_export}.get(args.command)
+             "predict": _check_predict, "export": _check_export, "audit": _check_audit}.get(args.command)
     if check is not None:
         check(args)

@@ -38,7 +38,8 @@ def add_parser(commands) -> None:
     audit.set_defaults(run=run)
 
 
-def _check(args) -> None:
+def check_arguments(args) -> None:
+    """Raises a `UsageError` for the first `zoo audit` argument that cannot work (before TensorFlow loads)."""
     from zoo.cli.arguments import UsageError, _check_kinds_name_heads, _check_source
     from zoo.models import catalog
 
@@ -62,7 +63,6 @@ def run(args) -> None:
     import time
     import warnings
 
-    _check(args)
     from zoo.cli.quiet import import_tensorflow
 
     import_tensorflow(verbose=args.verbose)
