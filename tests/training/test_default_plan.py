@@ -49,10 +49,11 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
     assert (fine.name, fine.trainable) == ("fine-tune", {"scene": "block7"})
     assert fine.learning_rate == pytest.approx(heads.learning_rate / 10)
     assert fine.epochs == fine_tune_epochs(1600) == 4
-    # The estimate: one forward pass over every image for the cache, then the fine-tuning epochs and
-    # the final evaluation's pass over the validation images, within the pretrained share of the budget.
+    # The estimate: one forward pass over every image for the cache, one over the validation images for
+    # the heads' stage's score, then the fine-tuning epochs and the final evaluation's pass over the
+    # validation images, within the pretrained share of the budget.
     per_image = 4e-7 * plan.image_size[0] * plan.image_size[1] + 1e-3
-    assert plan.estimated_seconds == pytest.approx(2400 * per_image + 4 * (2000 * per_image + 0.5), abs=0.1)
+    assert plan.estimated_seconds == pytest.approx(2800 * per_image + 4 * (2000 * per_image + 0.5), abs=0.1)
     assert plan.estimated_seconds <= 600 * PRETRAINED_BUDGET_SHARE * 0.95
     # What the run spent before planning counts against that half.
     later = choose_plan(**{**MEASURED, "budget_seconds": 500}, seconds_spent=100,
@@ -190,6 +191,30 @@ def test_heads_first_trains_on_cached_features_and_stops_when_validation_stops_i
     assert ran < 20 and "ended early: the validation loss had not improved for 5 epochs" in lines[0]
     assert "on features cached once" in lines[0]
     assert not model.get_layer("compact_resnet").trainable  # the backbone stayed frozen
+
+
+def test_the_heads_stage_model_is_the_best_until_a_fine_tuning_epoch_beats_it(tmp_path):
+    from sklearn.metrics import average_precision_score
+
+    from zoo.io.saving import read_card
+    from zoo.training import run
+
+    heads = {"tags": ["a", "b"]}
+    model = zoo.build("multilabel_small", heads=heads, input_shape=(32, 32, 3), weights=None)
+    rows, heads_list = _tiny_rows(tmp_path)
+    validation = zoo.data.make_dataset(rows, heads_list, image_size=(32, 32), batch_size=4, shuffle=False)
+    score = heads_first.keep_as_best(model, validation, tmp_path / run.BEST_MODEL)
+    targets = np.array([[0, 1] if i % 2 == 0 else [1, 0] for i in range(8)])  # "b" on even rows, "a" on odd
+    probabilities = model.predict(validation, verbose=0)["tags"]
+    assert score == pytest.approx(np.mean([average_precision_score(targets[:, j], probabilities[:, j])
+                                           for j in range(2)]))
+    card = read_card(tmp_path / run.BEST_MODEL)
+    assert (card.best.monitor, card.best.value, card.best.epoch) == (run.MONITOR, pytest.approx(score), 0)
+    # A fresh run's checkpoint starts from it: only a better fine-tuning epoch replaces that file.
+    plan = Plan((32, 32), 4, True, [zoo.Stage(name="fine-tune", epochs=2)], 60.0, 1.0)
+    callbacks, _, _ = run.training_callbacks(tmp_path, validation, plan, resumed=None)
+    checkpoint = next(c for c in callbacks if isinstance(c, zoo.training.callbacks.SafeModelCheckpoint))
+    assert checkpoint.best == pytest.approx(score)
 
 
 def _tiny_rows(tmp_path):

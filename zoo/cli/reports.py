@@ -143,7 +143,10 @@ def finish_run(config, model, plan, rows, validation_data, prepared, began: floa
 
     heads, validation_rows, counts, output = prepared.heads, prepared.validation_rows, prepared.counts, config.output
     best_epoch = restore_best(model, output)
-    if best_epoch is not None:
+    if best_epoch == 0:
+        print(f"Restored the weights the heads' stage ended with: no fine-tuning epoch did better on validation "
+              f"({run.MONITOR_MEANING})")
+    elif best_epoch is not None:
         print(f"Restored the weights of epoch {best_epoch}, the best on validation ({run.MONITOR_MEANING})")
     zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
 

@@ -187,6 +187,9 @@ def _train(config, cluster, strategy, chief: bool, began: float) -> None:
         if not (resumed or {}).get("epoch"):
             heads_first.train_heads(model, _plain_training(config, prepared, plan), validation_data, plan, losses,
                                     log=say)
+            score = heads_first.keep_as_best(model, validation_data, output / run.BEST_MODEL)
+            say(f"  the heads' stage scores {run.MONITOR} {score:.4f}: fine-tuning replaces that model only "
+                f"where it does better")
     stop = budget.stop_for_run(config, staged, resumed, strategy is not None, began)
     early = heads_first.early_stop(staged) if strategy is None else None
     rows = run.fit(model, train_data, validation_data, staged, config, resumed, losses,

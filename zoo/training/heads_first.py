@@ -80,6 +80,39 @@ def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
     return ran
 
 
+def keep_as_best(model, validation, path) -> float:
+    """Scores the model the heads' stage ended with on the validation images and saves it as the best so far.
+
+    The fine-tuning's checkpoint starts from that score (`zoo.training.run.training_callbacks`
+    reads it back from `path`), so a fine-tuning epoch replaces the model only when it does
+    better on validation: where fine-tuning hurts a set, the heads' stage's model is the
+    one kept. The card records it as epoch 0.
+
+    Args:
+        model: The run's model after `train_heads`.
+        validation: The validation `ImageDataset`.
+        path: The run's best-model file (`best.keras`).
+
+    Returns:
+        The validation score (`zoo.training.run.MONITOR`).
+    """
+    import dataclasses
+
+    from zoo.io.saving import save_model
+    from zoo.models.card import Best, card_of, set_card
+    from zoo.training.callbacks import ValidationMetrics
+    from zoo.training.run import MONITOR
+
+    logs = {}
+    metrics = ValidationMetrics(validation)
+    metrics.set_model(model)
+    metrics.on_epoch_end(0, logs)
+    score = float(logs[MONITOR])
+    set_card(model, dataclasses.replace(card_of(model), best=Best(MONITOR, score, 0)))
+    save_model(model, path)
+    return score
+
+
 def early_stop(plan):
     """The callback that ends the plan's stages once the validation score stops improving, or None."""
     import keras

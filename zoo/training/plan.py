@@ -354,9 +354,9 @@ def _pretrained_plan(train_images, validation_images, median_size, default_side,
         measured["deadline_share"] = PRETRAINED_BUDGET_SHARE
     decode, start = measured["decode_per_image"], measured["stage_start"]
 
-    def extraction(shape):  # once: the probe, the features of every image for the heads' stage, and the
-        # fine-tuning's first reading of the training images, two stages built, the final evaluation
-        passes = probe_images + train_images + 2 * validation_images
+    def extraction(shape):  # once: the probe, the features of every image for the heads' stage and its
+        # score, the fine-tuning's first reading of the training images, two stages built, the final evaluation
+        passes = probe_images + train_images + 3 * validation_images
         return (passes * per_image(shape) * forward + (probe_images + 2 * train_images + validation_images) * decode
                 + 2 * start)
 

@@ -180,7 +180,7 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
 
     best = (resumed or {}).get("best")
     best_file = output / BEST_MODEL
-    if resumed is not None and best_file.is_file():  # saved after the backup, it may hold a better epoch
+    if best_file.is_file():  # saved after the backup, it may hold a better epoch (or the heads' stage's model)
         best = max(best if best is not None else -np.inf, _best_of(best_file))
     checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
     stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
