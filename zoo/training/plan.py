@@ -22,10 +22,12 @@ The rules, in order:
    otherwise the classic two. First the heads on the frozen pretrained
    backbones, trained on their features computed once from unaugmented images
    (`zoo.training.feature_cache`), up to `HEADS_EPOCHS` and until the validation
-   loss stops improving; then their top block unfrozen at a tenth of the
-   learning rate with augmentation, for about `FINE_TUNE_IMAGE_PASSES` image
-   passes (`MIN_FINE_TUNE_EPOCHS`..`MAX_FINE_TUNE_EPOCHS`), ending early when
-   the validation score has not improved for `PATIENCE` epochs. A pretrained
+   loss stops improving (the model it ends with is the best so far, which a
+   later epoch replaces only with a better validation score); then their top
+   block unfrozen at a tenth of the learning rate with augmentation, for about
+   `FINE_TUNE_IMAGE_PASSES` image passes (`MIN_FINE_TUNE_EPOCHS`..
+   `MAX_FINE_TUNE_EPOCHS`), ending early when the validation score has not
+   improved for `PATIENCE` epochs. A pretrained
    network needs a few passes where one from scratch needs a hundred thousand,
    so this plan is made for `PRETRAINED_BUDGET_SHARE` of the budget (what was
    spent before planning included): its image size is the largest that runs the
