@@ -75,6 +75,15 @@ def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune
     assert tight.image_size[0] < plan.image_size[0] and tight.estimated_seconds <= 60
 
 
+def test_a_short_pretrained_budget_keeps_the_input_size_and_fine_tunes_fewer_epochs():
+    """The trunk reads best near the size it was trained at: fewer fine-tuning epochs before a smaller input."""
+    plan = choose_plan(**{**MEASURED, "budget_seconds": 290}, pretrained_boundaries={"scene": "block7"},
+                       fine_tune_measured=True)
+    assert plan.image_size == shape_for(224, 384 / 256)
+    assert plan.stages[1].epochs == 1 < fine_tune_epochs(1600)
+    assert plan.estimated_seconds <= 290 * PRETRAINED_BUDGET_SHARE * 0.95
+
+
 def test_the_pretrained_estimate_counts_what_a_short_run_pays_once():
     """Reading and decoding the images (training images twice: the feature pass, then the fine-tuning's first
     epoch; validation images once), building two stages' steps, the colour probe's pass over its sample."""

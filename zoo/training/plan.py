@@ -30,8 +30,10 @@ The rules, in order:
    improved for `PATIENCE` epochs. A pretrained
    network needs a few passes where one from scratch needs a hundred thousand,
    so this plan is made for `PRETRAINED_BUDGET_SHARE` of the budget (what was
-   spent before planning included): its image size is the largest that runs the
-   fine-tuning epochs within that share, with what such a short run pays once
+   spent before planning included): its image size is the largest that runs one
+   fine-tuning epoch within that share (a pretrained trunk reads images best near
+   the size it was trained at, and the heads' stage gives most of the gain), the
+   fine-tuning epochs fitting around it, with what such a short run pays once
    (reading and decoding the images, building each stage's step, the colour
    probe's pass and the final evaluation) measured and counted. Training still
    stops before a fine-tuning epoch that would run past that share
@@ -375,7 +377,7 @@ def _pretrained_plan(train_images, validation_images, median_size, default_side,
     else:
         shapes = [shape_for(side, median_size[0] / median_size[1])
                   for side in candidate_sides(default_side, median_size)]
-        least = fine if epochs else max(1, math.ceil(fine * EPOCH_SHARE_FOR_SIZE))
+        least = fine if epochs else 1  # the input first: a pretrained trunk reads best near its own size
         shape = next((s for s in shapes if extraction(s) + least * fine_epoch(s) <= usable), shapes[-1])
     if not epochs and fine_epoch(shape) > 0:
         fine = min(fine, max(1, int((usable - extraction(shape)) // fine_epoch(shape))))
