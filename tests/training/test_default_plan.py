@@ -219,11 +219,16 @@ def test_the_heads_stage_model_is_the_best_until_a_fine_tuning_epoch_beats_it(tm
                                            for j in range(2)]))
     card = read_card(tmp_path / run.BEST_MODEL)
     assert (card.best.monitor, card.best.value, card.best.epoch) == (run.MONITOR, pytest.approx(score), 0)
-    # A fresh run's checkpoint starts from it: only a better fine-tuning epoch replaces that file.
+    # The run's checkpoint starts from it: only a better fine-tuning epoch replaces that file.
     plan = Plan((32, 32), 4, True, [zoo.Stage(name="fine-tune", epochs=2)], 60.0, 1.0)
-    callbacks, _, _ = run.training_callbacks(tmp_path, validation, plan, resumed=None)
-    checkpoint = next(c for c in callbacks if isinstance(c, zoo.training.callbacks.SafeModelCheckpoint))
-    assert checkpoint.best == pytest.approx(score)
+    checkpoints = {}
+    for name, kwargs in {"fresh": {"best": score}, "resumed": {"resumed": {"epoch": 1, "best": None}},
+                         "a stray file": {}}.items():
+        callbacks, _, _ = run.training_callbacks(tmp_path, validation, plan, **{"resumed": None, **kwargs})
+        checkpoints[name] = next(c for c in callbacks if isinstance(c, zoo.training.callbacks.SafeModelCheckpoint))
+    assert checkpoints["fresh"].best == pytest.approx(score)
+    assert checkpoints["resumed"].best == pytest.approx(score)  # read back from the file
+    assert checkpoints["a stray file"].best is None  # a fresh run without the heads' score ignores the file
 
 
 def _tiny_rows(tmp_path):

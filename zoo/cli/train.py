@@ -179,7 +179,7 @@ def _train(config, cluster, strategy, chief: bool, began: float) -> None:
     train_data, validation_data = _datasets(config, prepared, plan)
     losses = training_losses(config.loss, heads, prepared.train_rows)
     fit_began, fit_processor = time.perf_counter(), time.process_time()
-    staged = plan
+    staged, best = plan, None
     if plan.cached_heads and strategy is not None:  # a cluster trains every stage on images, together
         staged = heads_first.on_images(plan)
     elif plan.cached_heads and len(plan.stages) > 1:
@@ -187,14 +187,14 @@ def _train(config, cluster, strategy, chief: bool, began: float) -> None:
         if not (resumed or {}).get("epoch"):
             heads_first.train_heads(model, _plain_training(config, prepared, plan), validation_data, plan, losses,
                                     log=say)
-            score = heads_first.keep_as_best(model, validation_data, output / run.BEST_MODEL)
-            say(f"  the heads' stage scores {run.MONITOR} {score:.4f}: fine-tuning replaces that model only "
+            best = heads_first.keep_as_best(model, validation_data, output / run.BEST_MODEL)
+            say(f"  the heads' stage scores {run.MONITOR} {best:.4f}: fine-tuning replaces that model only "
                 f"where it does better")
     stop = budget.stop_for_run(config, staged, resumed, strategy is not None, began)
     early = heads_first.early_stop(staged) if strategy is None else None
     rows = run.fit(model, train_data, validation_data, staged, config, resumed, losses,
                    multi_worker=strategy is not None, chief=chief,
-                   extra_callbacks=[c for c in (stop, early) if c is not None])
+                   extra_callbacks=[c for c in (stop, early) if c is not None], best=best)
     budget.record_stop(stop, staged, output / run.PLAN_FILE if chief and staged is plan else None, config.reporter)
     if staged is not plan and staged.stop_after is not None and plan.stop_after is None:
         plan.stop_after = staged.stop_after

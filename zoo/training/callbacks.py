@@ -206,8 +206,8 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
 
     Args:
         log: Log the error; False where the caller reports `stopped_at` itself.
-        raise_error: Raise Keras' `RuntimeError` at once instead of stopping gracefully
-            (`stopped_at` is set first).
+        raise_error: Raise a `RuntimeError` at once, as Keras' callback does with
+            this option, instead of stopping gracefully (`stopped_at` is set first).
 
     Example:
         >>> import types
@@ -221,7 +221,8 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
     """
 
     def __init__(self, log: bool = True, raise_error: bool = False):
-        super().__init__(raise_error=raise_error)
+        super().__init__()  # `raise_error` is kept here: Keras' own option is recent
+        self.raise_error = raise_error
         self.log = log
         self.stopped_at = None
         self._epoch = 0
@@ -235,7 +236,7 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
             return
         self.stopped_at = (self._epoch + 1, batch + 1)
         if self.raise_error:
-            super().on_batch_end(batch, logs)  # Keras' RuntimeError
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Received: loss={loss}")
         self.model.stop_training = True  # as Keras' graceful stop, without its own line beside ours
         if self.log:
             logger.error(

@@ -166,11 +166,14 @@ def write_run(config, finished: bool) -> None:
 
 
 def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None,
-                       compiled_metrics: bool = True):
+                       compiled_metrics: bool = True, best: float | None = None):
     """Validation metrics, NaN stop, the best model, backups with the history log, TensorBoard.
 
     With `compiled_metrics` the validation metrics also log the validation loss and
-    compiled metrics, so `fit` needs no validation pass of its own.
+    compiled metrics, so `fit` needs no validation pass of its own. `best` is the
+    score of the model already in `best.keras` (the heads' stage's): an epoch
+    replaces that file only when it does better. A resumed run reads the score
+    back from its backup and that file.
     """
     import keras
 
@@ -178,10 +181,11 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
     from zoo.training.callbacks import SafeModelCheckpoint, StopOnNaN, ValidationMetrics
     from zoo.io.progress_callbacks import EpochProgress
 
-    best = (resumed or {}).get("best")
+    known = [value for value in (best, (resumed or {}).get("best")) if value is not None]
     best_file = output / BEST_MODEL
-    if best_file.is_file():  # saved after the backup, it may hold a better epoch (or the heads' stage's model)
-        best = max(best if best is not None else -np.inf, _best_of(best_file))
+    if resumed is not None and best_file.is_file():  # saved after the backup, it may hold a better epoch
+        known.append(_best_of(best_file))
+    best = max(known) if known else None
     checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
     stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
     backup = RunBackup(output / BACKUP_FOLDER, [(s.name, s.epochs) for s in plan.stages],
@@ -204,11 +208,12 @@ def _best_of(best_file: Path) -> float:
 
 
 def fit(model, train_data, validation_data, plan, config, resumed: dict | None, losses,
-        multi_worker: bool = False, chief: bool = True, extra_callbacks=()):
+        multi_worker: bool = False, chief: bool = True, extra_callbacks=(), best: float | None = None):
     """Trains the plan's stages with backups in `config.output`; returns the history rows of every epoch.
 
     `extra_callbacks` come after the run's own (every worker gets them). Lines go to
-    `config.reporter`.
+    `config.reporter`. `best`: the validation score of the model already saved as the
+    best (`zoo.training.heads_first.keep_as_best`), which an epoch must beat.
 
     With `multi_worker` the model was built under a `MultiWorkerMirroredStrategy` and trains with
     `zoo.training.multi_worker.fit`; a worker other than the chief gets no callback that writes
@@ -223,7 +228,7 @@ def fit(model, train_data, validation_data, plan, config, resumed: dict | None, 
     output, reporter, say = config.output, config.reporter, config.reporter.option
     if chief:  # one process predicts the validation images once an epoch; a cluster validates together
         callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, config.tensorboard,
-                                                     compiled_metrics=not multi_worker)
+                                                     compiled_metrics=not multi_worker, best=best)
     else:
         stop, backup = StopOnNaN(log=False), None
         callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
