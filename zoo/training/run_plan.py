@@ -147,8 +147,9 @@ def make_plan(config, model, heads, train_rows, train_paths, validation_count: i
     plan.measured["clock"] = "wall" if gpu else "processor"
     plan.measured["seconds_before_training"] = round(spent, 1)
     plan.budget_seconds = config.budget * 60
-    if stages:  # the user's stages replace the planned ones, with as many epochs in all
+    if stages:  # the user's stages replace the planned ones, with as many epochs in all, and run as given
         plan.stages = stages
+        plan.cached_heads, plan.patience = False, None
     elif config.learning_rate:
         ratio = config.learning_rate / plan.stages[0].learning_rate
         plan.stages = [dataclasses.replace(s, learning_rate=s.learning_rate * ratio) for s in plan.stages]
