@@ -87,7 +87,7 @@ def test_a_stop_is_written_into_the_plan_and_said(tmp_path, capsys):
     assert Plan.load(path).stop_after == 4 == plan.stop_after
     out = capsys.readouterr().out
     assert "Stopped after epoch 4 of 6: another would have run past the 10-minute budget" in out
-    assert out.rstrip().endswith("so plan= repeats it")  # a library run names the setting, not the flag
+    assert out.rstrip().endswith("so plan repeats it")  # a library run names the setting, not the flag
     lines, again = [], _plan()
     record_stop(stop, again, None, CommandReporter(lines.append))
     assert again.stop_after == 4 and lines[0].endswith("plan.json records the stop, so --plan repeats it")

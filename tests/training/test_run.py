@@ -320,7 +320,7 @@ def test_a_resumed_run_refuses_other_images(tmp_path):
     training_run.check_same_split(tmp_path, ["b.jpg", "a.jpg"], ["c.jpg"])  # the same files: fine
     with pytest.raises(training_run.RunError, match=r"the train images differ .* \(1 new, 0 gone\); run with --restart"):
         training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"], CommandReporter())
-    with pytest.raises(training_run.RunError, match=r"run with restart=True, or choose another output=\.$"):
+    with pytest.raises(training_run.RunError, match=r"run with restart=True, or choose another output\.$"):
         training_run.check_same_split(tmp_path, ["a.jpg", "b.jpg", "d.jpg"], ["c.jpg"])  # a library run
 
 

@@ -108,7 +108,7 @@ def test_the_command_names_flags_and_the_library_names_settings(tmp_path):
     assert [command.option(n) for n in ("learning_rate", "stages", "augment", "cache", "image_size")] == [
         "--learning-rate", "--stage", "--no-augment", "--no-cache", "--image-size"]
     assert command.option("image_size", (32, 48)) == "--image-size 32 48"
-    assert [library.option(n) for n in ("learning_rate", "stages")] == ["learning_rate=", "stages="]
+    assert [library.option(n) for n in ("learning_rate", "stages")] == ["learning_rate", "stages"]
     assert library.option("image_size", (32, 48)) == "image_size=(32, 48)"
 
 

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 
-DEFAULT_TIMEOUT = 120.0
+from zoo.training.config import DEFAULT_WORKER_TIMEOUT as DEFAULT_TIMEOUT
 
 
 def add_arguments(parser) -> None:

@@ -190,20 +190,21 @@ def _predicted_class(head, probabilities) -> str:
 
 def _gradcams(model, images: dict, predictions, chosen: list[int]) -> dict:
     """{(row, head): (class, heatmap)} for the readable images: one gradient pass per head (a binary head's
-    two sides: one each)."""
+    two sides: one each). The class is the model's prediction on the very pixels explained."""
     from zoo.evaluation.explain import explain
 
     cams = {}
-    for head, _, probabilities in predictions.by_head():
-        rows = [row for row in chosen if row in images]
+    rows = [row for row in chosen if row in images]
+    outputs = model.predict(np.stack([images[r] for r in rows]), verbose=0)
+    for head, _, _ in predictions.by_head():
+        predicted = {row: _predicted_class(head, np.asarray(outputs[head.name][i])) for i, row in enumerate(rows)}
         if head.kind != "binary":  # the top class is each image's own top logit: one pass for all images
             maps = explain(model, np.stack([images[r] for r in rows]), head=head.name)
-            cams.update({(row, head.name): (_predicted_class(head, probabilities[row]), heatmap)
-                         for row, heatmap in zip(rows, maps)})
+            cams.update({(row, head.name): (predicted[row], heatmap) for row, heatmap in zip(rows, maps)})
             continue
         by_class = {}
         for row in rows:
-            by_class.setdefault(_predicted_class(head, probabilities[row]), []).append(row)
+            by_class.setdefault(predicted[row], []).append(row)
         for name, same in by_class.items():
             maps = explain(model, np.stack([images[r] for r in same]), head=head.name, class_name=name)
             cams.update({(row, head.name): (name, heatmap) for row, heatmap in zip(same, maps)})

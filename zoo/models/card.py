@@ -52,7 +52,8 @@ class ModelCard:
         architecture: Registry name (`zoo.list_models()`), or None for a plain Keras model.
         backbone: The backbone name of a shared trunk, or `{head: backbone}` for one branch per head.
         branches: `{backbone layer name: backbone name}`.
-        feature_layers: Layers whose inputs are the backbones' outputs (for cached features).
+        feature_layers: The layers where the backbones' features meet the heads: a global pooling (or a
+            concatenation of poolings) is cached after it, any other layer before it.
         pretrained: `{backbone layer name: Pretrained}`: what each backbone started from.
         plan: The training plan (`zoo.training.plan.Plan.to_dict()`), once trained by `zoo train`.
         best: The best checkpoint value (`Best`), in checkpoints.

@@ -92,7 +92,8 @@ class Pretrained:
 
 @dataclasses.dataclass(frozen=True)
 class Best:
-    """The best value of a checkpoint's monitored metric, and its epoch (1-based)."""
+    """The best value of a checkpoint's monitored metric, and its epoch (1-based; 0: the model a pretrained
+    plan's heads' stage ended with, before any fine-tuning epoch)."""
 
     monitor: str
     value: float

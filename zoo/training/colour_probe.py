@@ -113,7 +113,7 @@ def probe_heads(model, rows, heads, directory, image_size, batch_size: int = 32,
         model: A shared-trunk zoo model with pretrained weights (`feature_layers` ["pool"]).
         rows: Training rows (`zoo.data` label table); up to `PROBE_IMAGES` are sampled.
         heads: The heads.
-        directory: Where the images are (`--images`).
+        directory: The folder the rows' file names are relative to.
         image_size: (height, width) the images are read at.
     """
     from zoo import data

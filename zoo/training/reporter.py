@@ -8,7 +8,7 @@ and on the command line, whose reporter names the flag (`--restart`):
 Example:
     >>> reporter = Reporter()
     >>> reporter.line(f"Lower the learning rate ({reporter.option('learning_rate')})")
-    Lower the learning rate (learning_rate=)
+    Lower the learning rate (learning_rate)
     >>> reporter.option("output", "run"), reporter.option("restart", True)
     ("output='run'", 'restart=True')
 """
@@ -38,9 +38,9 @@ class Reporter:
         """How a message names the setting `name` (a `RunConfig` field), with `value` where given.
 
         Example:
-            >>> Reporter().option("image_size", (32, 32))
-            'image_size=(32, 32)'
+            >>> Reporter().option("image_size", (32, 32)), Reporter().option("output")
+            ('image_size=(32, 32)', 'output')
         """
         if value is UNSET:
-            return f"{name}="
+            return name
         return f"{name}={str(value) if isinstance(value, PurePath) else value!r}"
