@@ -101,7 +101,7 @@ def test_the_command_names_flags_and_the_library_names_settings(tmp_path):
     with pytest.raises(run.RunError) as from_python:
         run.previous_run(RunConfig(output=tmp_path))
     assert str(from_python.value) == (
-        f"output='{tmp_path}' holds a finished run; choose another output=, or pass restart=True to train again "
+        f"output='{tmp_path}' holds a finished run; choose another output, or pass restart=True to train again "
         f"there. Received: output='{tmp_path}'")
     assert "--" not in str(from_python.value)
     command, library = CommandReporter(), Reporter()
