@@ -189,3 +189,10 @@ def test_the_users_stages_on_a_pretrained_trunk_run_as_given(tmp_path):
     plan = make_plan(config, model, heads, df, zoo.data.resolve_paths(df), 0, began=0.0)
     assert [(s.epochs, s.trainable) for s in plan.stages] == [(2, "all"), (1, "heads")]
     assert not plan.cached_heads and plan.patience is None
+
+
+def test_a_stage_that_cannot_be_recorded_is_refused_when_the_config_is_made():
+    import keras
+
+    with pytest.raises(ValueError, match=r"name the optimizer .*Received: optimizer=<function"):
+        RunConfig(stages=[zoo.Stage(epochs=1, optimizer=lambda rate: keras.optimizers.SGD(rate))])

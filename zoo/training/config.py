@@ -112,6 +112,10 @@ class RunConfig:
         if self.image_size is not None:
             put("image_size", tuple(int(side) for side in self.image_size))
         put("stages", tuple(self.stages))
+        for stage in self.stages:  # the run records its stages in run.json and plan.json
+            if not isinstance(getattr(stage, "optimizer", ""), str):
+                raise ValueError(f"A run's stages are recorded as JSON: name the optimizer ('adam', 'adamw' or "
+                                 f"'sgd'). Received: optimizer={stage.optimizer!r}")
         if self.workers is not None:
             put("workers", tuple(self.workers))
         put("source", dict(self.source))
