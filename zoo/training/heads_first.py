@@ -83,9 +83,9 @@ def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
 def keep_as_best(model, validation, path) -> float:
     """Scores the model the heads' stage ended with on the validation images and saves it as the best so far.
 
-    The fine-tuning's checkpoint starts from that score (`zoo.training.run.training_callbacks`
-    reads it back from `path`), so a fine-tuning epoch replaces the model only when it does
-    better on validation: where fine-tuning hurts a set, the heads' stage's model is the
+    The fine-tuning's checkpoint starts from that score (`zoo.training.run.fit`'s `best`; a
+    resumed run reads it back from `path`), so a fine-tuning epoch replaces the model only
+    when it does better on validation: where fine-tuning hurts a set, the heads' stage's model is the
     one kept. The card records it as epoch 0.
 
     Args:
