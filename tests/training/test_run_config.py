@@ -72,8 +72,8 @@ def test_the_config_of_parsed_train_flags_holds_what_they_ask():
 def test_the_config_records_the_run_as_the_namespace_did(flags):
     args = _parsed(*flags)
     config = run_config(args)
-    assert run.run_arguments(config) == _recorded_from_the_namespace(args)
-    assert json.dumps(run.run_arguments(config)) == json.dumps(_recorded_from_the_namespace(args))
+    assert config.arguments() == _recorded_from_the_namespace(args)
+    assert json.dumps(config.arguments()) == json.dumps(_recorded_from_the_namespace(args))
 
 
 def test_an_unfinished_run_recorded_from_the_namespace_continues(tmp_path):

@@ -206,6 +206,7 @@ def write_html_report(output: Path, model, predictions, files, images=None, repo
 def restore_best(model, output: Path) -> int | None:
     """Loads the best validation epoch's weights; returns that epoch."""
     import zoo
+    from zoo.models.card import card_of
     from zoo.training.run import BEST_MODEL
 
     best_file = output / BEST_MODEL
@@ -213,7 +214,7 @@ def restore_best(model, output: Path) -> int | None:
         return None
     best = zoo.load_model(best_file, compile=False)
     model.set_weights(best.get_weights())
-    card = zoo.io.saving.read_card(best_file)
+    card = card_of(best, infer=False)  # the loaded model carries the card saved with it
     return card.best.epoch if card is not None and card.best is not None else None
 
 

@@ -125,11 +125,6 @@ def _option_namer(reporter):
     return reporter.option
 
 
-def run_arguments(config) -> dict:
-    """The settings that define a run (`RunConfig.arguments`), as `run.json` records them."""
-    return config.arguments()
-
-
 def previous_run(config) -> dict | None:
     """The unfinished run to continue in `config.output`, or None to start one.
 
@@ -151,7 +146,7 @@ def previous_run(config) -> dict | None:
     if run.get("finished"):
         raise RunError(f"{say('output', output)} holds a finished run; choose another {say('output')}, or pass "
                        f"{say('restart', True)} to train again there. Received: {say('output', output)}")
-    changed = changed_arguments(run["arguments"], run_arguments(config))
+    changed = changed_arguments(run["arguments"], config.arguments())
     if changed:
         raise RunError(f"{say('output', output)} holds an unfinished run made with other arguments "
                        f"({', '.join(changed)}); run the same command to continue it, choose another "
@@ -161,7 +156,7 @@ def previous_run(config) -> dict | None:
 
 def write_run(config, finished: bool) -> None:
     """Records the run's settings (and whether it finished) in its output folder's `run.json`."""
-    (config.output / RUN_FILE).write_text(json.dumps({"arguments": run_arguments(config), "finished": finished},
+    (config.output / RUN_FILE).write_text(json.dumps({"arguments": config.arguments(), "finished": finished},
                                                      indent=2))
 
 
