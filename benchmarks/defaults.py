@@ -12,6 +12,7 @@ from-scratch default.
     python benchmarks/defaults.py                      # every set, no-flag runs only
     python benchmarks/defaults.py --sets miml --scratch --tuned  # from scratch and hand-chosen flags beside it
     python benchmarks/defaults.py --sets miml --seeds 0 1 2
+    python benchmarks/defaults.py --sets movie_posters --models multilabel_efficientnet_lite2  # beside Lite2
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def main() -> None:
     parser.add_argument("--scratch", action="store_true", help="also run --weights none (the from-scratch default)")
     parser.add_argument("--tuned", action="store_true", help="also run the hand-chosen flags, where known")
     parser.add_argument("--only-tuned", action="store_true", help="run the hand-chosen flags alone")
+    parser.add_argument("--models", nargs="+", default=[],
+                        help="also run the default plan on these architectures (--model NAME)")
     parser.add_argument("--keep", type=Path, help="keep every run's output folder here (default: a temporary folder)")
     args = parser.parse_args()
 
@@ -115,6 +118,8 @@ def main() -> None:
             variants = {} if args.only_tuned else {"no flags": []}
             if args.scratch and not args.only_tuned:
                 variants["from scratch"] = ["--weights", "none"]
+            for model in [] if args.only_tuned else args.models:
+                variants[model] = ["--model", model]
             if (args.tuned or args.only_tuned) and name in TUNED:
                 variants["hand-chosen"] = TUNED[name]
             for seed in args.seeds:

@@ -8,13 +8,18 @@ import zoo
 from tests.harness import (assert_same_predictions, heads_for, random_targets, run_boundaries_test,
                            run_mixed_precision_test, run_model_test)
 
+# The deeper EfficientNet-Lite variants come from the same builder as Lite0 with other depths and
+# widths; test_efficientnet_lite.py checks their layers and weights, so training them here adds only time.
+TRAINED = [name for name in zoo.list_models() if name not in ("multilabel_efficientnet_lite1",
+                                                               "multilabel_efficientnet_lite2")]
 
-@pytest.mark.parametrize("name", zoo.list_models())
+
+@pytest.mark.parametrize("name", TRAINED)
 def test_model_trains_and_round_trips(name, images, tmp_path):
     run_model_test(name, images, tmp_path)
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
+@pytest.mark.parametrize("name", TRAINED)
 def test_model_computes_in_mixed_precision(name, images):
     run_mixed_precision_test(name, images)
 

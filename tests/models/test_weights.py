@@ -31,7 +31,7 @@ def test_manifest_records_are_complete():
         else:
             assert record["url"].endswith(record["file_name"])
     assert {r["backbone"] for r in records} == {"vgg16", "resnet50", "mobilenet_v2", "efficientnet_b0",
-                                                "efficientnet_lite0"}
+                                                "efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"}
 
 
 def test_find_record_picks_size_and_lists_known_on_error():
@@ -137,7 +137,7 @@ def quick_converter(monkeypatch):
 
     calls = []
 
-    def convert_weights(state_dict, path):
+    def convert_weights(state_dict, path, variant):
         calls.append(path)
         Path(path).write_text("\n".join(state_dict))
 

@@ -107,8 +107,9 @@ def _register_from_catalog(name: str, build) -> None:
 for _backbone, _dropout in [("resnet50", 0.2), ("vgg16", 0.3), ("mobilenet_v2", 0.2), ("efficientnet_b0", 0.2)]:
     _register_from_catalog(f"multilabel_{_backbone}",
                            _shared_trunk_builder(_backbone, f"multilabel_{_backbone}", _dropout))
-_register_from_catalog("multilabel_efficientnet_lite0", _shared_trunk_builder(
-    "efficientnet_lite0", "multilabel_efficientnet_lite0", 0.2, multi_level=True))
+for _variant in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+    _register_from_catalog(f"multilabel_{_variant}", _shared_trunk_builder(
+        _variant, f"multilabel_{_variant}", 0.2, multi_level=True))
 _register_from_catalog("multilabel_small", _shared_trunk_builder("compact_resnet", "multilabel_small", 0.3))
 
 

