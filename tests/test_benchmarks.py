@@ -78,3 +78,14 @@ def test_threads_benchmark_tiny_run(data_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [line.split("  ")[0] for line in result.stdout.splitlines()[2:]]
     assert rows[0] == "TensorFlow's default" and rows[1].startswith("zoo train: ")
+
+
+def test_speed_probe_tiny_run(data_dir):
+    result = subprocess.run([sys.executable, BENCHMARKS / "speed_probe.py", "--data", str(data_dir), "--set", "miml",
+                             "--target", "40", "32", "--sides", "16", "24", "--rounds", "1"],
+                            capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line.split() for line in result.stdout.split("miml, target 40x32:")[1].strip().splitlines()[1:]]
+    assert [row[:6] for row in rows] == [["0", "sides", "16", "and", "24", rows[0][5]],
+                                        ["0", "the", "target,", "timed", rows[1][4], rows[1][5]]]
+    assert all(float(value) > 0 for value in (rows[0][5], rows[1][4], rows[1][5]))
