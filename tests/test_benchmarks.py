@@ -85,7 +85,9 @@ def test_speed_probe_tiny_run(data_dir):
                              "--target", "40", "32", "--sides", "16", "24", "--rounds", "1"],
                             capture_output=True, text=True, timeout=600, cwd=BENCHMARKS)
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = [line.split() for line in result.stdout.split("miml, target 40x32:")[1].strip().splitlines()[1:]]
-    assert [row[:6] for row in rows] == [["0", "sides", "16", "and", "24", rows[0][5]],
-                                        ["0", "the", "target,", "timed", rows[1][4], rows[1][5]]]
-    assert all(float(value) > 0 for value in (rows[0][5], rows[1][4], rows[1][5]))
+    header, probed, timed = result.stdout.split("miml, target 40x32:")[1].strip().splitlines()
+    assert header.split() == ["round", "priced", "from", "step", "s/image", "forward", "s/image", "probe", "CPU", "s"]
+    probed, timed = probed.split(), timed.split()
+    assert probed[:5] == ["0", "sides", "16", "and", "24"] and len(probed) == 7  # price, probe time; no forward
+    assert timed[:4] == ["0", "the", "target,", "timed"] and len(timed) == 7  # step, forward, probe time
+    assert all(float(value) > 0 for value in probed[5:] + timed[4:])

@@ -163,6 +163,9 @@ def test_zoo_build_starts_frozen_from_the_classifier_without_its_head(variant, w
     backbone = model.get_layer(variant)
     assert not backbone.trainable
     levels = ["top_activation", *zoo.models.backbones.get_backbone_spec(variant).levels]
+    sums = [layer.name for layer in backbone.layers if layer.name.endswith("_add")]
+    stage_ends = [max(name for name in sums if name.startswith(f"block{stage}")) for stage in (3, 4, 5, 6)]
+    assert levels[1:] == [*stage_ends, "block7a_project_bn"]  # the last block of stages 3 to 6, then stage 7
     features = keras.Model(classifier.input, [classifier.get_layer(name).output for name in levels])
     for got, expected in zip(backbone(images), features(images), strict=True):  # the top, then each stage's end
         np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-4)

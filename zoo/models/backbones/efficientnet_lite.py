@@ -242,13 +242,13 @@ def convert_weights(state_dict: dict, path, variant: str = "efficientnet_lite0")
     model.save_weights(path)
 
 
-def imagenet_classifier(input_shape=(224, 224, 3), classifier_activation="softmax",
+def imagenet_classifier(input_shape=None, classifier_activation="softmax",
                         variant: str = "efficientnet_lite0") -> keras.Model:
     """An EfficientNet-Lite with its 1000-class ImageNet head, on the converted ImageNet weights.
 
     Args:
-        input_shape: (height, width, 3) of raw 0..255 RGB images (224x224 in training for
-            Lite0, 240 for Lite1, 260 for Lite2).
+        input_shape: (height, width, 3) of raw 0..255 RGB images; default the variant's
+            training size (224x224 for Lite0, 240 for Lite1, 260 for Lite2).
         classifier_activation: "softmax" for probabilities, None for logits.
         variant: A key of `VARIANTS`; its weights package must be installed.
 
@@ -264,6 +264,8 @@ def imagenet_classifier(input_shape=(224, 224, 3), classifier_activation="softma
     """
     from zoo.models import weights as weights_lib
 
+    if input_shape is None:
+        input_shape = (VARIANTS[variant][2], VARIANTS[variant][2], 3)
     path = weights_lib.resolve(variant, "imagenet", input_shape)
     model = build_efficientnet_lite(tuple(input_shape), name=variant, variant=variant, include_top=True,
                                     classifier_activation=classifier_activation)
