@@ -18,7 +18,9 @@ from zoo.training.colour_probe import probe_head, probe_score
 from zoo.training.feature_cache import heads_model
 from zoo.training.plan import (HEADS_EPOCHS, PATIENCE, PRETRAINED_BUDGET_SHARE, Plan, choose_plan,
                                fine_tune_epochs, shape_for, target_epochs)
-from zoo.training.run_plan import default_model
+from zoo.training.config import RunConfig
+from zoo.training.reporter import Reporter
+from zoo.training.run_plan import FINE_TUNE_PROBE_SIDES, PROBE_SIDES, default_model, make_plan
 
 MEASURED = dict(train_images=1600, validation_images=400, median_size=(384, 256), default_side=224,
                 seconds_per_pixel=4e-7, overhead_per_image=1e-3, seconds_per_epoch=0.5, budget_seconds=600)
@@ -39,6 +41,27 @@ def test_a_repeated_plan_takes_the_model_it_was_made_for(tmp_path):
     Plan((32, 32), 16, True, [], 60.0, 30.0, {}).save(tmp_path / "old.json")
     assert default_model("auto", "auto", tmp_path / "new.json") == "multilabel_efficientnet_lite0"
     assert default_model("auto", "auto", tmp_path / "old.json") == "multilabel_small"
+
+
+@pytest.mark.parametrize("name, sides", [("multilabel_efficientnet_lite0", FINE_TUNE_PROBE_SIDES),
+                                         ("multilabel_small", PROBE_SIDES)])
+def test_the_speed_probe_times_sides_near_the_inputs_its_plan_chooses(name, sides, garments, monkeypatch, tmp_path):
+    """A pretrained plan fine-tunes at 200-280 pixels a side; a from-scratch one trains near 96."""
+    timed = []
+
+    def measure(build_model, batches, probe_sides, clock, once):
+        timed.append(tuple(probe_sides))
+        once.update(decode_per_image=1e-3, stage_start=1.0)
+        return 4e-7, 1e-3, 0.5
+
+    monkeypatch.setattr(zoo.training.speed, "measure_training_speed", measure)
+    rows = zoo.data.from_folders(garments, heads=["color", "type"], separator="_")
+    heads = zoo.data.heads_from_dataframe(rows, {"color": "multiclass", "type": "multiclass"})
+    model = zoo.build(name, heads=heads, input_shape=(32, 32, 3))
+    config = RunConfig(output=tmp_path / "run", model=name, reporter=Reporter([].append))
+    plan = make_plan(config, model, heads, rows, zoo.data.resolve_paths(rows), 8, began=0.0)
+    assert timed == [sides]
+    assert plan.cached_heads == (name == "multilabel_efficientnet_lite0")
 
 
 def test_pretrained_weights_give_heads_on_cached_features_then_a_short_fine_tune():

@@ -16,7 +16,10 @@ from __future__ import annotations
 import dataclasses
 
 PROBE_SIDES = (48, 96)
-PROBE_BATCHES = 4  # training batches the speed is measured on, at each of PROBE_SIDES
+# A pretrained plan's inputs are 200-280 pixels a side: a line through 48 and 96 priced its fine-tuning
+# step a quarter low, and 96 and 160 a tenth, varying less between runs (benchmarks/speed_probe.py).
+FINE_TUNE_PROBE_SIDES = (96, 160)
+PROBE_BATCHES = 4  # training batches the speed is measured on, at each probe side
 PRETRAINED_MODEL, PRETRAINED_BACKBONE = "multilabel_efficientnet_lite0", "efficientnet_lite0"
 SCRATCH_MODEL = "multilabel_small"
 
@@ -124,7 +127,7 @@ def make_plan(config, model, heads, train_rows, train_paths, validation_count: i
         config.reporter.line("Measuring this machine's training speed to plan the run...")
     once = {}
     per_pixel, overhead, per_epoch = (0.0, 0.0, 0.0) if fixed else measure_training_speed(
-        probe, batches, PROBE_SIDES, clock=clock, once=once)
+        probe, batches, FINE_TUNE_PROBE_SIDES if fine_tune else PROBE_SIDES, clock=clock, once=once)
     stages = [_named(stage, number) for number, stage in enumerate(stages, start=1)]
     spent = clock() - (began if gpu else 0.0)
     plan = choose_plan(
