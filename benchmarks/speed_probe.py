@@ -1,10 +1,10 @@
-"""How well the plan's speed probe predicts a pretrained fine-tuning step at the input it then chooses.
+"""How well a speed probe prices a pretrained fine-tuning step at the input its plan then chooses.
 
-The plan times training epochs at two small square sides (`PROBE_SIDES`, 48 and 96)
-and draws a line through the two per-image costs to price any input. For the
-pretrained plan, whose inputs are 200-280 pixels a side, that is a long
-extrapolation. This script prices a target input from the default sides and from
-larger ones, round by round in alternation, and times the target input directly:
+A plan times training epochs at two square sides and draws a line through the two
+per-image costs to price any input: a from-scratch plan at 48 and 96 (`PROBE_SIDES`),
+a pretrained one, whose inputs are 200-280 pixels a side, at 96 and 160
+(`FINE_TUNE_PROBE_SIDES`). This script prices a target input from both pairs, round
+by round in alternation, and times the target input directly:
 a fine-tuning step (`block7` of `multilabel_efficientnet_lite0` trainable, augmented
 images from memory) and a forward pass (`predict`), which the plan charges as a
 whole step. Processor seconds per image (all cores together), as the budget counts.
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--set", choices=["miml", "movie_posters"], default="movie_posters")
     parser.add_argument("--target", type=int, nargs=2, default=[248, 168], help="height width priced")
     parser.add_argument("--sides", type=int, nargs="+", default=[48, 96, 96, 160],
-                        help="pairs of probe sides (default: the plan's 48 96, then 96 160)")
+                        help="pairs of probe sides (default: 48 96, then 96 160)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
