@@ -195,11 +195,12 @@ def _gradcams(model, images: dict, predictions, chosen: list[int]) -> dict:
 
     cams = {}
     rows = [row for row in chosen if row in images]
-    outputs = model.predict(np.stack([images[r] for r in rows]), verbose=0)
+    batch = np.stack([images[r] for r in rows])
+    outputs = model.predict(batch, verbose=0)
     for head, _, _ in predictions.by_head():
         predicted = {row: _predicted_class(head, np.asarray(outputs[head.name][i])) for i, row in enumerate(rows)}
         if head.kind != "binary":  # the top class is each image's own top logit: one pass for all images
-            maps = explain(model, np.stack([images[r] for r in rows]), head=head.name)
+            maps = explain(model, batch, head=head.name)
             cams.update({(row, head.name): (predicted[row], heatmap) for row, heatmap in zip(rows, maps)})
             continue
         by_class = {}
