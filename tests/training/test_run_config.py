@@ -176,14 +176,13 @@ def test_source_arguments_name_the_label_source_again():
     assert isinstance(source_arguments(config), argparse.Namespace)
 
 
-def test_the_users_stages_on_a_pretrained_trunk_run_as_given(tmp_path):
+def test_the_users_stages_on_a_pretrained_trunk_run_as_given(garments, tmp_path):
     """Not as the planned heads' stage on cached features with its early stop: the user's first stage may
     train anything."""
-    make_garments(tmp_path / "garments", images_per_pair=3, image_size=(32, 32), held_out_images=0, seed=0)
     config = RunConfig(output=tmp_path / "run", model="multilabel_efficientnet_lite0", image_size=(32, 32),
                        stages=["epochs=2,trainable=all,lr=1e-4", "epochs=1,trainable=heads"],
                        reporter=Reporter([].append))
-    df = zoo.data.from_folders(tmp_path / "garments" / "train", heads=["color", "type"], separator="_")
+    df = zoo.data.from_folders(garments, heads=["color", "type"], separator="_")
     heads = zoo.data.heads_from_dataframe(df, {"color": "multiclass", "type": "multiclass"})
     model = zoo.build(config.model, heads=heads, input_shape=(32, 32, 3))
     plan = make_plan(config, model, heads, df, zoo.data.resolve_paths(df), 0, began=0.0)
