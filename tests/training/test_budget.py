@@ -1,7 +1,11 @@
 """A planned `zoo train` ends within its budget; a repeated plan stops where its run did."""
 
 import io
+import os
+import signal
+import subprocess
 import sys
+import textwrap
 import types
 
 import pandas as pd
@@ -111,4 +115,50 @@ def test_zoo_train_repeats_a_plan_that_stopped_early(tmp_path):
     assert pd.read_csv(output / "history.csv")["epoch"].tolist() == [1, 2]
     assert Plan.load(output / "plan.json") == plan
     assert zoo.model_info(zoo.load_model(output / "model.keras"))["plan"]["stop_after"] == 2
+    assert not (output / "backup").exists()
+
+
+KILL_BEFORE_REPORT = textwrap.dedent("""
+    import os, signal, sys
+    import keras
+    from zoo.cli import reports
+    from zoo.training import heads_first
+    from zoo.training.run import MONITOR
+    # No epoch beats the first by 10, so validation ends the run after its second epoch.
+    heads_first.early_stop = lambda plan: keras.callbacks.EarlyStopping(monitor=MONITOR, mode="max", patience=1,
+                                                                        min_delta=10.0)
+    def die(*args, **kwargs):  # training ended; the report and the model are not written yet
+        os.kill(os.getpid(), signal.SIGKILL)
+    reports.finish_run = die
+    from zoo.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_an_early_stop_resumes_at_the_stop(garments, tmp_path):
+    plan = Plan((32, 32), 16, False, [Stage(name="train", epochs=5, trainable="auto", learning_rate=1e-3,
+                                            optimizer="adamw", schedule="cosine", warmup_epochs=0)],
+                600.0, 60.0, patience=1)
+    plan.save(tmp_path / "plan.json")
+    output = tmp_path / "run"
+    args = ["train", "--folders", str(garments), "--separator", "_", "--heads", "color", "type", "--weights", "none",
+            "--plan", str(tmp_path / "plan.json"), "--no-cache", "--output", str(output)]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    killed = subprocess.run([sys.executable, "-c", KILL_BEFORE_REPORT, *args], capture_output=True, text=True,
+                            env=environment)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert "Ended early after epoch 2 of 5" in killed.stdout
+    recorded = Plan.load(output / "plan.json")
+    assert (recorded.stop_after, recorded.stopped_by) == (2, "validation")
+    assert not (output / "model.keras").exists()
+
+    resumed = subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True,
+                             env=environment)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "stops after epoch 2 of 5: the validation score had stopped improving there" in resumed.stdout
+    assert "Continuing the interrupted run" in resumed.stdout and "after epoch 2 of 5" in resumed.stdout
+    assert "its training had ended after epoch 2 of 5" in resumed.stdout
+    assert pd.read_csv(output / "history.csv")["epoch"].tolist() == [1, 2]
+    assert zoo.model_info(zoo.load_model(output / "model.keras"))["plan"]["stopped_by"] == "validation"
     assert not (output / "backup").exists()

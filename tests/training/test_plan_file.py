@@ -32,16 +32,27 @@ def test_a_plan_json_of_dict_stages_loads_into_stage_objects_and_writes_the_same
     assert (heads.name, heads.epochs, heads.optimizer, heads.loss_weights) == ("heads", 100, "adamw", None)
     assert (fine.trainable, fine.learning_rate) == ({"scene": "block7"}, 0.0001)
     assert plan.epochs == 104 and plan.image_size == (64, 80)
-    assert plan.to_dict() == WRITTEN
+    assert plan.to_dict() == {**WRITTEN, "stopped_by": None}  # a field added since: what stopped the run early
     assert list(plan.to_dict()["stages"][0]) == list(WRITTEN["stages"][0])  # the same key order: name first
     plan.save(tmp_path / "again.json")
-    assert json.loads((tmp_path / "again.json").read_text()) == WRITTEN
+    assert json.loads((tmp_path / "again.json").read_text()) == {**WRITTEN, "stopped_by": None}
     assert "stage 2 (fine-tune): 4 epochs (fewer when the validation score has not improved for 2), " \
            "trainable={'scene': 'block7'}, adamw lr 0.0001, cosine" in plan.describe()
 
 
+@pytest.mark.parametrize("stopped_by, why", [("validation", "the validation score had stopped improving"),
+                                              ("budget", "another epoch would have run past the budget"),
+                                              (None, "another epoch would have run past the budget")])
+def test_a_recorded_stop_is_described_in_the_epochs_it_counts(stopped_by, why):
+    cached = Plan.from_dict({**WRITTEN, "stop_after": 3, "stopped_by": stopped_by})
+    assert f"stops after epoch 3 of 4 after the heads' stage: {why} there (plan.json records the stop)" \
+        in cached.describe()
+    on_images = heads_first.on_images(cached)  # a plan.json written before `stopped_by` was: a budget stop
+    assert f"stops after epoch 3 of 8: {why} there (plan.json records the stop)" in on_images.describe()
+
+
 def test_a_user_stage_with_loss_weights_round_trips():
-    written = {**WRITTEN, "stages": [{"epochs": 3, "trainable": {"color": "block5"}, "learning_rate": 1e-05,
+    written = {**WRITTEN, "stopped_by": None, "stages": [{"epochs": 3, "trainable": {"color": "block5"}, "learning_rate": 1e-05,
                                       "optimizer": "adam", "schedule": None, "warmup_epochs": 1,
                                       "loss_weights": {"color": 0.1, "type": 1.0}, "name": "stage1"}]}
     plan = Plan.from_dict(written)

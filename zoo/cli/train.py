@@ -195,11 +195,12 @@ def _train(config, cluster, strategy, chief: bool, began: float) -> None:
     rows = run.fit(model, train_data, validation_data, staged, config, resumed, losses,
                    multi_worker=strategy is not None, chief=chief,
                    extra_callbacks=[c for c in (stop, early) if c is not None], best=best)
-    budget.record_stop(stop, staged, output / run.PLAN_FILE if chief and staged is plan else None, config.reporter)
+    plan_file = output / run.PLAN_FILE if chief and staged is plan else None
+    budget.record_stop(stop, staged, plan_file, config.reporter)
+    heads_first.record_early_stop(early, staged, plan_file, log=say)
     if staged is not plan and staged.stop_after is not None and plan.stop_after is None:
-        plan.stop_after = staged.stop_after
+        plan.stop_after, plan.stopped_by = staged.stop_after, staged.stopped_by
         plan.save(output / run.PLAN_FILE)
-    heads_first.report_early_stop(early, staged, log=say)
     say(f"Trained in {format_duration(time.perf_counter() - fit_began)}, processor time "
         f"{format_duration(time.process_time() - fit_processor)} (the plan estimated "
         f"{plan.estimated_seconds / 60:.1f} min of {plan.measured.get('clock', 'wall')} time)")

@@ -110,7 +110,7 @@ def record_stop(stop: BudgetStop | None, plan, plan_file=None, reporter=None) ->
     `zoo.training.reporter.Reporter()`)."""
     if stop is None or stop.stopped_after is None or plan.stop_after is not None:
         return
-    plan.stop_after = stop.stopped_after
+    plan.stop_after, plan.stopped_by = stop.stopped_after, "budget"
     if plan_file is not None:
         plan.save(plan_file)
     if reporter is None:

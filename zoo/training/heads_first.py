@@ -124,9 +124,28 @@ def early_stop(plan):
     return keras.callbacks.EarlyStopping(monitor=MONITOR, mode="max", patience=plan.patience)
 
 
-def report_early_stop(callback, plan, log=print) -> None:
-    """Says where `early_stop`'s callback ended the run, if it did."""
+def record_early_stop(callback, plan, plan_file=None, log=print) -> None:
+    """Writes where `early_stop`'s callback ended the run into the plan (and `plan_file`, where given), and
+    says so.
+
+    A run killed after that and before its report then resumes at its end instead of
+    training on (`zoo.training.run.fit` ends at `Plan.stop_after`), and a repeat of the
+    plan stops there too. A plan that already records a stop keeps it.
+
+    Example:
+        >>> import types
+        >>> from zoo.training.plan import Plan, Stage
+        >>> plan = Plan((64, 64), 32, True, [Stage(10, name="fine-tune")], 600.0, 300.0, patience=2)
+        >>> record_early_stop(types.SimpleNamespace(stopped_epoch=4), plan)
+        Ended early after epoch 5 of 10: the validation score had not improved for 2 epochs (the best model is the best epoch's)
+        >>> plan.stop_after, plan.stopped_by
+        (5, 'validation')
+    """
     if callback is None or not callback.stopped_epoch or callback.stopped_epoch + 1 >= plan.epochs:
         return
+    if plan.stop_after is None:
+        plan.stop_after, plan.stopped_by = callback.stopped_epoch + 1, "validation"
+        if plan_file is not None:
+            plan.save(plan_file)
     log(f"Ended early after epoch {callback.stopped_epoch + 1} of {plan.epochs}: the validation score had not "
         f"improved for {plan.patience} epochs (the best model is the best epoch's)")

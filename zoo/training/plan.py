@@ -57,6 +57,7 @@ import json
 import math
 from pathlib import Path
 
+from zoo.io.atomic import write_text
 from zoo.training.stage import Stage, stage_dict
 
 
@@ -92,13 +93,16 @@ class Plan:
         budget_seconds: The time budget the plan was made for.
         estimated_seconds: The plan's estimated training time.
         measured: What the plan was chosen from (counts, sizes, step times).
-        stop_after: The epoch the run stopped after because another would have
-            run past the budget (`zoo.training.budget`); a repeat stops there too.
+        stop_after: The epoch the run stopped after, before its planned end; a
+            repeat, or the run resumed after it was killed, stops there too.
         cached_heads: The first stage trains the heads on cached features of
             unaugmented images, until the validation loss stops improving.
         patience: Epochs without a better validation score after which the
             later stages end early (None: they run to the end).
         colour_heads: Heads given colour features beside the pretrained ones.
+        stopped_by: What stopped the run after `stop_after`: "budget" (another
+            epoch would have run past it, `zoo.training.budget`) or "validation"
+            (the score stopped improving, `zoo.training.heads_first.early_stop`).
     """
 
     image_size: tuple
@@ -112,6 +116,7 @@ class Plan:
     cached_heads: bool = False
     patience: int | None = None
     colour_heads: list = dataclasses.field(default_factory=list)
+    stopped_by: str | None = None
 
     @property
     def epochs(self) -> int:
@@ -163,7 +168,7 @@ class Plan:
 
     def save(self, path) -> None:
         """Writes the plan as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path) -> "Plan":
@@ -197,8 +202,11 @@ class Plan:
         for decision in m.get("colour", []):
             lines.append(decision)
         if self.stop_after is not None:
-            lines.append(f"stops after epoch {self.stop_after} of {self.epochs}, as the run it repeats did "
-                         "when the budget ran out")
+            why = ("the validation score had stopped improving" if self.stopped_by == "validation"
+                   else "another epoch would have run past the budget")
+            counted = (f"{self.epochs - self.stages[0].epochs} after the heads' stage" if self.cached_heads
+                       else f"{self.epochs}")
+            lines.append(f"stops after epoch {self.stop_after} of {counted}: {why} there (plan.json records the stop)")
         kind = "processor time" if m.get("clock") == "processor" else "time"
         lines.append(f"estimated training {kind} {_minutes(self.estimated_seconds)} of a "
                      f"{_minutes(self.budget_seconds)} budget")

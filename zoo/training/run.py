@@ -234,7 +234,7 @@ def fit(model, train_data, validation_data, plan, config, resumed: dict | None, 
                       f"{done} of {plan.epochs} ({say('restart', True)} starts over)")
     load = (lambda m, within: restore_weights(m, resumed["weights"], within)) if done and chief else None
     restore = cluster.restorer(load) if multi_worker and done else load
-    end = plan.stop_after or plan.epochs  # a plan the budget stopped ends there
+    end = plan.stop_after or plan.epochs  # a run that stopped before its planned end ends there again
     if done < end:
         if chief:
             reporter.line(f"  ({MONITOR_MEANING})")
@@ -245,6 +245,9 @@ def fit(model, train_data, validation_data, plan, config, resumed: dict | None, 
             restore=restore, trainer=cluster.fit if multi_worker else None,
         )
     elif chief:  # killed after the last epoch's backup: no stage runs to restore it
+        if end < plan.epochs:
+            reporter.line(f"  its training had ended after epoch {end} of {plan.epochs} (plan.json records the "
+                          "stop): finishing the run")
         with cluster.local(model):
             restore_weights(model, resumed["weights"], with_optimizer=False)
     if stop.stopped_at is not None:
