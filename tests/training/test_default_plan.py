@@ -2,11 +2,13 @@
 colour features where a probe finds colour serves a head better than the pretrained features."""
 
 import json
+import re
 import subprocess
 import sys
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 import zoo
@@ -219,8 +221,11 @@ def test_heads_first_trains_on_cached_features_and_stops_when_validation_stops_i
                                               optimizer="sgd", schedule=None, warmup_epochs=0)], 60.0, 1.0,
                 cached_heads=True)
     lines = []
-    ran = heads_first.train_heads(model, data, validation, plan, log=lines.append)
-    assert ran < 20 and "ended early: the validation loss had not improved for 5 epochs" in lines[0]
+    rows = heads_first.train_heads(model, data, validation, plan, log=lines.append)
+    assert [row["epoch"] for row in rows] == list(range(1, len(rows) + 1)) and {row["stage"] for row in rows} == {
+        "heads"}
+    assert all(np.isfinite(row["val_loss"]) and np.isfinite(row["loss"]) for row in rows)
+    assert len(rows) < 20 and "ended early: the validation loss had not improved for 5 epochs" in lines[0]
     assert "on features cached once" in lines[0]
     assert not model.get_layer("compact_resnet").trainable  # the backbone stayed frozen
 
@@ -288,3 +293,20 @@ def test_no_flag_train_starts_pretrained_and_finds_the_colour_head(tmp_path):
     assert "on features cached once" in result.stdout
     info = zoo.model_info(zoo.load_model(output / "model.keras"))
     assert info["feature_layers"] == ["pool", "colour"] and info["plan"]["colour_heads"] == ["color"]
+    # history.csv holds every epoch: the heads' stage first (its kept epoch scored), the fine-tuning after it.
+    history = pd.read_csv(output / "history.csv")
+    ran = int(re.search(r"stage heads: (\d+) of 100 epochs", result.stdout).group(1))
+    assert history["stage"].tolist() == ["heads"] * ran + ["fine-tune"] * (len(history) - ran)
+    assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+    heads_score = float(re.search(r"the heads' stage scores val_score (\d\.\d+)", result.stdout).group(1))
+    scored = history[history["stage"].eq("heads") & history["val_score"].notna()]
+    assert len(scored) == 1 and scored["val_score"].iloc[0] == pytest.approx(heads_score, abs=1e-4)
+    assert scored["val_loss"].iloc[0] == history.loc[history["stage"].eq("heads"), "val_loss"].min()
+    best = zoo.io.saving.read_card(output / "best.keras").best
+    fine = history[history["stage"].eq("fine-tune")]
+    if best.epoch == 0:  # the heads' stage's model was kept
+        assert (fine["val_score"] <= heads_score + 1e-4).all() and "heads' stage ended with" in result.stdout
+    else:  # the card names the epoch as history.csv numbers it
+        assert best.value == pytest.approx(fine["val_score"].max()) and best.epoch in fine["epoch"].tolist()
+        assert history.set_index("epoch").loc[best.epoch, "val_score"] == pytest.approx(best.value)
+        assert f"Restored the weights of epoch {best.epoch}," in result.stdout

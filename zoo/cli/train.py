@@ -179,22 +179,23 @@ def _train(config, cluster, strategy, chief: bool, began: float) -> None:
     train_data, validation_data = _datasets(config, prepared, plan)
     losses = training_losses(config.loss, heads, prepared.train_rows)
     fit_began, fit_processor = time.perf_counter(), time.process_time()
-    staged, best = plan, None
+    staged, best, heads_rows = plan, None, []
     if plan.cached_heads and strategy is not None:  # a cluster trains every stage on images, together
         staged = heads_first.on_images(plan)
     elif plan.cached_heads and len(plan.stages) > 1:
         staged = heads_first.split_plan(plan)
         if not (resumed or {}).get("epoch"):
-            heads_first.train_heads(model, _plain_training(config, prepared, plan), validation_data, plan, losses,
-                                    log=say)
+            heads_rows = heads_first.train_heads(model, _plain_training(config, prepared, plan), validation_data,
+                                                 plan, losses, log=say)
             best = heads_first.keep_as_best(model, validation_data, output / run.BEST_MODEL)
+            heads_first.score_kept_epoch(heads_rows, best)
             say(f"  the heads' stage scores {run.MONITOR} {best:.4f}: fine-tuning replaces that model only "
                 f"where it does better")
     stop = budget.stop_for_run(config, staged, resumed, strategy is not None, began)
     early = heads_first.early_stop(staged) if strategy is None else None
     rows = run.fit(model, train_data, validation_data, staged, config, resumed, losses,
                    multi_worker=strategy is not None, chief=chief,
-                   extra_callbacks=[c for c in (stop, early) if c is not None], best=best)
+                   extra_callbacks=[c for c in (stop, early) if c is not None], best=best, earlier_rows=heads_rows)
     plan_file = output / run.PLAN_FILE if chief and staged is plan else None
     budget.record_stop(stop, staged, plan_file, config.reporter)
     heads_first.record_early_stop(early, staged, plan_file, log=say)

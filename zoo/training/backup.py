@@ -50,24 +50,28 @@ class RunBackup(keras.callbacks.Callback):
         history_csv: Optional CSV rewritten from the saved rows after each backup,
             so the log never holds an epoch the backup lacks, nor the reverse.
         rows: History rows of earlier epochs (from `latest_backup`).
+        epoch_offset: Epochs trained before these stages (whose rows `rows` begins
+            with): the rows number this training's epochs after them.
     """
 
-    def __init__(self, folder, stages, checkpoint=None, history_csv=None, rows=()):
+    def __init__(self, folder, stages, checkpoint=None, history_csv=None, rows=(), epoch_offset: int = 0):
         super().__init__()
         self.folder = Path(folder)
         self.stage_of_epoch = [name for name, epochs in stages for _ in range(epochs)]
         self.checkpoint = checkpoint
         self.history_csv = history_csv
         self.rows = list(rows)
+        self.epoch_offset = int(epoch_offset)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if _finite(logs.get("loss", 0.0)) is None:
             return  # never back up NaN weights
         stage = self.stage_of_epoch[min(epoch, len(self.stage_of_epoch) - 1)]
-        self.rows = [r for r in self.rows if r["epoch"] <= epoch]
-        self.rows.append({"epoch": epoch + 1, "stage": stage, **{k: _finite(v) for k, v in logs.items()}})
-        state = {"epoch": epoch + 1, "rows": self.rows}
+        number = self.epoch_offset + epoch + 1
+        self.rows = [r for r in self.rows if r["epoch"] < number]
+        self.rows.append({"epoch": number, "stage": stage, **{k: _finite(v) for k, v in logs.items()}})
+        state = {"epoch": epoch + 1, "rows": self.rows, "epoch_offset": self.epoch_offset}
         if self.checkpoint is not None:
             best = self.checkpoint.best  # None before the first improvement
             state.update(best=_finite(best) if best is not None else None, monitor=self.checkpoint.monitor)

@@ -162,10 +162,12 @@ class SafeModelCheckpoint(keras.callbacks.ModelCheckpoint):
         best: The best value so far (a resumed run passes the saved one, so
             that a worse epoch never replaces the best model): Keras'
             `initial_value_threshold`.
+        epoch_offset: Epochs trained before this training (the heads' stage on
+            cached features): the card numbers the best epoch after them.
     """
 
     def __init__(self, filepath, monitor: str = "val_loss", mode: str = "auto", save_best_only: bool = True,
-                 best: float | None = None):
+                 best: float | None = None, epoch_offset: int = 0):
         if mode not in ("min", "max", "auto"):
             raise ValueError(f"`mode` must be 'min', 'max' or 'auto'. Received: mode={mode!r}")
         if mode == "auto":
@@ -174,7 +176,7 @@ class SafeModelCheckpoint(keras.callbacks.ModelCheckpoint):
                 k in last for k in ("acc", "f1", "auc", "map", "match", "precision", "recall", "score")) else "min"
         super().__init__(str(filepath), monitor=monitor, mode=mode, save_best_only=save_best_only,
                          initial_value_threshold=best)
-        self.best_epoch = None
+        self.best_epoch, self.epoch_offset = None, int(epoch_offset)
 
     def _save_model(self, epoch, batch, logs):
         logs = logs or {}
@@ -189,10 +191,10 @@ class SafeModelCheckpoint(keras.callbacks.ModelCheckpoint):
         if not self._should_save_model(epoch, batch, logs, path):
             return
         if self.save_best_only:
-            self.best, self.best_epoch = float(self.best), epoch + 1
+            self.best, self.best_epoch = float(self.best), self.epoch_offset + epoch + 1
             card = card_of(self.model, infer=False)
             if card is not None:  # saved with the model, so a resumed run knows the value to beat
-                set_card(self.model, dataclasses.replace(card, best=Best(self.monitor, self.best, epoch + 1)))
+                set_card(self.model, dataclasses.replace(card, best=Best(self.monitor, self.best, self.best_epoch)))
         save_model(self.model, path)
 
 

@@ -46,8 +46,11 @@ def on_images(plan):
     return dataclasses.replace(plan, stages=stages, cached_heads=False)
 
 
-def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
-    """Trains the heads of the plan's first stage on cached features; returns the epochs run.
+def train_heads(model, train, validation, plan, losses=None, log=print) -> list[dict]:
+    """Trains the heads of the plan's first stage on cached features; returns its history.
+
+    The history is a row per epoch run (`epoch`, `stage` and Keras' logs), the
+    rows that `history.csv` begins with (`zoo.training.run.fit`'s `earlier_rows`).
 
     Args:
         model: The run's model, pretrained backbones frozen by the stage's `trainable`.
@@ -77,7 +80,23 @@ def train_heads(model, train, validation, plan, losses=None, log=print) -> int:
               if ran < stage.epochs else "ran every epoch")
     log(f"stage {stage.name}: {ran} of {stage.epochs} epochs {where}, "
         f"{time.process_time() - began:.0f} s processor time; {ending}")
-    return ran
+    return [{"epoch": epoch + 1, "stage": stage.name, **{k: float(v[epoch]) for k, v in history.history.items()}}
+            for epoch in range(ran)]
+
+
+def score_kept_epoch(rows: list[dict], score: float) -> None:
+    """Adds `keep_as_best`'s validation score to the row of the epoch `train_heads` kept (lowest validation loss).
+
+    Example:
+        >>> rows = [{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.4}, {"epoch": 3, "val_loss": 0.45}]
+        >>> score_kept_epoch(rows, 0.9)
+        >>> [row.get("val_score") for row in rows]
+        [None, 0.9, None]
+    """
+    from zoo.training.run import MONITOR
+
+    if rows:
+        min(rows, key=lambda row: row.get("val_loss", float("inf")))[MONITOR] = float(score)
 
 
 def keep_as_best(model, validation, path) -> float:

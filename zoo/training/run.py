@@ -161,14 +161,17 @@ def write_run(config, finished: bool) -> None:
 
 
 def training_callbacks(output: Path, validation_data, plan, resumed: dict | None, tensorboard=None,
-                       compiled_metrics: bool = True, best: float | None = None):
+                       compiled_metrics: bool = True, best: float | None = None, earlier_rows=()):
     """Validation metrics, NaN stop, the best model, backups with the history log, TensorBoard.
 
     With `compiled_metrics` the validation metrics also log the validation loss and
     compiled metrics, so `fit` needs no validation pass of its own. `best` is the
     score of the model already in `best.keras` (the heads' stage's): an epoch
     replaces that file only when it does better. A resumed run reads the score
-    back from its backup and that file.
+    back from its backup and that file. `earlier_rows`: the history of the epochs
+    trained before `plan`'s (the heads' stage on cached features), which `history.csv`
+    begins with; the epochs of `plan` are numbered after them there and in the
+    best model's card.
     """
     import keras
 
@@ -181,11 +184,12 @@ def training_callbacks(output: Path, validation_data, plan, resumed: dict | None
     if resumed is not None and best_file.is_file():  # saved after the backup, it may hold a better epoch
         known.append(_best_of(best_file))
     best = max(known) if known else None
-    checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best)
+    offset = (resumed or {}).get("epoch_offset", len(earlier_rows))
+    checkpoint = SafeModelCheckpoint(best_file, monitor=MONITOR, mode="max", best=best, epoch_offset=offset)
     stop = StopOnNaN(log=False)  # `fit` reports it as the run's one error
     backup = RunBackup(output / BACKUP_FOLDER, [(s.name, s.epochs) for s in plan.stages],
                        checkpoint=checkpoint, history_csv=output / "history.csv",
-                       rows=(resumed or {}).get("rows", ()))
+                       rows=(resumed or {}).get("rows", earlier_rows), epoch_offset=offset)
     callbacks = [ValidationMetrics(validation_data, compiled_metrics=compiled_metrics), stop, checkpoint, backup,
                  EpochProgress(plan.epochs, metrics=("loss", "val_loss", MONITOR), prefix="  ")]
     if tensorboard:
@@ -203,12 +207,14 @@ def _best_of(best_file: Path) -> float:
 
 
 def fit(model, train_data, validation_data, plan, config, resumed: dict | None, losses,
-        multi_worker: bool = False, chief: bool = True, extra_callbacks=(), best: float | None = None):
+        multi_worker: bool = False, chief: bool = True, extra_callbacks=(), best: float | None = None,
+        earlier_rows=()):
     """Trains the plan's stages with backups in `config.output`; returns the history rows of every epoch.
 
     `extra_callbacks` come after the run's own (every worker gets them). Lines go to
     `config.reporter`. `best`: the validation score of the model already saved as the
-    best (`zoo.training.heads_first.keep_as_best`), which an epoch must beat.
+    best (`zoo.training.heads_first.keep_as_best`), which an epoch must beat; `earlier_rows`, the
+    history of the stage that trained it (see `training_callbacks`).
 
     With `multi_worker` the model was built under a `MultiWorkerMirroredStrategy` and trains with
     `zoo.training.multi_worker.fit`; a worker other than the chief gets no callback that writes
@@ -223,7 +229,8 @@ def fit(model, train_data, validation_data, plan, config, resumed: dict | None, 
     output, reporter, say = config.output, config.reporter, config.reporter.option
     if chief:  # one process predicts the validation images once an epoch; a cluster validates together
         callbacks, stop, backup = training_callbacks(output, validation_data, plan, resumed, config.tensorboard,
-                                                     compiled_metrics=not multi_worker, best=best)
+                                                     compiled_metrics=not multi_worker, best=best,
+                                                     earlier_rows=earlier_rows)
     else:
         stop, backup = StopOnNaN(log=False), None
         callbacks = [stop, EpochProgress(plan.epochs, metrics=("loss", "val_loss"), prefix="  ")]
