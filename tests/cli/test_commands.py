@@ -89,11 +89,18 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     history = pd.read_csv(output / "history.csv")
     assert history["stage"].tolist() == ["stage1", "stage2"]
 
-    assert main(["evaluate", str(output / "model.h5"), *source, "--output", str(tmp_path / "report.csv")]) == 0
-    report = pd.read_csv(tmp_path / "report.csv")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    capsys.readouterr()
+    assert main(["evaluate", str(output / "model.h5"), *source, "--output", str(blocker / "report.csv")]) == 1
+    assert capsys.readouterr().err == (f"zoo evaluate: error: --output: cannot write there: {str(blocker)!r} is not "
+                                       f"a writable folder. Received: --output {blocker / 'report.csv'}\n")
+    evaluation = tmp_path / "evaluation" / "new"  # folders made as `zoo predict` makes them
+    assert main(["evaluate", str(output / "model.h5"), *source, "--output", str(evaluation / "report.csv")]) == 0
+    report = pd.read_csv(evaluation / "report.csv")
     assert set(report["head"]) == {"color", "type"}
     assert report.loc[(report["head"] == "color") & (report["class"] == "(all)"), "samples"].item() == 93
-    assert 'data-report="report.csv" data-head="type" data-metric="accuracy"' in (tmp_path / "report.html").read_text()
+    assert 'data-report="report.csv" data-head="type" data-metric="accuracy"' in (evaluation / "report.html").read_text()
 
     predictions = tmp_path / "predictions.csv"
     assert main(["predict", str(output / "model.h5"), str(data_dir / "clothing_examples"),

@@ -270,6 +270,8 @@ def _check_evaluate(args) -> None:
         raise UsageError(f"--threshold must lie between 0 and 1. Received: --threshold {args.threshold}")
     if args.save and not args.tune_thresholds:
         raise UsageError("--save stores tuned thresholds: give --tune-thresholds too. Received: --save alone")
+    if args.output:
+        _check_output_csv(Path(args.output))
 
 
 def _check_predict(args) -> None:
@@ -282,9 +284,22 @@ def _check_predict(args) -> None:
             raise UsageError(f"inputs: no such file or folder: {item!r}")
     _positive("--batch-size", getattr(args, "batch_size", None))
     _positive("--top-k", getattr(args, "top_k", None))
-    output = Path(getattr(args, "output", "predictions.csv"))
+    _check_output_csv(Path(getattr(args, "output", "predictions.csv")))
+
+
+def _check_output_csv(output: Path) -> None:
+    """`--output` names a CSV file that can be written: not a folder, in a folder that exists or can be made."""
     if output.is_dir():
         raise UsageError(f"--output: is a folder, expected a CSV file name. Received: --output {output}")
+    _check_writable_place(output)
+
+
+def _check_writable_place(output: Path) -> None:
+    """The nearest existing folder of `output` (where its missing folders would be made) is writable."""
+    existing = next(p for p in [output.parent, *output.parent.parents] if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--output: cannot write there: {str(existing)!r} is not a writable folder. "
+                         f"Received: --output {output}")
 
 
 def _check_export(args) -> None:
@@ -299,10 +314,7 @@ def _check_export(args) -> None:
         check_export_target(output, args.format, name="--output")
     except FileExistsError as error:
         raise UsageError(f"--output: {error}") from None
-    existing = next(p for p in [output.parent, *output.parent.parents] if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--output: cannot write there: {str(existing)!r} is not a writable folder. "
-                         f"Received: --output {output}")
+    _check_writable_place(output)
 
 
 def validate_arguments(args) -> None:

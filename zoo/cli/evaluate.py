@@ -68,13 +68,14 @@ def run(args) -> None:
     report = zoo.evaluate(model, predictions, thresholds=thresholds)
     print_report(report)
     if args.output:
-        report_frame(report).to_csv(args.output, index=False)
-        print(f"\nreport written to {args.output}")
         from pathlib import Path
 
         from zoo.cli.reports import write_html_report
 
         report_csv = Path(args.output)
+        report_csv.parent.mkdir(parents=True, exist_ok=True)
+        report_frame(report).to_csv(report_csv, index=False)
+        print(f"\nreport written to {report_csv}")
         page = write_html_report(report_csv.parent, model, predictions, dataset.files, args.images,
                                  report_csv)[-1]
         print(f"and to {page} (open it in a browser)")
