@@ -95,6 +95,12 @@ def test_train_evaluate_predict_on_clothing_folders(data_dir, tmp_path, capsys):
     assert main(["evaluate", str(output / "model.h5"), *source, "--output", str(blocker / "report.csv")]) == 1
     assert capsys.readouterr().err == (f"zoo evaluate: error: --output: cannot write there: {str(blocker)!r} is not "
                                        f"a writable folder. Received: --output {blocker / 'report.csv'}\n")
+    misnamed = ["--folders", str(data_dir / "clothing"), "--separator", "_", "--heads", "colour", "type"]
+    assert main(["evaluate", str(output / "model.h5"), *misnamed]) == 1
+    assert capsys.readouterr().err == (
+        "zoo evaluate: error: the model's heads are color, type, but the labels read have none for color (their "
+        "columns: filename, colour, type); name the model's heads, e.g. --heads color type. Received: --heads colour "
+        "type\n")
     evaluation = tmp_path / "evaluation" / "new"  # folders made as `zoo predict` makes them
     assert main(["evaluate", str(output / "model.h5"), *source, "--output", str(evaluation / "report.csv")]) == 0
     report = pd.read_csv(evaluation / "report.csv")

@@ -48,6 +48,7 @@ def run(args) -> None:
     card = card_of(model)
     heads = list(card.heads)
     df, _ = load_source(args)
+    _check_labels_name_heads(df, [h.name for h in heads], args)
     dataset = data.make_dataset(df, heads, directory=args.images, image_size=card.input_shape[:2],
                                 batch_size=args.batch_size, shuffle=False, on_error=args.on_error,
                                 allow_empty=args.allow_empty)
@@ -79,3 +80,26 @@ def run(args) -> None:
         page = write_html_report(report_csv.parent, model, predictions, dataset.files, args.images,
                                  report_csv)[-1]
         print(f"and to {page} (open it in a browser)")
+
+
+def _check_labels_name_heads(df, model_heads: list[str], args) -> None:
+    """Raises `UsageError` when the labels read lack a head of the model, naming both sets of names.
+
+    Example:
+        >>> import argparse, pandas as pd
+        >>> labels = pd.DataFrame({"filename": ["a.jpg"], "colour": ["red"], "type": ["dress"]})
+        >>> _check_labels_name_heads(labels, ["color", "type"], argparse.Namespace(heads=["colour", "type"]))
+        Traceback (most recent call last):
+        ...
+        zoo.cli.arguments.UsageError: the model's heads are color, type, but the labels read have none for color (their columns: filename, colour, type); name the model's heads, e.g. --heads color type. Received: --heads colour type
+    """
+    from zoo.cli.arguments import UsageError
+
+    missing = [name for name in model_heads if name not in df.columns]
+    if not missing:
+        return
+    given = getattr(args, "heads", None)
+    received = f"--heads {' '.join(given)}" if given else f"label columns {', '.join(map(str, df.columns))}"
+    raise UsageError(f"the model's heads are {', '.join(model_heads)}, but the labels read have none for "
+                     f"{', '.join(missing)} (their columns: {', '.join(map(str, df.columns))}); name the model's "
+                     f"heads, e.g. --heads {' '.join(model_heads)}. Received: {received}")
