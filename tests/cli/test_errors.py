@@ -177,7 +177,17 @@ def test_heads_that_a_table_cannot_give_are_refused_instead_of_dropped(tmp_path,
     assert main(["train", *source, "--heads", "gender", "color", "--output", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err
     assert err == (f"zoo train: error: --heads: several heads name label columns of --csv '{table}', one head each, "
-                   "but it has no column 'color'; its columns: id, gender, colour. Received: --heads gender color\n")
+                   "but it has no column 'color' (did you mean 'colour'?); its columns: id, gender, colour. "
+                   "Received: --heads gender color\n")
+    assert not (tmp_path / "run").exists()
+    # One name that is not a column would name the head of --label-column's column, which is not there either.
+    assert main(["train", *source, "--heads", "gendre", "--output", str(tmp_path / "run")]) == 1
+    assert capsys.readouterr().err == (
+        f"zoo train: error: --heads: --csv '{table}' has no column 'gendre' (did you mean 'gender'?); a --heads name "
+        "that is not a column names the head of the --label-column column instead, and there is no column 'labels' "
+        "either; its columns: id, gender, colour. Received: --heads gendre --label-column labels\n")
+    assert main(["train", *source, "--heads", "size", "--output", str(tmp_path / "run")]) == 1
+    assert "has no column 'size'; a --heads name" in capsys.readouterr().err  # nothing close: no guess
     assert not (tmp_path / "run").exists()
     onehot = tmp_path / "onehot.csv"
     onehot.write_text("id,sea,sunset\n1,1,0\n")

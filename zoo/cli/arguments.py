@@ -128,10 +128,18 @@ def _check_source(args) -> list[str] | None:
     header, rows = _csv_rows(Path(path), flag)
     label_columns = flag == "--csv" and bool(args.heads) and all(h in header for h in args.heads)
     if flag == "--csv" and args.heads and len(args.heads) > 1 and not label_columns:
-        missing = ", ".join(repr(h) for h in args.heads if h not in header)
+        missing = [h for h in args.heads if h not in header]
         raise UsageError(f"--heads: several heads name label columns of --csv {str(path)!r}, one head each, but it "
-                         f"has no column {missing}; its columns: {', '.join(header[:12])}"
-                         f"{' ...' if len(header) > 12 else ''}. Received: --heads {' '.join(args.heads)}")
+                         f"has no column {', '.join(map(repr, missing))}{_close_columns(missing, header)}; its "
+                         f"columns: {', '.join(header[:12])}{' ...' if len(header) > 12 else ''}. "
+                         f"Received: --heads {' '.join(args.heads)}")
+    if flag == "--csv" and args.heads and not label_columns and args.label_column not in header:
+        raise UsageError(f"--heads: --csv {str(path)!r} has no column {args.heads[0]!r}"
+                         f"{_close_columns(args.heads, header)}; a --heads name that is not a column names the head "
+                         f"of the --label-column column instead, and there is no column {args.label_column!r} "
+                         f"either; its columns: {', '.join(header[:12])}"
+                         f"{' ...' if len(header) > 12 else ''}. Received: --heads {' '.join(args.heads)} "
+                         f"--label-column {args.label_column}")
     columns = [args.file_column] + ([args.label_column] if flag == "--csv" and not label_columns else [])
     for column, column_flag in zip(columns, ("--file-column", "--label-column")):
         if column not in header:
@@ -142,6 +150,19 @@ def _check_source(args) -> list[str] | None:
     if label_columns:  # one head per named column
         return list(args.heads)
     return [(args.heads or [args.label_column if flag == "--csv" else "labels"])[0]]
+
+
+def _close_columns(names, header) -> str:
+    """" (did you mean ...?)" with the columns of `header` closest to the missing `names`, or "".
+
+    Example:
+        >>> _close_columns(["artcleType"], ["id", "articleType", "gender"])
+        " (did you mean 'articleType'?)"
+    """
+    import difflib
+
+    close = [match for name in names for match in difflib.get_close_matches(name, header, n=1)]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def _check_kinds_name_heads(args, heads: list[str] | None) -> None:
