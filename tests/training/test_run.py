@@ -131,6 +131,8 @@ def test_no_flag_run_plans_trains_and_records_everything(garments, no_flag_run, 
     assert zoo.model_info(model)["plan"] == plan.to_dict()
     assert zoo.model_info(model)["input_shape"][:2] == list(plan.image_size)
     assert not (output / "backup").exists()
+    listed = re.search(r"Written to .*?/: (.*)", out).group(1).split(", ")
+    assert sorted(listed) == sorted(p.name for p in output.iterdir() if not p.name.startswith("."))
     split = pd.read_csv(output / "split.csv")
     assert len(split) == 42 and set(split["split"]) == {"train", "validation"}
     for name in ("best.keras", "report.csv", "history.png", "confusion_color.png"):
