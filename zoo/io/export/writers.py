@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import keras
@@ -114,7 +115,9 @@ def write_onnx(model: keras.Model, path: Path) -> ModelCard:
     import tensorflow as tf
 
     serving, card = serving_model(model)
-    serving.export(str(path), format="onnx", verbose=False, input_signature=[_image_spec(card, tf.float32)])
+    with warnings.catch_warnings():  # Keras' converter probes `np.object`, which NumPy warns about on its own
+        warnings.filterwarnings("ignore", "In the future `np.object`", FutureWarning)
+        serving.export(str(path), format="onnx", verbose=False, input_signature=[_image_spec(card, tf.float32)])
     proto = onnx.load(str(path))
     unknown = [node for node in proto.graph.node if not onnx.defs.has(node.op_type, node.domain)]
     if unknown:
