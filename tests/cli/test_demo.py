@@ -13,10 +13,12 @@ from zoo.examples.demo import run_demo
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_runs_end_to_end_at_a_tiny_size(tmp_path):
+def test_demo_runs_end_to_end_at_a_tiny_size(tmp_path, caplog):
     lines = []
     summary = run_demo(tmp_path / "demo", image_size=32, images_per_pair=4, epochs=(1, 1), verbose=0,
                        log=lines.append)
+    # Its frozen random type branch is its own choice: no warning tells a newcomer to change a Python argument.
+    assert not [r for r in caplog.records if "start from random weights" in r.getMessage()]
     assert summary["reload_identical"] == {"keras": True, "h5": True}
     assert set(summary["held_out_accuracy"]) == {"color", "type"}
     for name in ("color_type.keras", "color_type.h5", "history.csv", "history.png", "predictions.csv",

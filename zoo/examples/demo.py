@@ -16,6 +16,7 @@ import pandas as pd
 
 from zoo.data import decode_predictions, heads_from_dataframe, make_dataset, make_garments, train_validation_split
 from zoo.training.finetune import Stage, fit_staged
+from zoo.training.trainable import set_trainable
 from zoo.models.card import heads_of
 from zoo.models.architectures import build
 from zoo.evaluation.plots import plot_history, plot_prediction_sheet
@@ -120,13 +121,13 @@ def run_demo(
     total = sum(epochs)
     _step(log, 2, f"Training color_type in two stages, {total} epochs: stage 1 trains the color branch with the "
                   f"type branch frozen, stage 2 fine-tunes the type branch from block4", start)
-    finetune_log = logging.getLogger("zoo.training.finetune")
-    level = finetune_log.level
-    finetune_log.setLevel(logging.ERROR)  # its warning about a frozen random backbone: stage 1 means it
+    trainable_log = logging.getLogger(set_trainable.__module__)
+    level = trainable_log.level
+    trainable_log.setLevel(logging.ERROR)  # its warning about a frozen random backbone: stage 1 means it
     try:
         history = _fit(model, train_data, validation_data, epochs, total, verbose, log)
     finally:
-        finetune_log.setLevel(level)
+        trainable_log.setLevel(level)
     output.mkdir(parents=True, exist_ok=True)
     history.to_dataframe().to_csv(output / "history.csv", index=False)
     plot_history(history, output / "history.png")
