@@ -221,7 +221,8 @@ def test_heads_first_trains_on_cached_features_and_stops_when_validation_stops_i
                                               optimizer="sgd", schedule=None, warmup_epochs=0)], 60.0, 1.0,
                 cached_heads=True)
     lines = []
-    rows = heads_first.train_heads(model, data, validation, plan, log=lines.append)
+    rows, kept = heads_first.train_heads(model, data, validation, plan, log=lines.append)
+    assert kept == min(rows, key=lambda row: row["val_loss"])["epoch"] and f"kept epoch {kept}" in lines[0]
     assert [row["epoch"] for row in rows] == list(range(1, len(rows) + 1)) and {row["stage"] for row in rows} == {
         "heads"}
     assert all(np.isfinite(row["val_loss"]) and np.isfinite(row["loss"]) for row in rows)

@@ -185,10 +185,10 @@ def _train(config, cluster, strategy, chief: bool, began: float) -> None:
     elif plan.cached_heads and len(plan.stages) > 1:
         staged = heads_first.split_plan(plan)
         if not (resumed or {}).get("epoch"):
-            heads_rows = heads_first.train_heads(model, _plain_training(config, prepared, plan), validation_data,
-                                                 plan, losses, log=say)
+            heads_rows, kept = heads_first.train_heads(model, _plain_training(config, prepared, plan),
+                                                       validation_data, plan, losses, log=say)
             best = heads_first.keep_as_best(model, validation_data, output / run.BEST_MODEL)
-            heads_first.score_kept_epoch(heads_rows, best)
+            heads_rows[kept - 1][run.MONITOR] = best  # the kept epoch's row carries the score it is kept with
             say(f"  the heads' stage scores {run.MONITOR} {best:.4f}: fine-tuning replaces that model only "
                 f"where it does better")
     stop = budget.stop_for_run(config, staged, resumed, strategy is not None, began)
@@ -253,10 +253,10 @@ def _prepare(config, chief: bool, began: float):
         zoo.evaluation.plots.plot_label_counts(counts, output / "label_counts.png")
     say(f"{len(train_rows)} training and {len(validation_rows)} validation images; heads: "
         + ", ".join(f"{h.name} ({h.kind}, {len(h.classes)} classes)" for h in heads))
-    print_summary(source, df, heads, train_rows, validation_rows, output if chief else None)
+    summary_files = print_summary(source, df, heads, train_rows, validation_rows, output if chief else None)
     prepared = types.SimpleNamespace(df=df, heads=heads, train_rows=train_rows, validation_rows=validation_rows,
                                      counts=counts, weights=None if config.weights == "none" else config.weights,
-                                     plan=None, resumed=None)
+                                     plan=None, resumed=None, summary_files=summary_files)
     if not chief:
         return prepared
     with zoo.training.scale.mixed_precision(config.precision):

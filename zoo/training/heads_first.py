@@ -46,11 +46,13 @@ def on_images(plan):
     return dataclasses.replace(plan, stages=stages, cached_heads=False)
 
 
-def train_heads(model, train, validation, plan, losses=None, log=print) -> list[dict]:
-    """Trains the heads of the plan's first stage on cached features; returns its history.
+def train_heads(model, train, validation, plan, losses=None, log=print) -> tuple[list[dict], int]:
+    """Trains the heads of the plan's first stage on cached features; returns its history and the epoch kept.
 
     The history is a row per epoch run (`epoch`, `stage` and Keras' logs), the
-    rows that `history.csv` begins with (`zoo.training.run.fit`'s `earlier_rows`).
+    rows that `history.csv` begins with (`zoo.training.run.fit`'s `earlier_rows`);
+    the epoch kept (1-based) is the one with the lowest validation loss, whose
+    weights the model ends with.
 
     Args:
         model: The run's model, pretrained backbones frozen by the stage's `trainable`.
@@ -73,30 +75,15 @@ def train_heads(model, train, validation, plan, losses=None, log=print) -> list[
     history = zoo.fit_staged(model, train, validation, stages=[stage], callbacks=[stop], verbose=0,
                              cache_features=reason is None, losses=losses)
     ran = len(history.stage)
-    losses_seen = history.history.get("val_loss", [])
-    best = min(range(ran), key=lambda i: losses_seen[i]) + 1 if losses_seen else ran
+    best = stop.best_epoch + 1 if "val_loss" in history.history else ran  # Keras restores that epoch's weights
     where = "on features cached once" if reason is None else f"on the images ({reason})"
     ending = (f"ended early: the validation loss had not improved for {HEADS_PATIENCE} epochs; kept epoch {best}"
               if ran < stage.epochs else "ran every epoch")
     log(f"stage {stage.name}: {ran} of {stage.epochs} epochs {where}, "
         f"{time.process_time() - began:.0f} s processor time; {ending}")
-    return [{"epoch": epoch + 1, "stage": stage.name, **{k: float(v[epoch]) for k, v in history.history.items()}}
+    rows = [{"epoch": epoch + 1, "stage": stage.name, **{k: float(v[epoch]) for k, v in history.history.items()}}
             for epoch in range(ran)]
-
-
-def score_kept_epoch(rows: list[dict], score: float) -> None:
-    """Adds `keep_as_best`'s validation score to the row of the epoch `train_heads` kept (lowest validation loss).
-
-    Example:
-        >>> rows = [{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.4}, {"epoch": 3, "val_loss": 0.45}]
-        >>> score_kept_epoch(rows, 0.9)
-        >>> [row.get("val_score") for row in rows]
-        [None, 0.9, None]
-    """
-    from zoo.training.run import MONITOR
-
-    if rows:
-        min(rows, key=lambda row: row.get("val_loss", float("inf")))[MONITOR] = float(score)
+    return rows, best
 
 
 def keep_as_best(model, validation, path) -> float:
