@@ -151,9 +151,8 @@ def finish_run(config, model, plan, rows, validation_data, prepared, began: floa
     zoo.evaluation.plots.plot_history(pd.DataFrame(rows), output / "history.png")
 
     predictions = zoo.Predictions.of(model, validation_data)  # one pass serves every report
-    before = ("run.json", "plan.json", "split.csv", "data_summary.json", "label_counts.csv", "label_counts.png",
-              "images.csv", "duplicate_images.csv", "problems.txt")  # the data's summary, written before training
-    written = [name for name in before if (output / name).is_file()] + ["history.csv", "history.png", run.BEST_MODEL]
+    written = list(dict.fromkeys([run.RUN_FILE, run.PLAN_FILE, run.SPLIT_FILE, "label_counts.csv", "label_counts.png",
+                                  *prepared.summary_files, "history.csv", "history.png", run.BEST_MODEL]))
     reports = {}
     if config.tune_thresholds:
         reports["threshold 0.5"] = zoo.evaluate(model, predictions)

@@ -138,9 +138,10 @@ def checked_rows(args, df: pd.DataFrame, heads, output: Path | None = None) -> t
     return checked.rows, heads
 
 
-def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, output: Path | None) -> None:
+def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, output: Path | None) -> list[str]:
     """Prints the short form of `zoo inspect`'s summary of the planned split; with `output`, writes
-    `data_summary.json` (and `images.csv`, `duplicate_images.csv`, `problems.txt`) there."""
+    `data_summary.json` (and `images.csv`, `duplicate_images.csv`, `problems.txt`) there and returns
+    the names written."""
     from zoo.data.inspect import summarize_split
 
     source = df.attrs.get("source", {})
@@ -152,10 +153,10 @@ def print_summary(args, df: pd.DataFrame, heads, train_rows, validation_rows, ou
                                   label_formats=source.get("label_formats"), rows=source.get("rows"),
                                   problems=problems, split=split)
         print("\n".join(summary.short_lines()))
-        if output is not None:
-            summary.write(output)
+        return summary.write(output) if output is not None else []
     except (OSError, ValueError) as error:  # the summary informs; it never stops a run
         print(f"Warning: no data summary ({type(error).__name__}: {error})")
+        return []
 
 
 def full_list(output: Path | None, name: str, lines) -> str:
