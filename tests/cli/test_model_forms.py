@@ -1,6 +1,7 @@
 """`zoo predict`, `zoo evaluate` and `zoo export` on every model form, each command in a new process."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,18 @@ def test_predict_on_a_keras_file_in_a_new_process(saved, tmp_path):
 def test_predict_on_h5_and_with_verbose(saved, tmp_path, suffix, verbose):
     folder, images, expected = saved
     _predict_and_compare(folder / f"model{suffix}", images, expected, tmp_path / "p.csv", *verbose)
+
+
+@pytest.mark.slow
+def test_export_without_output_writes_beside_the_model_as_the_next_steps_suggest(saved, tmp_path):
+    folder, images, expected = saved
+    model = tmp_path / "run" / "model.keras"
+    model.parent.mkdir()
+    shutil.copy(folder / "model.keras", model)
+    result = _zoo("export", model, "--format", "onnx")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"onnx export written to {tmp_path / 'run' / 'model.onnx'}" in result.stdout
+    _predict_and_compare(tmp_path / "run" / "model.onnx", images, expected, tmp_path / "p.csv")
 
 
 @pytest.mark.slow

@@ -325,9 +325,9 @@ def _check_writable_place(output: Path) -> None:
 
 def _check_export(args) -> None:
     _check_model_file(args.model, exports=False)
-    from zoo.io.export_targets import SUFFIXES, check_export_target
+    from zoo.io.export_targets import SUFFIXES, check_export_target, default_export_path
 
-    output = Path(args.output)
+    output = Path(args.output or default_export_path(args.model, args.format))
     suffix = SUFFIXES.get(args.format)
     if suffix and output.suffix.lower() != suffix:
         raise UsageError(f"--output: a {args.format} export is one {suffix} file. Received: --output {output}")

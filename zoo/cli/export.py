@@ -2,6 +2,7 @@
 
 Example:
     $ zoo export zoo_output/model.keras --format onnx --output deploy/model.onnx
+    $ zoo export zoo_output/model.keras --format onnx    # zoo_output/model.onnx
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ def add_parser(commands) -> None:
     export.add_argument("model", help=".keras, .h5 or .hdf5 model file")
     export.add_argument("--format", required=True, choices=["saved_model", "onnx", "litert"],
                         help="saved_model (a folder for TensorFlow Serving), onnx or litert (a .tflite file)")
-    export.add_argument("--output", required=True, help="SavedModel folder, .onnx or .tflite file (replaced whole)")
+    export.add_argument("--output", help="SavedModel folder, .onnx or .tflite file (replaced whole; default: beside "
+                                         "the model, named after it: model.onnx, model.tflite, model_saved_model)")
     export.add_argument("--quantize", choices=["dynamic"], help="litert: int8 weights, float activations")
     export.set_defaults(run=run)
 
@@ -22,6 +24,8 @@ def add_parser(commands) -> None:
 def run(args) -> None:
     """Writes the export and names it."""
     from zoo.io.export import export
+    from zoo.io.export_targets import default_export_path
 
-    written = export(args.model, args.output, format=args.format, quantize=args.quantize)
+    output = args.output or default_export_path(args.model, args.format)
+    written = export(args.model, output, format=args.format, quantize=args.quantize)
     print(f"{args.format} export written to {written}")

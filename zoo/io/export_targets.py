@@ -21,6 +21,17 @@ SAVED_MODEL_FILES = ("saved_model.pb", "assets.extra/zoo_metadata.json")
 SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
 
 
+def default_export_path(model, format: str) -> Path:
+    """Where `zoo export` writes without `--output`: beside the model, named after it.
+
+    Example:
+        >>> [str(default_export_path("run/model.keras", f)) for f in ("onnx", "litert", "saved_model")]
+        ['run/model.onnx', 'run/model.tflite', 'run/model_saved_model']
+    """
+    model = Path(model)
+    return model.with_suffix(SUFFIXES[format]) if format in SUFFIXES else model.with_name(f"{model.stem}_{format}")
+
+
 def is_earlier_export(path, format: str) -> bool:
     """True when `path` holds what an export in `format` wrote (a file for onnx and litert)."""
     path = Path(path)
